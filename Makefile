@@ -1,0 +1,129 @@
+# numalens build. `make` builds build/numalens; `make STATIC=1` builds the fully static
+# build/static/numalens that goes into the NUMA guest; `make check` runs every test tier;
+# `make demo` runs the demo; `make bench` the benchmarks. V=1 shows full commands.
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := x86
+BUILD    := build
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+ifeq ($(STATIC),1)
+OUT      := $(BUILD)/static
+LDSTATIC := -static
+else
+OUT      := $(BUILD)
+LDSTATIC :=
+endif
+
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# Warnings are errors for our own code only; system headers are -isystem.
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -DNUMALENS_VERSION='"$(VERSION)"' \
+            -Ibpf -Iuser -I$(BUILD)/bpf
+LDLIBS   := -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lncursesw -ltinfo -lpthread -ldl
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -I vmlinux/$(ARCH) -I bpf
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+
+# user/main.c holds main() only; everything else is a library the tests link too.
+LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS  := $(patsubst user/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+LIB       := $(OUT)/libnumalens.a
+
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOADS     := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WORKLOAD_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+HOST_SRCS := $(wildcard tests/host/*.c)
+HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
+
+.PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUT)/numalens
+
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 $(BUILD)/static/numalens
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/numalens.h $(wildcard bpf/*.bpf.h) vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/numalens.h | $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/numalens: $(OUT)/obj/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDSTATIC) -o $@ $^ $(LDLIBS)
+
+# Test workloads are static: they run on the host and inside the busybox guest.
+$(BUILD)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $< -lpthread
+
+workloads: $(WORKLOADS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/host/%: tests/host/%.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tests: $(BUILD)/numalens $(UNIT_BINS) $(HOST_BINS) workloads static
+
+# The one test command: unit, host and vm tiers; ends with "N passed, N failed".
+check: tests
+	$(Q)tests/run all
+
+check-unit: tests
+	$(Q)tests/run unit
+check-host: tests
+	$(Q)tests/run host
+check-vm: tests
+	$(Q)tests/run vm
+
+demo: $(BUILD)/numalens static workloads
+	$(Q)scripts/demo
+
+bench: $(BUILD)/numalens workloads
+	$(Q)scripts/bench
+
+vmlinux:
+	scripts/gen-vmlinux
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,32 @@
+# Shared helpers for shell tests. Every test prints TAP lines ("ok - name" /
+# "not ok - name"); tests/run counts them. Source this file; set -u is safe.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NUMALENS=${NUMALENS:-$ROOT/build/numalens}
+WORKLOADS=$ROOT/build/workloads
+TEST_FAILED=0
+
+ok()     { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; TEST_FAILED=1; }
+diag()   { sed 's/^/# /'; }          # pipe output in as TAP comments
+# check NAME CMD...: ok when CMD succeeds
+check()  { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+# check_fails NAME EXPECTED_STATUS CMD...: ok when CMD exits with that status
+check_status() {
+  local name=$1 want=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, wanted $want)"; echo "$out" | diag; fi
+}
+# check_output NAME REGEX CMD...: ok when CMD's combined output matches the regex
+check_output() {
+  local name=$1 re=$2; shift 2
+  local out
+  out=$("$@" 2>&1)
+  if echo "$out" | grep -Eq -- "$re"; then ok "$name"; else not_ok "$name (no /$re/)"; echo "$out" | diag; fi
+}
+# jq_check NAME FILTER FILE: ok when the jq filter yields true on the JSON in FILE
+jq_check() {
+  local name=$1 filter=$2 file=$3
+  if [ "$(jq -e "$filter" "$file" 2>/dev/null)" = true ]; then ok "$name"; else not_ok "$name (jq: $filter)"; head -c 2000 "$file" | diag; fi
+}
+finish() { exit "$TEST_FAILED"; }

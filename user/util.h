@@ -1,0 +1,36 @@
+/* Small helpers every part of the loader uses: error messages, strict number parsing,
+ * and reading files under a root directory (so tests can point at fixture trees). */
+#ifndef NL_UTIL_H
+#define NL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define NL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "numalens: <message>" on stderr. */
+void nl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void nl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict parsers: the whole string must be a number in range; 0 on success, -1 if not. */
+int nl_parse_u64(const char *s, uint64_t *out);
+int nl_parse_int(const char *s, int min, int max, int *out);
+/* Seconds with an optional fraction ("2", "0.5"); > 0. */
+int nl_parse_seconds(const char *s, double *out);
+
+/* Joins root and path ("/" or NULL root means the real system). Caller frees. */
+char *nl_path(const char *root, const char *path);
+/* Reads a whole small file under root into a NUL-terminated malloc'd buffer, trailing
+ * newline stripped. NULL with errno set on failure. */
+char *nl_read_file(const char *root, const char *path);
+/* Reads one unsigned integer from a file under root; -1 on failure. */
+int nl_read_u64(const char *root, const char *path, uint64_t *out);
+
+/* Parses a kernel cpulist ("0-3,8,10-11") into a sorted malloc'd array. Returns the
+ * count, or -1 on malformed input. An empty string gives 0 and *out = NULL. */
+int nl_parse_cpulist(const char *s, int **out);
+/* Formats an int array as a cpulist ("0-3,8"). Returns buf. */
+char *nl_format_cpulist(const int *v, int n, char *buf, size_t len);
+
+#endif
