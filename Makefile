@@ -85,11 +85,12 @@ $(OUT)/numalens: $(OUT)/obj/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDSTATIC) -o $@ $^ $(LDLIBS)
 
-# Test workloads are static: they run on the host and inside the busybox guest.
+# Test workloads are static (they run on the host and inside the busybox guest) and keep
+# frame pointers so BPF can walk their user stacks.
 $(BUILD)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $< -lpthread
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $< -lpthread
 
 workloads: $(WORKLOADS)
 
