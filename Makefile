@@ -30,7 +30,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -DNUMALENS_VERSION='"$(VERSION)"' \
-            -Ibpf -Iuser -I$(BUILD)/bpf
+            -iquote bpf -iquote user -iquote $(BUILD)/bpf
 LDLIBS   := -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lncursesw -ltinfo -lpthread -ldl
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -76,6 +76,9 @@ $(OUT)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/numalens.h | $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The collector embeds the BPF object through its skeleton: rebuild it when that changes.
+$(OUT)/obj/collect.o: $(BPF_SKELS)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -35,7 +35,8 @@ int nl_parse_u64(const char *s, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* strtoull skips blanks and accepts a sign (" -1" would wrap to 2^64-1): digits only. */
+	if (!s || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -50,7 +51,8 @@ int nl_parse_int(const char *s, int min, int max, int *out)
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	/* strtol skips leading blanks and accepts '+': a strict parser takes neither. */
+	if (!s || !(*s == '-' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -65,7 +67,7 @@ int nl_parse_seconds(const char *s, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	if (!s || !(*s == '.' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -162,6 +164,9 @@ int nl_parse_cpulist(const char *s, int **out)
 		char *end;
 		long a, b;
 
+		/* strtol would take blanks and signs ("1,-2", "1-+3"): digits only here. */
+		if (*p < '0' || *p > '9')
+			goto bad;
 		errno = 0;
 		a = strtol(p, &end, 10);
 		if (end == p || errno || a < 0 || a > 1 << 20)
@@ -170,6 +175,8 @@ int nl_parse_cpulist(const char *s, int **out)
 		p = end;
 		if (*p == '-') {
 			p++;
+			if (*p < '0' || *p > '9')
+				goto bad;
 			b = strtol(p, &end, 10);
 			if (end == p || errno || b < a || b > 1 << 20)
 				goto bad;
@@ -186,14 +193,23 @@ int nl_parse_cpulist(const char *s, int **out)
 			}
 			v[n++] = (int)c;
 		}
-		if (*p == ',')
+		if (*p == ',') {
 			p++;
-		else if (*p == '\n' || *p == ' ')
+			if (!*p) /* "1," */
+				goto bad;
+		} else if (*p == '\n' || *p == ' ') {
 			break;
-		else if (*p)
+		} else if (*p) {
 			goto bad;
+		}
 	}
-	qsort(v, n, sizeof(*v), cmp_int);
+	/* Only trailing blanks may follow: "0 garbage" is not a cpulist. */
+	while (*p == ' ' || *p == '\n')
+		p++;
+	if (*p)
+		goto bad;
+	if (n > 1) /* qsort must not get NULL, which an empty list has */
+		qsort(v, n, sizeof(*v), cmp_int);
 	*out = v;
 	return n;
 bad:
