@@ -12,11 +12,170 @@
  * 8 covers every 2- and 4-socket server and the SNC/NPS splits of today's parts. */
 #define NL_MAX_NODES 8
 
-/* Per-thread on-CPU time by node, accumulated in nanoseconds. */
-struct nl_thread_cpu {
+/* CPU -> node table and pfn -> node ranges live in .rodata, filled by user space
+ * before load. 4096 CPUs is the x86 NR_CPUS of distribution kernels (Debian: 8192
+ * possible is rare; more CPUs are refused at open, never misattributed). */
+#define NL_MAX_CPUS 4096
+/* Memory-block ranges after merging neighbours on the same node: one or two per node
+ * on real machines (a hole below 4 GiB splits node 0). 256 leaves room for
+ * memory-hotplug layouts that interleave nodes block by block. */
+#define NL_MAX_PFN_RANGES 256
+
+#define NL_TASK_COMM_LEN 16
+
+/* Frames kept per sampled user stack (the stack map's value size). Matches the data
+ * model's NL_MAX_FRAMES so nothing is cut between BPF and rendering. */
+#define NL_STACK_DEPTH 32
+
+/* Per-thread counters, cumulative since the thread was first seen (user space keeps
+ * the previous snapshot and subtracts, so nothing is ever read-then-deleted while
+ * BPF still writes it). Lives in task local storage; copied to the exited map when the
+ * thread exits. Only the thread itself writes it (its own faults, its own page
+ * allocations, its own switch-out, its own exit), so plain adds are race-free;
+ * node_migrations is the exception (sched_migrate_task runs on the migrating CPU)
+ * and uses an atomic add. */
+struct nl_thread_stats {
+	__u64 faults[NL_MAX_NODES][NL_MAX_NODES]; /* [cpu node][page node] */
+	__u64 faults_total;       /* every page_fault_user of the thread */
+	__u64 faults_unresolved;  /* faults that allocated no page (node unknown) */
+	__u64 first_touch_pages[NL_MAX_NODES]; /* base pages (1 << order) by page node */
+	__u64 first_touch_allocs; /* allocations counted above; drives stack sampling */
 	__u64 cpu_ns[NL_MAX_NODES];
+	__u64 node_migrations;    /* sched_migrate_task to a CPU on another node */
+	__u32 tid;
 	__u32 tgid;
+	char comm[NL_TASK_COMM_LEN];
+	/* Fault in progress: set at page_fault_user, consumed by the first page
+	 * allocation inside that fault. Not a counter; user space ignores it. */
+	__u32 pending;
+	__u32 pending_node;       /* node of the CPU the fault was taken on */
+	__u32 migrating;          /* inside migrate_pages(): allocations are not first touch */
 	__u32 pad;
+};
+
+/* What the task iterator writes after each live thread's nl_thread_stats: the time
+ * the thread has been on a CPU since its last switch-in (it has not been added to
+ * cpu_ns yet), so a thread that never blocks still shows its CPU time. */
+struct nl_thread_inflight {
+	__u64 oncpu_ns;
+	__u32 node;      /* node of that CPU; NL_MAX_NODES when not running */
+	__u32 pad;
+};
+
+/* The record the task iterator emits per live thread. */
+struct nl_thread_record {
+	struct nl_thread_stats s;
+	struct nl_thread_inflight inflight;
+};
+
+/* One CPU's current task and when it went on (sched_switch), for in-flight time. */
+struct nl_oncpu {
+	__u64 since_ns;
+	__u32 tid;
+	__u32 pad;
+};
+
+/* Key of the first-touch stack counts: which thread, which stack (stack map id). */
+struct nl_stack_key {
+	__u32 tid;
+	__u32 stackid;
+};
+
+/* Value of the first-touch stack counts. pages_est is the sampled allocations' pages
+ * weighted by their sampling period (1 for the first stack_first_n allocations of a
+ * thread, stack_every after), an estimate of the pages that stack first-touched. */
+struct nl_stack_count {
+	__u64 pages_est;
+	__u64 samples;
+};
+
+struct nl_pfn_range {
+	__u64 start;  /* first pfn */
+	__u64 end;    /* one past the last pfn */
+	__u32 node;
+	__u32 pad;
+};
+
+/* Counters of what BPF could not record (per-CPU array indexes). */
+enum nl_drop {
+	NL_LOST_STORAGE = 0, /* task storage could not be created: a thread's events lost */
+	NL_LOST_EXITED,      /* exited thread's counts had nowhere to go */
+	NL_LOST_NODE,        /* a CPU on a node id >= NL_MAX_NODES */
+	NL_DROP_STACK,       /* a sampled stack not stored (stack map or count map full) */
+	NL_DROP_MAX,
+};
+
+
+/* ---- AutoNUMA (bpf/autonuma.bpf.c, user/autonuma.c) ---- */
+
+/* enum migrate_reason has 9 (6.1) or 10 (6.18) values; bigger indexes are clamped
+ * into the last slot, which user space names "other". A power of two so BPF can mask
+ * the index (the verifier loses the clamp otherwise). */
+#define NL_MIGRATE_REASONS 16
+/* enum tlb_flush_reason: 5 values in 6.1 and 6.18. */
+#define NL_TLB_REASONS 8
+/* log2(ns) buckets: bucket b counts stalls in [2^b, 2^(b+1)) ns; the last bucket
+ * takes everything from 2^31 ns (2.1 s) up. */
+#define NL_HIST_BUCKETS 32
+
+/* Per-thread AutoNUMA counters, cumulative since the thread was first seen; user
+ * space subtracts the previous snapshot. Keyed by tid in a bounded hash; an entry
+ * the map cannot take is counted in NL_AN_DROP_THREAD. Most fields are written by the
+ * thread itself; those another CPU can write (task swaps, IPIs received) use atomic
+ * adds. Page counts are base pages (a THP is 512). */
+struct nl_autonuma_thread {
+	__u64 hint_faults[NL_MAX_NODES][NL_MAX_NODES]; /* [cpu node][page node at the fault] */
+	__u64 hint_pages;          /* pages those faults covered (THP = 512) */
+	__u64 hint_local;          /* faults the kernel itself called local */
+	__u64 hint_migrated_pages; /* pages the hinting faults migrated (kernel's own count) */
+	__u64 hint_migrate_fail;   /* pages a hinting fault failed to migrate (fentry/kprobe) */
+	__u64 migrated[NL_MAX_NODES][NL_MAX_NODES]; /* [from][to], resolved per page */
+	__u64 migrate_pages[NL_MIGRATE_REASONS];    /* succeeded, by reason */
+	__u64 migrate_fail[NL_MIGRATE_REASONS];
+	__u64 migrate_calls[NL_MIGRATE_REASONS];    /* migrate_pages() calls */
+	__u64 migrate_stall_ns[NL_MIGRATE_REASONS]; /* time inside migrate_pages() */
+	__u64 migrate_stall_hist[NL_HIST_BUCKETS];  /* all reasons, log2(ns) per call */
+	__u64 task_moves;          /* sched_move_numa: moved to its preferred node */
+	__u64 task_swaps;          /* sched_swap_numa, either side */
+	__u64 task_sticks;         /* sched_stick_numa: a NUMA move that did not happen */
+	__u64 tlb[NL_TLB_REASONS]; /* tlb_flush events in this thread's context, by reason */
+	__u64 tlb_autonuma_sent;   /* shootdown IPIs sent while scanning/migrating for AutoNUMA */
+	__u64 tlb_autonuma_recv;   /* shootdowns received from such a sender (fentry/kprobe) */
+	__u64 ipi_count;           /* call-function IPIs handled while this thread was current */
+	__u64 ipi_ns;
+	__u64 ipi_autonuma_ns;     /* of which an AutoNUMA shootdown was part (fentry/kprobe) */
+	__u64 scan_count;          /* task_numa_work runs (fentry/kprobe) */
+	__u64 scan_ns;
+	__u32 tid;
+	__u32 tgid;
+	__u32 exited;              /* set at exit; user space deletes the entry after reading */
+	__u32 pad;
+};
+
+/* System-wide totals (every task, before the target filter), per CPU, for the
+ * cross-check against /proc/vmstat. */
+struct nl_autonuma_sys {
+	__u64 hint_faults;         /* vmstat numa_hint_faults */
+	__u64 hint_local;          /* vmstat numa_hint_faults_local */
+	__u64 hint_pages;
+	__u64 hint_migrated_pages; /* vmstat numa_pages_migrated (task_numa_fault's view) */
+	__u64 migrate_pages[NL_MIGRATE_REASONS]; /* [MR_NUMA_MISPLACED] = numa_pages_migrated */
+	__u64 migrate_fail[NL_MIGRATE_REASONS];
+	__u64 migrated_offnode;    /* pages resolved to a [from][to] with from != to */
+	__u64 tlb[NL_TLB_REASONS];
+	__u64 ipi_count;
+	__u64 ipi_ns;
+	__u64 scan_count;
+	__u64 scan_ns;
+};
+
+/* What the AutoNUMA programs could not record (per-CPU array indexes). */
+enum nl_an_drop {
+	NL_AN_DROP_THREAD = 0, /* per-thread hash full: that event counted only system-wide */
+	NL_AN_DROP_STATE,      /* per-task state (LRU) evicted or not created */
+	NL_AN_DROP_PTE,        /* migration pte without its pair (from/to node unknown) */
+	NL_AN_DROP_NODE,       /* a node id >= NL_MAX_NODES or a pfn outside every range */
+	NL_AN_DROP_MAX,
 };
 
 #endif /* NUMALENS_H */

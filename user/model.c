@@ -32,6 +32,34 @@ void nl_counts_add(struct nl_counts *d, const struct nl_counts *s)
 	d->node_migrations += s->node_migrations;
 	d->migrate_stall_ns += s->migrate_stall_ns;
 	d->numa_task_moves += s->numa_task_moves;
+	nl_counts_add_autonuma(d, s);
+}
+
+void nl_counts_add_autonuma(struct nl_counts *d, const struct nl_counts *s)
+{
+	d->hint_pages += s->hint_pages;
+	d->hint_local += s->hint_local;
+	d->hint_migrated_pages += s->hint_migrated_pages;
+	d->hint_migrate_fail += s->hint_migrate_fail;
+	d->migrate_fail += s->migrate_fail;
+	for (int r = 0; r < NL_MIGRATE_REASONS; r++) {
+		d->migrate_pages_by_reason[r] += s->migrate_pages_by_reason[r];
+		d->migrate_fail_by_reason[r] += s->migrate_fail_by_reason[r];
+		d->migrate_stall_ns_by_reason[r] += s->migrate_stall_ns_by_reason[r];
+	}
+	for (int b = 0; b < NL_HIST_BUCKETS; b++)
+		d->migrate_stall_hist[b] += s->migrate_stall_hist[b];
+	d->numa_task_swaps += s->numa_task_swaps;
+	d->numa_task_sticks += s->numa_task_sticks;
+	for (int r = 0; r < NL_TLB_REASONS; r++)
+		d->tlb_shootdowns[r] += s->tlb_shootdowns[r];
+	d->tlb_autonuma_sent += s->tlb_autonuma_sent;
+	d->tlb_autonuma_recv += s->tlb_autonuma_recv;
+	d->ipi_count += s->ipi_count;
+	d->ipi_ns += s->ipi_ns;
+	d->ipi_autonuma_ns += s->ipi_autonuma_ns;
+	d->numa_scan_count += s->numa_scan_count;
+	d->numa_scan_ns += s->numa_scan_ns;
 }
 
 static void free_stack(struct nl_stack *st)

@@ -25,6 +25,29 @@ struct nl_counts {
 	uint64_t migrated_pages[NL_MAX_NODES][NL_MAX_NODES]; /* source: migrations */
 	uint64_t migrate_stall_ns;
 	uint64_t numa_task_moves;
+	/* AutoNUMA detail, filled by user/autonuma.c (appended; see its header for the
+	 * source of each). migrated_pages is every reason; migrate_stall_ns is the time
+	 * inside migrate_pages() of every reason; numa_task_moves = sched_move_numa +
+	 * sched_swap_numa (node_migrations above includes them too). Pages are base pages. */
+	uint64_t hint_pages;          /* pages the hinting faults covered (THP = 512) */
+	uint64_t hint_local;          /* hinting faults the kernel itself called local */
+	uint64_t hint_migrated_pages; /* pages migrated by those faults (kernel's count) */
+	uint64_t hint_migrate_fail;   /* pages a hinting fault failed to migrate */
+	uint64_t migrate_fail;        /* pages, every reason */
+	uint64_t migrate_pages_by_reason[NL_MIGRATE_REASONS]; /* succeeded pages */
+	uint64_t migrate_fail_by_reason[NL_MIGRATE_REASONS];
+	uint64_t migrate_stall_ns_by_reason[NL_MIGRATE_REASONS];
+	uint64_t migrate_stall_hist[NL_HIST_BUCKETS]; /* migrate_pages() calls, log2(ns) */
+	uint64_t numa_task_swaps;     /* of numa_task_moves, the swaps */
+	uint64_t numa_task_sticks;    /* sched_stick_numa: a NUMA move that did not happen */
+	uint64_t tlb_shootdowns[NL_TLB_REASONS]; /* tlb_flush by reason (0 = task switch, not kept) */
+	uint64_t tlb_autonuma_sent;   /* shootdown IPIs sent while scanning/migrating for AutoNUMA */
+	uint64_t tlb_autonuma_recv;   /* shootdowns received from such a sender */
+	uint64_t ipi_count;           /* call-function IPIs handled while the thread was current */
+	uint64_t ipi_ns;
+	uint64_t ipi_autonuma_ns;     /* IPI time that included an AutoNUMA-caused shootdown */
+	uint64_t numa_scan_count;     /* task_numa_work runs */
+	uint64_t numa_scan_ns;
 };
 
 struct nl_frame {
@@ -95,6 +118,26 @@ struct nl_topo_summary {
 	int nr_cpus[NL_MAX_NODES];
 };
 
+/* System-wide AutoNUMA totals of one window: /proc/vmstat deltas and what the BPF
+ * programs counted over every task (user/vmstat.c compares them). */
+struct nl_vmstat_check {
+	bool valid;                   /* /proc/vmstat read at both ends of the window */
+	uint64_t hint_faults;         /* vmstat numa_hint_faults */
+	uint64_t hint_faults_local;   /* vmstat numa_hint_faults_local */
+	uint64_t pages_migrated;      /* vmstat numa_pages_migrated */
+	uint64_t pgmigrate_success;   /* vmstat pgmigrate_success (every reason) */
+	uint64_t pgmigrate_fail;
+	bool bpf_valid;               /* the BPF side below was filled */
+	bool bpf_local_exact;         /* BPF's local count is the kernel's own verdict */
+	uint64_t bpf_hint_faults;
+	uint64_t bpf_hint_faults_local;
+	uint64_t bpf_pages_migrated;  /* mm_migrate_pages, reason numa_misplaced */
+	uint64_t bpf_pgmigrate_success; /* mm_migrate_pages, every reason */
+	uint64_t bpf_pgmigrate_fail;
+	bool disagree;                /* some pair differs beyond the tolerance */
+	char note[320];               /* what differs, or "agree" */
+};
+
 /* Which sources produced this snapshot, and why the others did not. */
 struct nl_source_state {
 	const char *name;   /* "faults", "hint_faults", "migrations", "sched", "residency", "pmu" */
@@ -102,7 +145,7 @@ struct nl_source_state {
 	char detail[128];   /* "tp_btf/page_fault_user" or why it is off */
 };
 
-#define NL_MAX_SOURCES 8
+#define NL_MAX_SOURCES 16 /* 8 + AutoNUMA's hint_faults, migrations, numa_sched, tlb, numa_scan */
 
 struct nl_snapshot {
 	struct nl_topo_summary topo;
@@ -114,11 +157,16 @@ struct nl_snapshot {
 	int nr_sources;
 	struct nl_process *procs;
 	int nr_procs;
+	/* AutoNUMA (user/autonuma.c), appended. */
+	char autonuma_state[128];     /* "AutoNUMA off (kernel.numa_balancing=0)", "on", ... */
+	struct nl_vmstat_check vmstat; /* system-wide BPF totals vs /proc/vmstat, this window */
 };
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */
 double nl_remote_ratio(const struct nl_counts *c);
 void nl_counts_add(struct nl_counts *dst, const struct nl_counts *src);
+/* The AutoNUMA fields only (nl_counts_add calls it). */
+void nl_counts_add_autonuma(struct nl_counts *dst, const struct nl_counts *src);
 void nl_snapshot_free(struct nl_snapshot *s);
 
 #endif

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-thread NUMA access profile, aggregated in the kernel (user space reads the
+ * counters with a task iterator; nothing is sent per event):
+ *   - every user page fault, classified [node of the CPU][node of the page];
+ *   - first-touch placement: pages allocated by the thread's faults, by page node,
+ *     with sampled user stacks of the touching code;
+ *   - on-CPU time by node and cross-node task migrations.
+ *
+ * Hooks (arguments checked in the BTF of 6.1 and 6.18):
+ *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86
+ *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn
+ *   tp_btf/sched_switch(preempt, prev, next[, prev_state])
+ *   tp_btf/sched_migrate_task(p, dest_cpu)
+ *   tp_btf/sched_process_exit(p[, group_dead])          group_dead is 6.18 only
+ *   tp_btf/mm_migrate_pages_start, tp_btf/mm_migrate_pages (no arguments used)
+ *   iter/task                                            the snapshot
+ * tp_btf takes the arguments directly, so the x86 exceptions tracepoint's context
+ * struct being renamed between 6.1 and 6.18 does not matter. mm_page_alloc is the one
+ * classic tracepoint: its tp_btf form gives a struct page *, and turning that into a
+ * pfn needs vmemmap_base, which neither kernel exports (not in kallsyms); the classic
+ * form's pfn is computed by the kernel itself (page_to_pfn in TP_fast_assign), and its
+ * record layout (pfn, order, gfp_flags, migratetype) is the same in 6.1 and 6.18
+ * (CO-RE relocates it anyway).
+ *
+ * Resolving the page's node: a fault that allocates a page is resolved at that
+ * allocation. The allocation is tied to the fault by three checks: the thread has a
+ * pending fault (set at page_fault_user, cleared by the first allocation), the
+ * allocation is movable (__GFP_MOVABLE: user data pages are GFP_HIGHUSER_MOVABLE or
+ * GFP_TRANSHUGE*, page tables are GFP_PGTABLE_USER and slab is unmovable), and
+ * current->in_user_fault is set (only inside handle_mm_fault() of a user-mode fault).
+ * The pfn maps to a node through ranges user space builds from the memory blocks in
+ * sysfs. A fault that allocates nothing (page already present: page cache hit, zero
+ * page on a read, protection or AutoNUMA hinting fault, spurious fault) is counted in
+ * faults_unresolved, never guessed. Allocations inside migrate_pages() (AutoNUMA
+ * migrating on a hinting fault) are not first touch and are skipped. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "numalens.h"
+#include "compat.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* include/linux/sched.h; the same values in 6.1 and 6.18. */
+#define PF_EXITING 0x00000004
+#define PF_KTHREAD 0x00200000
+/* ___GFP_MOVABLE: 0x08u in 6.1 (a #define), ___GFP_MOVABLE_BIT = 3 in 6.18. */
+#define NL_GFP_MOVABLE 0x08
+/* Orders above MAX_ORDER (10 in 6.1) cannot happen; the mask keeps the shift defined. */
+#define NL_ORDER_MASK 0x1f
+
+/* Filters, set before load. 0 = no filter. */
+const volatile __u32 target_tgid = 0;
+const volatile __u64 target_cgroup = 0;
+
+/* First-touch stacks: off unless asked; the first stack_first_n allocations of each
+ * thread, then one in stack_every (user stacks are the most expensive thing here). */
+const volatile __u32 stacks_enabled = 0;
+const volatile __u32 stack_first_n = 8;
+const volatile __u32 stack_every = 64;
+
+/* Topology, filled by user space before load. */
+const volatile __u32 nr_pfn_ranges = 0;
+const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
+const volatile __u8 cpu_node[NL_MAX_CPUS] = {};
+
+/* Per-thread counters. Task local storage rather than a tid-keyed hash: no hash
+ * lookup on the fault path, no size to exhaust, and the kernel frees it with the task.
+ * User space reads it through the iter/task program below. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct nl_thread_stats);
+} thread_stats SEC(".maps");
+
+/* Final counts of exited threads, keyed by tid, until user space has reported them
+ * (it deletes what it read; the entries no longer change, so that is race-free). Size
+ * set from nl_collect_opts.max_threads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct nl_thread_stats);
+} exited SEC(".maps");
+
+/* When exited is full (or a tid repeats before user space drained it), the thread's
+ * counts are folded into its process here, cumulative, so they are still counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct nl_thread_stats);
+} exited_procs SEC(".maps");
+
+/* Which task went on each CPU and when. Indexed by CPU; only that CPU writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NL_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct nl_oncpu);
+} oncpu SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NL_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, NL_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct nl_stack_key);
+	__type(value, struct nl_stack_count);
+} stack_counts SEC(".maps");
+
+/* The iterator assembles one record here (too big for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nl_thread_record);
+} iter_scratch SEC(".maps");
+
+static __always_inline void count_drop(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &why);
+
+	if (n)
+		(*n)++;
+}
+
+/* The filters, applied to the current task. Cheap checks first: the tgid compare
+ * rejects everything else on the hot paths before any helper that walks the task. */
+static __always_inline bool current_is_target(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (target_tgid && tgid != target_tgid)
+		return false;
+	if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
+		return false;
+	return true;
+}
+
+/* The thread's counters, created on first sight. Kernel threads never fault in user
+ * mode and are not followed; exiting threads are not re-created after their exit
+ * handler has folded and deleted them. */
+static __always_inline struct nl_thread_stats *stats_of(struct task_struct *t)
+{
+	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, t, 0, 0);
+
+	if (s)
+		return s;
+	if (BPF_CORE_READ(t, flags) & (PF_EXITING | PF_KTHREAD))
+		return NULL;
+	s = bpf_task_storage_get(&thread_stats, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s) {
+		count_drop(NL_LOST_STORAGE);
+		return NULL;
+	}
+	s->tid = BPF_CORE_READ(t, pid);
+	s->tgid = BPF_CORE_READ(t, tgid);
+	BPF_CORE_READ_STR_INTO(&s->comm, t, comm);
+	return s;
+}
+
+/* The mask (NL_MAX_CPUS is a power of two) is the verifier's bound; a range check
+ * in the caller is not enough: clang merges "a >= N || b >= N" into one test on a | b,
+ * which the verifier cannot split back. */
+static __always_inline __u32 cpu_node_of(__u32 cpu)
+{
+	barrier_var(cpu);
+	return cpu_node[cpu & (NL_MAX_CPUS - 1)];
+}
+
+/* pfn -> node: binary search over sorted, disjoint ranges. 9 steps cover 256 ranges. */
+static __always_inline int pfn_node(__u64 pfn)
+{
+	__u32 lo = 0, hi = nr_pfn_ranges;
+
+	if (hi > NL_MAX_PFN_RANGES)
+		hi = NL_MAX_PFN_RANGES;
+	for (int i = 0; i < 9 && lo < hi; i++) {
+		__u32 mid = (lo + hi) / 2;
+
+		if (mid >= NL_MAX_PFN_RANGES)
+			break;
+		if (pfn < pfn_ranges[mid].start)
+			hi = mid;
+		else if (pfn >= pfn_ranges[mid].end)
+			lo = mid + 1;
+		else
+			return pfn_ranges[mid].node;
+	}
+	return -1;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	if (!current_is_target())
+		return 0;
+	struct nl_thread_stats *s = stats_of(bpf_get_current_task_btf());
+	if (!s)
+		return 0;
+
+	__u32 node = bpf_get_numa_node_id();
+	if (node >= NL_MAX_NODES) {
+		count_drop(NL_LOST_NODE);
+		return 0;
+	}
+	s->faults_total++;
+	/* The previous fault never allocated: its page node stays unknown. */
+	if (s->pending)
+		s->faults_unresolved++;
+	s->pending = 1;
+	s->pending_node = node;
+	/* A migration is always inside one fault; a new fault ends any stale one. */
+	s->migrating = 0;
+	return 0;
+}
+
+static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, __u64 allocs,
+					 __u64 pages)
+{
+	__u64 weight = 0;
+
+	if (allocs < stack_first_n)
+		weight = 1;
+	else if (stack_every && (allocs - stack_first_n) % stack_every == 0)
+		weight = stack_every;
+	if (!weight)
+		return;
+
+	long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id < 0) {
+		count_drop(NL_DROP_STACK);
+		return;
+	}
+	struct nl_stack_key key = { .tid = s->tid, .stackid = (__u32)id };
+	struct nl_stack_count *c = bpf_map_lookup_elem(&stack_counts, &key);
+	if (!c) {
+		struct nl_stack_count zero = {};
+
+		bpf_map_update_elem(&stack_counts, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&stack_counts, &key);
+		if (!c) {
+			count_drop(NL_DROP_STACK);
+			return;
+		}
+	}
+	c->pages_est += pages * weight;
+	c->samples++;
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	/* Every page allocation in the system comes here: reject on the record first. */
+	if (!(BPF_CORE_READ(ctx, gfp_flags) & NL_GFP_MOVABLE))
+		return 0;
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (nl_task_in_user_fault(task) == 0)
+		return 0;
+	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	if (!s || !s->pending || s->migrating)
+		return 0;
+	s->pending = 0;
+
+	__u64 pfn = BPF_CORE_READ(ctx, pfn);
+	int mem = pfn_node(pfn);
+	__u32 cpu = s->pending_node;
+	if (mem < 0 || mem >= NL_MAX_NODES || cpu >= NL_MAX_NODES) {
+		s->faults_unresolved++;
+		return 0;
+	}
+	__u64 pages = 1ULL << (BPF_CORE_READ(ctx, order) & NL_ORDER_MASK);
+
+	s->faults[cpu][mem]++;
+	s->first_touch_pages[mem] += pages;
+	__u64 allocs = s->first_touch_allocs++;
+	if (stacks_enabled)
+		sample_stack(ctx, s, allocs, pages);
+	return 0;
+}
+
+/* migrate_pages() brackets: pages it allocates are copies of existing pages. */
+SEC("tp_btf/mm_migrate_pages_start")
+int nl_migrate_start(u64 *ctx)
+{
+	struct nl_thread_stats *s =
+		bpf_task_storage_get(&thread_stats, bpf_get_current_task_btf(), 0, 0);
+
+	if (s)
+		s->migrating = 1;
+	return 0;
+}
+
+SEC("tp_btf/mm_migrate_pages")
+int nl_migrate_end(u64 *ctx)
+{
+	struct nl_thread_stats *s =
+		bpf_task_storage_get(&thread_stats, bpf_get_current_task_btf(), 0, 0);
+
+	if (s)
+		s->migrating = 0;
+	return 0;
+}
+
+/* prev is the current task here (the switch has not happened yet), so the filters
+ * and bpf_get_numa_node_id() apply to it. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(nl_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);
+	if (!slot)
+		return 0;
+
+	__u64 now = bpf_ktime_get_ns();
+	__u64 start = slot->since_ns;
+	__u32 ran = slot->tid;
+	__u32 prev_tid = BPF_CORE_READ(prev, pid);
+
+	slot->since_ns = now;
+	slot->tid = BPF_CORE_READ(next, pid);
+	/* The first switch after attach has no start; idle (tid 0) is not a thread. */
+	if (!start || ran != prev_tid || !prev_tid)
+		return 0;
+	if (!current_is_target())
+		return 0;
+	struct nl_thread_stats *s = stats_of(prev);
+	if (!s)
+		return 0;
+	__u32 node = bpf_get_numa_node_id();
+	if (node >= NL_MAX_NODES) {
+		count_drop(NL_LOST_NODE);
+		return 0;
+	}
+	s->cpu_ns[node] += now - start;
+	return 0;
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(nl_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, p, 0, 0);
+	if (!s)
+		return 0;
+	__u32 from = nl_task_cpu(p), to = dest_cpu;
+
+	/* User space refuses machines with more than NL_MAX_CPUS possible CPUs. */
+	if (cpu_node_of(from) != cpu_node_of(to))
+		__sync_fetch_and_add(&s->node_migrations, 1);
+	return 0;
+}
+
+static __always_inline void fold_into_process(const struct nl_thread_stats *s)
+{
+	__u32 tgid = s->tgid;
+	struct nl_thread_stats *p = bpf_map_lookup_elem(&exited_procs, &tgid);
+
+	if (!p) {
+		struct nl_thread_stats *scratch;
+		__u32 zero = 0;
+
+		/* A zeroed value with the tgid: the stack cannot hold one. */
+		scratch = bpf_map_lookup_elem(&iter_scratch, &zero);
+		if (!scratch) {
+			count_drop(NL_LOST_EXITED);
+			return;
+		}
+		__builtin_memset(scratch, 0, sizeof(*scratch));
+		scratch->tgid = tgid;
+		scratch->tid = tgid;
+		bpf_map_update_elem(&exited_procs, &tgid, scratch, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&exited_procs, &tgid);
+		if (!p) {
+			count_drop(NL_LOST_EXITED);
+			return;
+		}
+	}
+	for (int i = 0; i < NL_MAX_NODES; i++) {
+		for (int j = 0; j < NL_MAX_NODES; j++)
+			if (s->faults[i][j])
+				__sync_fetch_and_add(&p->faults[i][j], s->faults[i][j]);
+		__sync_fetch_and_add(&p->first_touch_pages[i], s->first_touch_pages[i]);
+		__sync_fetch_and_add(&p->cpu_ns[i], s->cpu_ns[i]);
+	}
+	__sync_fetch_and_add(&p->faults_total, s->faults_total);
+	__sync_fetch_and_add(&p->faults_unresolved, s->faults_unresolved);
+	__sync_fetch_and_add(&p->first_touch_allocs, s->first_touch_allocs);
+	__sync_fetch_and_add(&p->node_migrations, s->node_migrations);
+}
+
+/* A thread exits: charge its last slice on the CPU, hand its final counts to user
+ * space through the exited map, and free its storage so short-lived threads never
+ * accumulate. p is the current task (do_exit). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(nl_exit, struct task_struct *p)
+{
+	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, p, 0, 0);
+	if (!s)
+		return 0;
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);
+	__u32 node = bpf_get_numa_node_id();
+	if (slot && slot->since_ns && slot->tid == s->tid && node < NL_MAX_NODES) {
+		__u64 now = bpf_ktime_get_ns();
+
+		s->cpu_ns[node] += now - slot->since_ns;
+		slot->since_ns = now;
+	}
+	if (s->pending) {
+		s->faults_unresolved++;
+		s->pending = 0;
+	}
+	bpf_get_current_comm(&s->comm, sizeof(s->comm));
+
+	__u32 tid = s->tid;
+	if (bpf_map_update_elem(&exited, &tid, s, BPF_NOEXIST))
+		fold_into_process(s);
+	bpf_task_storage_delete(&thread_stats, p);
+	return 0;
+}
+
+/* The snapshot: one nl_thread_record per live followed thread. */
+SEC("iter/task")
+int nl_dump(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	if (!task)
+		return 0;
+	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	if (!s)
+		return 0;
+	__u32 zero = 0;
+	struct nl_thread_record *r = bpf_map_lookup_elem(&iter_scratch, &zero);
+	if (!r)
+		return 0;
+
+	BPF_CORE_READ_STR_INTO(&s->comm, task, comm);
+	__builtin_memcpy(&r->s, s, sizeof(r->s));
+	r->inflight.oncpu_ns = 0;
+	r->inflight.node = NL_MAX_NODES;
+	if (BPF_CORE_READ(task, on_cpu)) {
+		__u32 cpu = nl_task_cpu(task);
+		struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);
+		__u64 now = bpf_ktime_get_ns();
+
+		if (slot && cpu < NL_MAX_CPUS && slot->tid == s->tid && slot->since_ns &&
+		    now > slot->since_ns) {
+			r->inflight.oncpu_ns = now - slot->since_ns;
+			r->inflight.node = cpu_node_of(cpu);
+		}
+	}
+	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}

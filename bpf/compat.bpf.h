@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel-version and config differences, in one place. Each shim says why it exists.
+ * Checked against the BTF of 6.18 (vmlinux/x86/vmlinux.h) and of Debian's
+ * 6.1.0-cloud-amd64 (the NUMA guest). */
+#ifndef NL_COMPAT_BPF_H
+#define NL_COMPAT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/* task_struct.in_user_fault is set by mem_cgroup_enter_user_fault() around
+ * __handle_mm_fault() for FAULT_FLAG_USER faults (mm/memory.c handle_mm_fault(), same
+ * in 6.1 and 6.18) and exists only with CONFIG_MEMCG. It is how a page allocation is
+ * tied to the user fault in progress: x86 sets FAULT_FLAG_USER exactly when
+ * user_mode(regs), which is also when page_fault_user fires, so syscalls and
+ * kernel-mode faults on user addresses (copy_to_user) never match. Without MEMCG
+ * we fall back to the per-thread pending flag alone (returns -1: unknown). */
+struct task_struct___memcg {
+	unsigned int in_user_fault : 1;
+} __attribute__((preserve_access_index));
+
+static __always_inline int nl_task_in_user_fault(struct task_struct *t)
+{
+	struct task_struct___memcg *m = (void *)t;
+
+	if (!bpf_core_field_exists(m->in_user_fault))
+		return -1;
+	return BPF_CORE_READ_BITFIELD(m, in_user_fault);
+}
+
+/* task_cpu(): thread_info.cpu since 5.16 (CONFIG_THREAD_INFO_IN_TASK, x86 always),
+ * task_struct.cpu before. Both 6.1 and 6.18 have thread_info.cpu; the old layout is
+ * kept so the program still loads on 5.x. */
+struct task_struct___cpu_old {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 nl_task_cpu(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return BPF_CORE_READ(t, thread_info.cpu);
+	return BPF_CORE_READ((struct task_struct___cpu_old *)t, cpu);
+}
+
+
+/* AutoNUMA (bpf/autonuma.bpf.c): task_struct's NUMA-balancing fields exist only with
+ * CONFIG_NUMA_BALANCING (set in Debian's 6.1 cloud kernel and in 6.18 here). Without
+ * it there are no hinting faults at all, so "absent" reads as NULL / 0. The fields
+ * and their meaning are the same in 6.1 and 6.18 (include/linux/sched.h):
+ * numa_faults is NULL until the task's first hinting fault. */
+static __always_inline unsigned long *nl_task_numa_faults(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->numa_faults))
+		return NULL;
+	return BPF_CORE_READ(t, numa_faults);
+}
+
+static __always_inline int nl_task_numa_scan_seq(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->numa_scan_seq))
+		return 0;
+	return BPF_CORE_READ(t, numa_scan_seq);
+}
+
+static __always_inline __u64 nl_task_numa_pages_migrated(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->numa_pages_migrated))
+		return 0;
+	return BPF_CORE_READ(t, numa_pages_migrated);
+}
+
+#endif

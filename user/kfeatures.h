@@ -1,0 +1,28 @@
+/* Kernel features (named kfeatures.h: a user/features.h would shadow glibc's <features.h>
+ * on the -Iuser include path). What this kernel and this process can do, probed
+ * before the BPF object is loaded so the collector can pick programs and say why a source is off. */
+#ifndef NL_KFEATURES_H
+#define NL_KFEATURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct btf;
+
+/* Root, or both CAP_BPF and CAP_PERFMON effective (CAP_SYS_ADMIN also does on kernels
+ * that predate CAP_BPF). */
+bool nl_have_bpf_privileges(void);
+
+/* /sys/kernel/btf/vmlinux exists. */
+bool nl_have_kernel_btf(void);
+
+/* The raw tracepoint a tp_btf program would attach to exists in the kernel BTF
+ * ("btf_trace_<name>" typedef). vmlinux_btf may be NULL (then false). */
+bool nl_have_btf_tracepoint(const struct btf *vmlinux_btf, const char *name);
+
+/* Makes sure tracefs has events/<category>/<name> (classic tracepoints are attached
+ * by their tracefs id). Mounts tracefs on /sys/kernel/tracing when no tracefs is
+ * mounted, as perf and bpftrace need too. Returns 0, or -1 with a reason in why. */
+int nl_ensure_tracefs_event(const char *category, const char *name, char *why, size_t len);
+
+#endif
