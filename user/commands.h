@@ -15,6 +15,7 @@ struct nl_command {
 };
 
 int cmd_topo(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 extern const struct nl_command nl_commands[];
 

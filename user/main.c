@@ -7,6 +7,7 @@
 
 const struct nl_command nl_commands[] = {
 	{ "topo", "topology: nodes, CPUs, memory, distances, huge pages, devices, AutoNUMA state", cmd_topo },
+	{ "top", "per-process NUMA view, refreshed: per-node CPU, faults, remote ratio, placement, diagnosis", cmd_top },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Host tier: `numalens top` on this kernel (one NUMA node): JSON Lines from a command
+# it starts, exit statuses and messages for bad input, not root, a pid that exits,
+# Ctrl-C leaving no BPF program or link behind, running the command as the sudo
+# user, and the ncurses view under tmux.
+source "$(dirname "$0")/../lib.sh"
+OUT=$(mktemp -d)
+TMUX_SOCK="nl-top-test-$$"
+cleanup() {
+  tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" -ne 0 ]; then
+  not_ok "top: needs root"
+  finish
+fi
+
+nl_prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name | test("^nl_")) | .id' | sort -n; }
+json_parses() { [ -s "$1" ] && jq -e . "$1" > /dev/null 2>&1; }
+gone() { [ -n "$1" ] && [ ! -e "/proc/$1" ]; }
+link_prog_ids() { bpftool link show -j 2>/dev/null | jq -r '.[].prog_id' | sort -n; }
+
+# 1. JSON Lines from a command that faults 200000 pages.
+"$NUMALENS" top --json -d 10 -- "$WORKLOADS/nl-faultstorm" -n 200000 > "$OUT/storm" 2> "$OUT/storm.err"
+rc=$?
+check "top -- nl-faultstorm exits 0" [ "$rc" -eq 0 ]
+grep '^{' "$OUT/storm" > "$OUT/storm.json"
+grep -v '^{' "$OUT/storm" | diag
+lines=$(wc -l < "$OUT/storm.json")
+check "at least one JSON line ($lines)" [ "$lines" -ge 1 ]
+check "every line parses as JSON" json_parses "$OUT/storm.json"
+jq -s '.' "$OUT/storm.json" > "$OUT/all.json"
+jq_check "version 1, one node, the followed process only" \
+  'all(.[]; .version == 1 and .topology.nodes == [0] and (.processes | length) <= 1)' "$OUT/all.json"
+jq_check "the process is the command (nl-faultstorm)" \
+  'all(.[].processes[]; .comm == "nl-faultstorm")' "$OUT/all.json"
+jq_check "faults are a 1x1 matrix [[n]] with n > 0 in total" \
+  'all(.[].processes[]; (.faults | length) == 1 and (.faults[0] | length) == 1) and
+   ([.[].processes[].faults[0][0]] | add) > 0' "$OUT/all.json"
+faults=$(jq '[.[].processes[].faults[0][0]] | add' "$OUT/all.json")
+check "faults ($faults) within 5% of the 200000 pages touched" \
+  awk -v f="$faults" 'BEGIN { exit !(f >= 190000 && f <= 210000) }'
+jq_check "remote_ratio is 0 or null" 'all(.[].processes[]; .remote_ratio == 0 or .remote_ratio == null)' "$OUT/all.json"
+jq_check "cpu_ns > 0" '([.[].processes[].cpu_ns[0]] | add) > 0' "$OUT/all.json"
+jq_check "per-thread entries with tid, faults, cpu_ns" \
+  '[.[].processes[].threads[]] | length > 0 and all(.[]; (.tid | type) == "number" and (.faults | length) == 1 and (.cpu_ns | length) == 1)' \
+  "$OUT/all.json"
+jq_check "sources say where faults and cpu time come from" \
+  'all(.[]; .sources.faults.active == true and (.sources.faults.via | length) > 0 and .sources.sched.active == true)' \
+  "$OUT/all.json"
+jq_check "lost_events counted (a number), interval_ns > 0" \
+  'all(.[]; (.lost_events | type) == "number" and .interval_ns > 0)' "$OUT/all.json"
+jq_check "one node: no diagnosis, with a note saying why" \
+  'all(.[].processes[]; .diagnosis == null and (.diagnosis_note | test("One NUMA node")))' "$OUT/all.json"
+check_output "the command's exit status is reported" "command '[^']*nl-faultstorm' \\(pid [0-9]+\\) exited with status 0" \
+  cat "$OUT/storm.err"
+
+# 2. Bad input.
+check_status "-p 999999 exits 1" 1 "$NUMALENS" top --json -d 1 -p 999999
+check_output "-p 999999 says no such process" "no such process 999999" "$NUMALENS" top --json -d 1 -p 999999
+check_status "--bogus exits 2" 2 "$NUMALENS" top --bogus
+check_status "-i 0 exits 2" 2 "$NUMALENS" top --json -i 0 -d 1
+check_status "-d abc exits 2" 2 "$NUMALENS" top --json -d abc
+check_status "-p and a command together exit 2" 2 "$NUMALENS" top -p 1 -- true
+check_status "a command that does not exist exits 1" 1 "$NUMALENS" top --json -d 1 -- /nonexistent/cmd
+check_status "--help exits 0" 0 "$NUMALENS" top --help
+
+# 3. Not root.
+check_status "not root exits 1" 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$NUMALENS" top --json -d 1
+check_output "not root says it needs root" "needs root" \
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$NUMALENS" top --json -d 1
+
+# 4. Ctrl-C detaches everything: our programs (and their links) are gone afterwards.
+before=$(nl_prog_ids)
+"$NUMALENS" top --json -p $$ > "$OUT/int" 2> "$OUT/int.err" &
+top_pid=$!
+sleep 2
+ours=$(comm -13 <(echo "$before") <(nl_prog_ids))
+check "while running, numalens programs are loaded" [ -n "$ours" ]
+kill -INT "$top_pid"
+wait "$top_pid"; rc=$?
+check "SIGINT: exit 0" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag < "$OUT/int.err"
+check "SIGINT: the final interval is printed as JSON" json_parses "$OUT/int"
+left=$(comm -12 <(echo "$ours") <(nl_prog_ids))
+check "SIGINT: no numalens program left (bpftool prog show)" [ -z "$left" ]
+left=$(comm -12 <(echo "$ours") <(link_prog_ids))
+check "SIGINT: no link to our programs left (bpftool link show)" [ -z "$left" ]
+
+# SIGTERM works alike.
+"$NUMALENS" top --json -p $$ > "$OUT/term" 2>&1 &
+top_pid=$!
+sleep 1.5
+kill -TERM "$top_pid"
+wait "$top_pid"; rc=$?
+check "SIGTERM: exit 0" [ "$rc" -eq 0 ]
+
+# A reader that goes away (`| head`) ends the run normally, detached.
+"$NUMALENS" top --json -i 0.3 -p $$ 2> "$OUT/pipe.err" | head -c 10 > /dev/null
+rc=${PIPESTATUS[0]}
+check "stdout reader gone: exit 0 ($rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag < "$OUT/pipe.err"
+
+# 5. The followed pid exits mid-run: message, final interval, exit 0.
+sleep 2 &
+victim=$!
+start=$SECONDS
+"$NUMALENS" top --json -d 20 -p "$victim" > "$OUT/exit" 2> "$OUT/exit.err"
+rc=$?
+check "pid exits mid-run: exit 0" [ "$rc" -eq 0 ]
+check "pid exits mid-run: stops well before -d 20 ($((SECONDS - start)) s)" [ $((SECONDS - start)) -lt 10 ]
+check_output "pid exits mid-run: says so" "process $victim exited" cat "$OUT/exit.err"
+check "pid exits mid-run: JSON lines were printed" json_parses "$OUT/exit"
+wait "$victim" 2>/dev/null
+
+# 6. Under sudo the command runs as the invoking user.
+SUDO_UID=65534 SUDO_GID=65534 "$NUMALENS" top --json -d 5 -- id -u > "$OUT/id" 2> "$OUT/id.err"
+check "SUDO_UID=65534: the command runs as uid 65534" grep -qx 65534 "$OUT/id"
+SUDO_UID=65534 SUDO_GID=65534 "$NUMALENS" top --json -d 5 -- id -g > "$OUT/gid" 2>&1
+check "SUDO_GID=65534: the command runs as gid 65534" grep -qx 65534 "$OUT/gid"
+"$NUMALENS" top --json -d 5 -- id -u > "$OUT/id0" 2>&1
+check "without SUDO_UID the command keeps our uid (0)" grep -qx 0 "$OUT/id0"
+check_output "a malformed SUDO_UID is refused, not run as root" "invalid SUDO_UID" \
+  env SUDO_UID=abc SUDO_GID=1 "$NUMALENS" top --json -d 5 -- id -u
+check_output "a command's non-zero status is reported" "exited with status 3" \
+  "$NUMALENS" top --json -d 5 -- sh -c 'exit 3'
+
+# 7. The ncurses view, in a detached tmux pane: header and table, 'q' quits.
+tmux -L "$TMUX_SOCK" new-session -d -x 150 -y 40 -s top \
+  "$NUMALENS top --threads -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
+sleep 4
+tmux -L "$TMUX_SOCK" capture-pane -p -t top > "$OUT/screen"
+check_output "tui: header line" "numalens top .*pid [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/screen"
+check_output "tui: table header" "PID/TID +COMM +CPU% n0 +FAULTS n0 +REMOTE +FIRST-TOUCH n0 +RESIDENT n0" cat "$OUT/screen"
+check_output "tui: the process row" "^[0-9]+ +nl-faultstorm " cat "$OUT/screen"
+check_output "tui: legend and lost events" "lost events: [0-9]+" cat "$OUT/screen"
+tmux -L "$TMUX_SOCK" send-keys -t top q
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  sleep 0.5
+  tmux -L "$TMUX_SOCK" capture-pane -p -S -60 -t top > "$OUT/after"
+  grep -q '^exited=' "$OUT/after" && break
+done
+check_output "tui: q quits with status 0" "^exited=0" cat "$OUT/after"
+check_output "tui: the last table stays on the terminal" "^access matrix of [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/after"
+storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
+check "tui: the started command ($storm_pid) was stopped" gone "$storm_pid"
+
+finish
