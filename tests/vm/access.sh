@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# VM tier: the collector's per-node numbers against placement known by construction
+# (nl-place pins itself to a node and mbind()s its 64 MiB buffer) and against the
+# kernel's own account (/proc/PID/numa_maps, read by the collector while the workload
+# holds its buffer). AutoNUMA is off so pages stay where they were first put.
+#
+# Targets: bind (CPU node 0, memory node 1) remote_ratio >= 0.95 with the pages in
+# faults[0][1]; local <= 0.05; interleave over 2 nodes 0.45-0.55, over 4 nodes 0.70-0.80;
+# first_touch_pages per node within 2% (of the buffer) of numa_maps; >= 95% of CPU time
+# on the pinned node; thread churn in the guest loses nothing.
+source "$(dirname "$0")/../lib.sh"
+VMTEST=$ROOT/scripts/vmtest
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+# The probe runs in the busybox guest: link it statically against the static library.
+PROBE=$ROOT/build/static/collect_probe
+if [ ! -x "$PROBE" ] || [ "$ROOT/tests/host/collect_probe.c" -nt "$PROBE" ] ||
+   [ "$ROOT/build/static/libnumalens.a" -nt "$PROBE" ]; then
+  if ! gcc -static -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/bpf" -I"$ROOT/user" -I"$ROOT/build/bpf" \
+       -o "$PROBE" "$ROOT/tests/host/collect_probe.c" "$ROOT/build/static/libnumalens.a" \
+       -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lpthread -ldl -lm 2> "$OUT/cc.err"; then
+    not_ok "static collect_probe builds (make static first)"
+    diag < "$OUT/cc.err"
+    finish
+  fi
+fi
+
+PAGES=16384 # 64 MiB of 4 KiB pages
+val() { sed -n "s/^$1=//p" "$2" | head -1; }
+in_range() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x != "" && x >= lo && x <= hi) }'; }
+# cpu_share FILE NODE: share of cpu_ns on NODE
+cpu_share() {
+  awk -F= -v n="$2" '/^cpu_ns\[/ { t += $2; if ($1 == "cpu_ns[" n "]") m = $2 } END { if (t) printf "%.4f", m / t; else print -1 }' "$1"
+}
+# ft_vs_resident FILE NODES: largest |first_touch[n] - resident[n]| as a share of PAGES
+ft_vs_resident() {
+  awk -F= -v pages=$PAGES -v nodes="$2" '
+    /^first_touch\[/ { i = substr($1, 13, 1); ft[i] = $2 }
+    /^resident\[/    { i = substr($1, 10, 1); rs[i] = $2; have = 1 }
+    END { if (!have) { print 9; exit } worst = 0
+          for (i = 0; i < nodes; i++) { d = ft[i] - rs[i]; if (d < 0) d = -d; if (d > worst) worst = d }
+          printf "%.4f", worst / pages }' "$1"
+}
+# split OUTFILE: guest output with "CASE:" prefixes -> $OUT/CASE files
+split_cases() { awk -v dir="$OUT" -F: '/^[a-z0-9_]+:/ { f = $1; sub(/^[^:]*:/, ""); print > (dir "/" f) }' "$1"; }
+
+run_case() { # name probe-args... -- workload...
+  local name=$1; shift
+  printf 'collect_probe %s 2>&1 | sed "s/^/%s:/"; echo "%s:status=$?"\n' "$*" "$name" "$name"
+}
+
+# ---- 2 nodes: bind, local, interleave, churn (one boot) ----
+{
+  echo 'set -o pipefail'
+  run_case bind -s -k 3 -- nl-place bind --cpu-node 0 --mem-node 1 --mib 64 --seconds 1 --pause
+  run_case local -k 3 -- nl-place local --cpu-node 0 --mib 64 --seconds 1 --pause
+  run_case inter2 -k 3 -- nl-place interleave --nodes 0-1 --cpu-node 0 --mib 64 --seconds 1 --pause
+  run_case churn -i 1 -- nl-threadchurn -n 2000 -k 8 -p 4
+} > "$OUT/guest2.sh"
+"$VMTEST" --nodes 2 --mem-per-node 512 --balancing 0 --timeout 600 --add "$PROBE" \
+  --add "$OUT/guest2.sh" -- sh /usr/local/bin/guest2.sh > "$OUT/vm2" 2>&1
+rc=$?
+check "2-node guest ran (vmtest exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag < "$OUT/vm2"
+split_cases "$OUT/vm2"
+
+for c in bind local inter2 churn; do
+  [ -f "$OUT/$c" ] || : > "$OUT/$c"
+  check "$c: probe exit 0" [ "$(val status "$OUT/$c")" = 0 ]
+  check "$c: lost events 0" [ "$(val lost "$OUT/$c")" = 0 ]
+  grep -v '^source' "$OUT/$c" | sed "s/^/$c: /" | diag
+done
+
+r=$(val remote_ratio "$OUT/bind")
+check "bind 0->1: remote_ratio $r >= 0.95" in_range "$r" 0.95 1
+f01=$(val 'faults\[0\]\[1\]' "$OUT/bind")
+check "bind 0->1: faults[0][1] ($f01) carries the $PAGES pages (>= 98%)" in_range "${f01:-0}" $((PAGES * 98 / 100)) $((PAGES * 102 / 100))
+d=$(ft_vs_resident "$OUT/bind" 2)
+check "bind: first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
+s=$(cpu_share "$OUT/bind" 0)
+check "bind: cpu_ns on node 0 share $s >= 0.95" in_range "$s" 0.95 1
+check "bind: first-touch stack names main()" grep -Eq '^stack=main\+' "$OUT/bind"
+
+r=$(val remote_ratio "$OUT/local")
+check "local on node 0: remote_ratio $r <= 0.05" in_range "$r" 0 0.05
+d=$(ft_vs_resident "$OUT/local" 2)
+check "local: first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
+s=$(cpu_share "$OUT/local" 0)
+check "local: cpu_ns on node 0 share $s >= 0.95" in_range "$s" 0.95 1
+
+r=$(val remote_ratio "$OUT/inter2")
+check "interleave 0-1: remote_ratio $r in 0.45-0.55" in_range "$r" 0.45 0.55
+d=$(ft_vs_resident "$OUT/inter2" 2)
+check "interleave 0-1: first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
+
+minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/churn")
+f=$(val faults "$OUT/churn")
+check "churn: faults ($f) within 1% of minflt (${minflt:-none})" \
+  awk -v a="${f:-0}" -v b="${minflt:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+check "churn: 2000 exited threads reported" in_range "$(val exited_rows "$OUT/churn")" 2000 2100
+
+# ---- 4 nodes: interleave ----
+{
+  echo 'set -o pipefail'
+  run_case inter4 -k 3 -- nl-place interleave --nodes 0-3 --cpu-node 0 --mib 64 --seconds 1 --pause
+} > "$OUT/guest4.sh"
+"$VMTEST" --nodes 4 --mem-per-node 256 --balancing 0 --timeout 600 --add "$PROBE" \
+  --add "$OUT/guest4.sh" -- sh /usr/local/bin/guest4.sh > "$OUT/vm4" 2>&1
+rc=$?
+check "4-node guest ran (vmtest exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || diag < "$OUT/vm4"
+split_cases "$OUT/vm4"
+[ -f "$OUT/inter4" ] || : > "$OUT/inter4"
+grep -v '^source' "$OUT/inter4" | sed 's/^/inter4: /' | diag
+check "inter4: probe exit 0" [ "$(val status "$OUT/inter4")" = 0 ]
+r=$(val remote_ratio "$OUT/inter4")
+check "interleave 0-3: remote_ratio $r in 0.70-0.80" in_range "$r" 0.70 0.80
+d=$(ft_vs_resident "$OUT/inter4" 4)
+check "interleave 0-3: first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
+check "inter4: lost events 0" [ "$(val lost "$OUT/inter4")" = 0 ]
+
+finish
