@@ -77,8 +77,9 @@ $(OUT)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/numalens.h | $(BPF_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# The collector embeds the BPF object through its skeleton: rebuild it when that changes.
-$(OUT)/obj/collect.o: $(BPF_SKELS)
+# Loaders embed their BPF object through its skeleton: rebuild them when it changes.
+$(OUT)/obj/collect.o: $(BUILD)/bpf/access.skel.h
+$(OUT)/obj/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

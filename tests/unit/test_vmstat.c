@@ -1,0 +1,163 @@
+/* /proc/vmstat parsing, interval deltas and the BPF-vs-vmstat comparison, on fixture
+ * trees (tests/fixtures/vmstat/<case>/proc/vmstat). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmstat.h"
+
+#define FIX "tests/fixtures/vmstat/"
+
+static void test_read(void **state)
+{
+	struct nl_vmstat v;
+
+	(void)state;
+	assert_int_equal(nl_vmstat_read(FIX "before", &v), 0);
+	assert_true(v.have_numa);
+	assert_true(v.have_pgmigrate);
+	assert_int_equal(v.numa_hint_faults, 100);
+	assert_int_equal(v.numa_hint_faults_local, 40);
+	assert_int_equal(v.numa_pages_migrated, 60);
+	assert_int_equal(v.numa_pte_updates, 16384);
+	assert_int_equal(v.pgmigrate_success, 70);
+	assert_int_equal(v.pgmigrate_fail, 1);
+}
+
+static void test_no_numa_balancing(void **state)
+{
+	struct nl_vmstat v;
+
+	(void)state;
+	assert_int_equal(nl_vmstat_read(FIX "nonuma", &v), 0);
+	assert_false(v.have_numa);
+	assert_true(v.have_pgmigrate);
+	assert_int_equal(v.numa_hint_faults, 0);
+	assert_int_equal(v.pgmigrate_success, 5);
+}
+
+static void test_errors(void **state)
+{
+	struct nl_vmstat v;
+
+	(void)state;
+	assert_int_equal(nl_vmstat_read(FIX "bad", &v), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(nl_vmstat_read(FIX "does-not-exist", &v), -1);
+}
+
+static void test_delta(void **state)
+{
+	struct nl_vmstat a, b, d;
+
+	(void)state;
+	assert_int_equal(nl_vmstat_read(FIX "before", &a), 0);
+	assert_int_equal(nl_vmstat_read(FIX "after", &b), 0);
+	nl_vmstat_delta(&a, &b, &d);
+	assert_int_equal(d.numa_hint_faults, 32792);
+	assert_int_equal(d.numa_hint_faults_local, 16405);
+	assert_int_equal(d.numa_pages_migrated, 16387);
+	assert_int_equal(d.pgmigrate_success, 18435);
+	assert_int_equal(d.pgmigrate_fail, 0);
+	/* Backwards (after, before): never a wrapped huge number. */
+	nl_vmstat_delta(&b, &a, &d);
+	assert_int_equal(d.numa_hint_faults, 0);
+	assert_int_equal(d.numa_pages_migrated, 0);
+}
+
+static void fill_bpf(struct nl_vmstat_check *c, uint64_t hint, uint64_t local, uint64_t mig,
+		     uint64_t succ)
+{
+	memset(c, 0, sizeof(*c));
+	c->bpf_valid = true;
+	c->bpf_hint_faults = hint;
+	c->bpf_hint_faults_local = local;
+	c->bpf_pages_migrated = mig;
+	c->bpf_pgmigrate_success = succ;
+}
+
+static void test_compare_agree(void **state)
+{
+	struct nl_vmstat a, b, d;
+	struct nl_vmstat_check c;
+
+	(void)state;
+	assert_int_equal(nl_vmstat_read(FIX "before", &a), 0);
+	assert_int_equal(nl_vmstat_read(FIX "after", &b), 0);
+	nl_vmstat_delta(&a, &b, &d);
+	/* Exactly equal. */
+	fill_bpf(&c, 32792, 16405, 16387, 18435);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_true(c.valid);
+	assert_false(c.disagree);
+	assert_non_null(strstr(c.note, "agree"));
+	assert_int_equal(c.hint_faults, 32792);
+	/* Within 2 %: events in flight at the window's edges. */
+	fill_bpf(&c, 32700, 16405, 16300, 18435);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_false(c.disagree);
+}
+
+static void test_compare_disagree(void **state)
+{
+	struct nl_vmstat a, b, d;
+	struct nl_vmstat_check c;
+
+	(void)state;
+	assert_int_equal(nl_vmstat_read(FIX "before", &a), 0);
+	assert_int_equal(nl_vmstat_read(FIX "after", &b), 0);
+	nl_vmstat_delta(&a, &b, &d);
+	fill_bpf(&c, 30000, 16405, 16387, 18435);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_true(c.disagree);
+	assert_non_null(strstr(c.note, "numa_hint_faults: vmstat 32792 vs bpf 30000"));
+	assert_null(strstr(c.note, "numa_pages_migrated"));
+	/* Small counts: the absolute slack applies, not the percentage. */
+	memset(&d, 0, sizeof(d));
+	d.have_numa = d.have_pgmigrate = true;
+	d.numa_hint_faults = 5;
+	fill_bpf(&c, 2, 0, 0, 0);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_true(c.disagree);
+	fill_bpf(&c, 3, 0, 0, 0);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_false(c.disagree);
+}
+
+static void test_compare_not_possible(void **state)
+{
+	struct nl_vmstat d;
+	struct nl_vmstat_check c;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	fill_bpf(&c, 1, 0, 0, 0);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_false(c.valid);
+	assert_false(c.disagree);
+	assert_non_null(strstr(c.note, "not compared"));
+	d.have_numa = true;
+	memset(&c, 0, sizeof(c)); /* no BPF side */
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_false(c.disagree);
+	assert_non_null(strstr(c.note, "no BPF totals"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_no_numa_balancing),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_delta),
+		cmocka_unit_test(test_compare_agree),
+		cmocka_unit_test(test_compare_disagree),
+		cmocka_unit_test(test_compare_not_possible),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

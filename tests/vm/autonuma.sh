@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# VM tier: AutoNUMA under the microscope, against the kernel's own account.
+#
+# numa_balancing=1, 2 nodes: nl-firsttouch-bug (main thread first-touches 64 MiB of
+# 4 KiB pages on node 0, a worker pinned to node 1 streams over it) under the AutoNUMA
+# module on each path, forced: fentry, kprobe, fallback. Targets, per path:
+#   migrated_pages[0][1] within 2 % of the run's /proc/vmstat numa_pages_migrated delta
+#   (nothing else migrates in the guest); the process's hint faults within 2 % of
+#   vmstat's numa_hint_faults delta; >= 99 % of them on the worker thread; of the
+#   intervals with >= 100 hint faults, the first mostly remote (>= 0.5) and the last
+#   mostly local (<= 0.2);
+#   the paths agree with each other within 2 % on hint_faults[1][0] and migrated[0][1].
+#   fentry/kprobe: no interval disagrees with vmstat (fallback may at the exit edge).
+# nl-migrate move_pages / mbind(MPOL_MF_MOVE) of 2048 pages 0 -> 1: counted under
+#   "syscall" / "mempolicy_mbind", none as numa_misplaced, migrated[0][1] = 2048.
+# numa_balancing=0: no hinting faults, no NUMA migrations, and it says AutoNUMA is off.
+source "$(dirname "$0")/../lib.sh"
+VMTEST=$ROOT/scripts/vmtest
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+# The probe runs in the busybox guest: link it statically against the static library.
+PROBE=$ROOT/build/static/autonuma_probe
+if [ ! -x "$PROBE" ] || [ "$ROOT/tests/host/autonuma_probe.c" -nt "$PROBE" ] ||
+   [ "$ROOT/build/static/libnumalens.a" -nt "$PROBE" ]; then
+  if ! gcc -static -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/bpf" -I"$ROOT/user" -I"$ROOT/build/bpf" \
+       -o "$PROBE" "$ROOT/tests/host/autonuma_probe.c" "$ROOT/build/static/libnumalens.a" \
+       -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lpthread -ldl -lm 2> "$OUT/cc.err"; then
+    not_ok "static autonuma_probe builds (make static first)"
+    diag < "$OUT/cc.err"
+    finish
+  fi
+fi
+
+val() { sed -n "s/^$1=//p" "$2" | head -1; }
+# within A B PCT: |A - B| <= PCT % of max(A, B), both numbers
+within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { if (a == "" || b == "") exit 1;
+  m = a > b ? a : b; d = a > b ? a - b : b - a; exit !(d <= m * p / 100) }'; }
+# Splits the guest's output at "=== NAME" lines into $OUT/NAME.
+split_out() { awk -v dir="$OUT" '/^=== /{ f = dir "/" $2; next } f { print > f }' "$1"; }
+
+# ---- AutoNUMA on ----
+"$VMTEST" --nodes 2 --balancing 1 --timeout 400 --add "$PROBE" -- sh -c '
+  for p in fentry kprobe fallback; do
+    echo "=== $p"
+    autonuma_probe --path $p --interval 0.5 -- nl-firsttouch-bug --seconds 6 2>&1
+  done
+  for m in move_pages mbind; do
+    echo "=== $m"
+    autonuma_probe --path auto --interval 1 -- nl-migrate --mode $m --pages 2048 2>&1
+  done' > "$OUT/on.txt" 2>&1
+rc=$?
+check "guest with AutoNUMA on ran (exit $rc)" [ "$rc" -eq 0 ]
+split_out "$OUT/on.txt"
+
+for p in fentry kprobe fallback; do
+  f=$OUT/$p
+  [ -f "$f" ] || { not_ok "$p: no output"; continue; }
+  if ! grep -q "^path=$p$" "$f"; then not_ok "$p: path opens"; diag < "$f"; continue; fi
+  ok "$p: path opens"
+  worker=$(sed -n 's/.*worker_tid=\([0-9]*\).*/\1/p' "$f" | head -1)
+  m01=$(val proc_migrated_0_1 "$f"); vm_mig=$(val vmstat_numa_pages_migrated "$f")
+  hint=$(val proc_hint_faults "$f"); vm_hint=$(val vmstat_numa_hint_faults "$f")
+  whint=$(val "tid_${worker}_hint_faults" "$f")
+  echo "# $p: migrated[0][1]=$m01 vmstat numa_pages_migrated=$vm_mig hint=$hint vmstat=$vm_hint worker=$whint"
+  check "$p: pages migrated at all ($vm_mig)" [ "${vm_mig:-0}" -ge 8000 ]
+  check "$p: migrated[0][1] $m01 within 2% of vmstat $vm_mig" within "$m01" "$vm_mig" 2
+  check "$p: hint faults $hint within 2% of vmstat $vm_hint" within "$hint" "$vm_hint" 2
+  check "$p: worker $worker has >= 99% of hint faults ($whint of $hint)" \
+    awk -v w="${whint:-0}" -v h="${hint:-0}" 'BEGIN { exit !(h > 0 && w >= 0.99 * h) }'
+  ratios=$(awk '/^interval=/ { for (i = 1; i <= NF; i++) { split($i, kv, "=");
+             v[kv[1]] = kv[2] } if (v["hint_faults"] >= 100) printf "%s ", v["remote_ratio"] }' "$f")
+  # Intervals with >= 100 hint faults: the few the exiting threads take are noise.
+  echo "# $p: remote ratio by interval (intervals with >= 100 hint faults): $ratios"
+  check "$p: remote ratio falls as pages move ($ratios)" \
+    awk -v r="$ratios" 'BEGIN { n = split(r, a, " "); exit !(n >= 2 && a[1] >= 0.5 && a[n] <= 0.2) }'
+  if [ "$p" != fallback ]; then
+    if grep -q 'disagree=1' "$f"; then not_ok "$p: every interval agrees with vmstat"; grep disagree=1 "$f" | diag
+    else ok "$p: every interval agrees with vmstat"; fi
+    check_output "$p: scanner time measured" '^proc_numa_scan_count=[1-9]' cat "$f"
+  else
+    check_output "$p: scanner cost says not measured" '^source_numa_scan=inactive not measured' cat "$f"
+  fi
+  check_output "$p: migrations under numa_misplaced" '^proc_migrate_reason_numa_misplaced=[1-9]' cat "$f"
+  check_output "$p: stall time measured" '^proc_migrate_stall_ns=[1-9]' cat "$f"
+  check_output "$p: nothing lost" '^lost_events=0$' cat "$f"
+done
+
+# The paths agree with each other on what is deterministic across runs: the remote
+# hint faults of the worker's row (one per page that then moved: 16384 + a few) and
+# migrated[0][1]. Total hint faults depend on how many scan passes fit in the run
+# (2 or 3 under TCG), so they are checked against vmstat per run above instead.
+for k in proc_hint_1_0 proc_migrated_0_1; do
+  a=$(val $k "$OUT/fentry"); b=$(val $k "$OUT/kprobe"); c=$(val $k "$OUT/fallback")
+  check "paths agree on $k: fentry $a, kprobe $b, fallback $c" \
+    sh -c "$(declare -f within); within '$a' '$b' 2 && within '$a' '$c' 2"
+done
+
+for m in move_pages mbind; do
+  f=$OUT/$m
+  [ -f "$f" ] || { not_ok "$m: no output"; continue; }
+  reason=syscall; [ $m = mbind ] && reason=mempolicy_mbind
+  moved=$(sed -n 's/.*after_on_to=\([0-9]*\).*/\1/p' "$f")
+  echo "# $m: nl-migrate says $moved pages on node 1"
+  check_output "$m: workload moved 2048 pages" 'after_on_to=2048' cat "$f"
+  check_output "$m: counted under $reason" "^proc_migrate_reason_$reason=2048 " cat "$f"
+  if grep -q '^proc_migrate_reason_numa_misplaced=' "$f"; then not_ok "$m: nothing counted as numa_misplaced"; grep reason "$f" | diag
+  else ok "$m: nothing counted as numa_misplaced"; fi
+  check_output "$m: migrated[0][1] = 2048" '^proc_migrated_0_1=2048$' cat "$f"
+done
+
+# ---- AutoNUMA off ----
+"$VMTEST" --nodes 2 --balancing 0 --timeout 300 --add "$PROBE" -- sh -c '
+  echo "=== off"
+  autonuma_probe --interval 1 -- nl-firsttouch-bug --seconds 4 2>&1' > "$OUT/off.txt" 2>&1
+rc=$?
+check "guest with AutoNUMA off ran (exit $rc)" [ "$rc" -eq 0 ]
+split_out "$OUT/off.txt"
+f=$OUT/off
+if [ -f "$f" ]; then
+  check_output "off: says AutoNUMA is off" '^state=AutoNUMA off \(kernel.numa_balancing=0\)' cat "$f"
+  check_output "off: no hint faults" '^proc_hint_faults=0$' cat "$f"
+  check_output "off: vmstat has none either" '^vmstat_numa_hint_faults=0$' cat "$f"
+  check_output "off: no NUMA migrations" '^vmstat_numa_pages_migrated=0$' cat "$f"
+  check_output "off: nothing migrated" '^proc_migrated_pages=0$' cat "$f"
+else
+  not_ok "off: no output"; diag < "$OUT/off.txt"
+fi
+finish
