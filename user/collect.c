@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "access.skel.h"
+#include "autonuma.h"
 #include "kfeatures.h"
 #include "numa_maps.h"
 #include "pfn_nodes.h"
@@ -48,6 +49,7 @@ struct cur {
 
 struct nl_collector {
 	struct access_bpf *skel;
+	struct nl_autonuma *autonuma; /* NULL when left out or when it could not start */
 	struct nl_topology topo;
 	struct nl_symbolizer *sym;
 	struct nl_collect_opts opts;
@@ -274,9 +276,32 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 		goto fail;
 	}
 	add_source(c, "residency", true, "/proc/PID/numa_maps at the end of each interval");
-	add_source(c, "hint_faults", false, "not collected by this version");
-	add_source(c, "migrations", false, "not collected by this version");
 	add_source(c, "pmu", false, "no PMU memory sampling (PEBS/IBS/SPE) in this version");
+
+	/* AutoNUMA's programs are a source of their own: when they cannot start, the
+	 * access profile still can, and the sources say why AutoNUMA is not seen. */
+	if (opts->no_autonuma) {
+		add_source(c, "hint_faults", false, "left out (--no-autonuma)");
+		add_source(c, "migrations", false, "left out (--no-autonuma)");
+	} else {
+		struct nl_autonuma_opts ao = {
+			.target_pid = opts->target_pid,
+			.path = (enum nl_autonuma_path)opts->autonuma_path,
+			.max_threads = c->opts.max_threads,
+			.verbose = opts->verbose,
+		};
+		char aerr[256];
+
+		if (nl_autonuma_open(&ao, &c->autonuma, aerr, sizeof(aerr))) {
+			if (opts->autonuma_path != NL_AUTONUMA_PATH_AUTO) {
+				snprintf(err, errlen, "AutoNUMA programs: %s", aerr);
+				ret = -EINVAL;
+				goto fail;
+			}
+			add_source(c, "hint_faults", false, "AutoNUMA programs failed: %s", aerr);
+			add_source(c, "migrations", false, "AutoNUMA programs failed: %s", aerr);
+		}
+	}
 
 	if (opts->stacks) {
 		c->sym = nl_symbolizer_new();
@@ -750,6 +775,11 @@ int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap)
 		ret = -ENOMEM;
 		goto fail;
 	}
+	if (c->autonuma) {
+		ret = nl_autonuma_fill(c->autonuma, snap);
+		if (ret)
+			goto fail;
+	}
 	(void)err;
 
 	/* Commit: this snapshot's cumulative values are the next one's baseline. Exited
@@ -789,6 +819,7 @@ void nl_collector_close(struct nl_collector *c)
 {
 	if (!c)
 		return;
+	nl_autonuma_close(c->autonuma);
 	access_bpf__destroy(c->skel);
 	nl_topology_free(&c->topo);
 	nl_symbolizer_free(c->sym);

@@ -16,6 +16,8 @@ struct nl_collect_opts {
 	uint32_t max_stacks;   /* size of the stack map; 0 = default */
 	bool stacks;           /* take user stacks of first-touching code */
 	bool verbose;          /* libbpf messages on stderr */
+	bool no_autonuma;      /* leave the AutoNUMA programs (user/autonuma.c) out */
+	int autonuma_path;     /* enum nl_autonuma_path: AUTO, or force one (tests) */
 };
 
 struct nl_collector;

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autonuma.h"
 #include "collect.h"
 #include "commands.h"
 #include "launch.h"
@@ -54,6 +55,9 @@ struct top_opts {
 	double interval;  /* seconds */
 	bool threads;
 	bool json;
+	bool text;        /* --text: plain tables even on a terminal */
+	bool no_autonuma;
+	enum nl_autonuma_path autonuma_path;
 	bool verbose;
 	bool stacks;
 	uint32_t max_threads;
@@ -86,7 +90,7 @@ static void on_sigchld(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: numalens top [-p PID] [-d SEC] [-i SEC] [--threads] [--json] [-- CMD [ARGS...]]\n"
+		"usage: numalens top [-p PID] [-d SEC] [-i SEC] [--threads] [--json|--text] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Per-node CPU time, page faults by CPU node x page node, remote ratio, first-touch\n"
 		"and resident pages for each process, refreshed every interval; diagnoses the\n"
@@ -101,8 +105,15 @@ static void usage(FILE *out)
 		"                       always carries per-thread entries)\n"
 		"      --json           JSON Lines, one object per interval (the default when\n"
 		"                       stdout is not a terminal)\n"
+		"      --text           plain tables, one per interval, instead of the refreshing\n"
+		"                       view (for logs and serial consoles)\n"
 		"      --max-threads N  size of the per-thread maps (default: the collector's)\n"
 		"      --no-stacks      do not take user stacks of first-touching code\n"
+		"      --no-autonuma    leave out the AutoNUMA programs (hint faults, migrations,\n"
+		"                       NUMA task moves, TLB shootdowns, scanner time)\n"
+		"      --autonuma-path P  how hint faults are hooked: auto (default: fentry, then\n"
+		"                       kprobe, then the tracepoint/task_struct fallback), or force\n"
+		"                       fentry, kprobe or fallback (fails if it cannot load)\n"
 		"  -v, --verbose        libbpf messages on stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
@@ -114,15 +125,19 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
-	enum { OPT_THREADS = 256, OPT_JSON, OPT_MAX_THREADS, OPT_NO_STACKS };
+	enum { OPT_THREADS = 256, OPT_JSON, OPT_TEXT, OPT_MAX_THREADS, OPT_NO_STACKS, OPT_NO_AUTONUMA,
+	       OPT_AUTONUMA_PATH };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "threads", no_argument, NULL, OPT_THREADS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "text", no_argument, NULL, OPT_TEXT },
 		{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
+		{ "no-autonuma", no_argument, NULL, OPT_NO_AUTONUMA },
+		{ "autonuma-path", required_argument, NULL, OPT_AUTONUMA_PATH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -155,7 +170,16 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			break;
 		case OPT_THREADS: o->threads = true; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_TEXT: o->text = true; break;
 		case OPT_NO_STACKS: o->stacks = false; break;
+		case OPT_NO_AUTONUMA: o->no_autonuma = true; break;
+		case OPT_AUTONUMA_PATH:
+			if (nl_autonuma_path_parse(optarg, &o->autonuma_path)) {
+				nl_err("top: --autonuma-path wants auto, fentry, kprobe or fallback, not '%s'",
+				       optarg);
+				return -1;
+			}
+			break;
 		case OPT_MAX_THREADS:
 			if (nl_parse_int(optarg, 1, 1 << 22, &v)) {
 				nl_err("top: --max-threads wants a number in 1..%d, not '%s'", 1 << 22, optarg);
@@ -174,6 +198,10 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
+	if (o->json && o->text) {
+		nl_err("top: --json and --text are exclusive");
+		return -1;
+	}
 	if (o->cmd && o->pid) {
 		nl_err("top: -p and a command are exclusive: follow one or the other");
 		return -1;
@@ -504,6 +532,8 @@ static int start(struct top *t)
 		.max_threads = t->o.max_threads,
 		.stacks = t->o.stacks,
 		.verbose = t->o.verbose,
+		.no_autonuma = t->o.no_autonuma,
+		.autonuma_path = (int)t->o.autonuma_path,
 	};
 	char err[256] = "";
 	int rc;
@@ -576,7 +606,9 @@ int cmd_top(int argc, char **argv)
 		t.target = tgid;
 		read_comm(t.target, t.target_comm, sizeof(t.target_comm));
 	}
-	if (!isatty(STDOUT_FILENO))
+	if (t.o.text)
+		t.text = true;
+	else if (!isatty(STDOUT_FILENO))
 		t.o.json = true;
 	t.touches = nl_touch_history_new();
 	if (!t.touches) {
@@ -608,7 +640,7 @@ int cmd_top(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	signals_set = true;
 
-	if (!t.o.json) {
+	if (!t.o.json && !t.text) {
 		char err[128];
 		if (nl_tui_open(&t.tui, err, sizeof(err))) {
 			nl_warn("top: %s; printing plain tables instead", err);
