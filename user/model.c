@@ -92,3 +92,23 @@ void nl_snapshot_free(struct nl_snapshot *s)
 	s->procs = NULL;
 	s->nr_procs = 0;
 }
+
+double nl_resident_remote_ratio(const struct nl_counts *c, const uint64_t resident[NL_MAX_NODES])
+{
+	uint64_t all_res = 0, all_cpu = 0;
+	double r = 0.0;
+
+	if (!c || !resident)
+		return NAN;
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		all_res += resident[n];
+		all_cpu += c->cpu_ns[n];
+	}
+	if (!all_res || !all_cpu)
+		return NAN;
+	for (int n = 0; n < NL_MAX_NODES; n++)
+		if (c->cpu_ns[n])
+			r += (double)c->cpu_ns[n] / (double)all_cpu *
+			     ((double)(all_res - resident[n]) / (double)all_res);
+	return r;
+}

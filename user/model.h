@@ -169,4 +169,11 @@ void nl_counts_add(struct nl_counts *dst, const struct nl_counts *src);
 void nl_counts_add_autonuma(struct nl_counts *dst, const struct nl_counts *src);
 void nl_snapshot_free(struct nl_snapshot *s);
 
+/* ESTIMATE, not a measurement (sources: residency x sched): the share of accesses that
+ * would be remote if the CPU time c spent on each node touched resident pages
+ * uniformly: sum over CPU nodes n of cpu_ns[n]/all_cpu * (resident pages not on n /
+ * all resident). For a thread, pass its process's residency. NAN when there is no
+ * CPU time or no resident page (resident NULL = unknown). */
+double nl_resident_remote_ratio(const struct nl_counts *c, const uint64_t resident[NL_MAX_NODES]);
+
 #endif

@@ -7,7 +7,22 @@
  * adds (never renames) provenance: "timestamp_ns", a "sources" object, per-figure
  * "faults_unresolved" and "resident_source", "node_migrations", "diagnosis" (null,
  * with a "diagnosis_note" saying why when it was judged), and per-thread "exited" and
- * "first_touch_stack" (frames {"ip":"0x..","symbol","module"}, null when unknown). */
+ * "first_touch_stack" (frames {"ip":"0x..","symbol","module"}, null when unknown).
+ *
+ * AutoNUMA additions: top level "autonuma" (the state sentence, null when the
+ * AutoNUMA programs did not run) and "vmstat_check" (this window's /proc/vmstat deltas
+ * vs the BPF totals, with "disagree" and "note"; null plus "vmstat_check_note" when
+ * /proc/vmstat could not be compared). Per process and thread: hint_local, hint_pages,
+ * hint_migrated_pages, hint_migrate_fail, migrate_fail, "migrations_by_reason"
+ * ({reason: {pages, fail, stall_ns}}, non-zero reasons only),
+ * "migrate_stall_hist_log2ns" ({bucket lower bound in ns: calls}, non-zero buckets
+ * only; bucket b is [2^b, 2^(b+1)) ns), numa_task_swaps, numa_task_sticks,
+ * "tlb_shootdowns" ({reason: n}, non-zero only), tlb_autonuma_sent/recv, ipi_count,
+ * ipi_ns, ipi_autonuma_ns, numa_scan_count, numa_scan_ns, and
+ * "resident_remote_ratio": an ESTIMATE (residency x sched, described under
+ * sources.resident_remote_ratio), null when residency is unknown or there was no
+ * CPU time. The per-interval trend the table shows is not in the JSON: each line is
+ * one interval already. */
 #ifndef NL_RENDER_JSON_H
 #define NL_RENDER_JSON_H
 

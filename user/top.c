@@ -36,6 +36,7 @@
 #include "render_json.h"
 #include "render_table.h"
 #include "top_diag.h"
+#include "trend.h"
 #include "tui.h"
 #include "util.h"
 
@@ -314,6 +315,7 @@ struct top {
 	bool have_last;
 	struct nl_lines lines;
 	uint64_t last_snap_mono;
+	struct nl_trend trend;     /* last intervals per process, for the table's trend lines */
 };
 
 static int render_tui(struct top *t)
@@ -321,7 +323,8 @@ static int render_tui(struct top *t)
 	char header[256], clock[16], target[64];
 	time_t now = time(NULL);
 	struct tm tm;
-	struct nl_table_opts to = { .threads = t->o.threads, .width = nl_tui_width(t->tui) };
+	struct nl_table_opts to = { .threads = t->o.threads, .width = nl_tui_width(t->tui),
+				    .trend = &t->trend };
 
 	nl_lines_free(&t->lines);
 	if (t->have_last && nl_table_render(&t->last, &to, &t->lines)) {
@@ -374,6 +377,10 @@ static int take_and_show(struct top *t)
 		nl_snapshot_free(&t->last);
 	t->last = s;
 	t->have_last = true;
+	if (!t->o.json && nl_trend_update(&t->trend, &t->last)) {
+		nl_err("top: out of memory keeping the trend");
+		return -1;
+	}
 
 	if (t->o.json) {
 		/* the contract's per-thread entries are always in the JSON */
@@ -389,7 +396,8 @@ static int take_and_show(struct top *t)
 	}
 	if (t->tui)
 		return render_tui(t);
-	if (nl_render_table(&t->last, stdout, t->o.threads)) {
+	struct nl_table_opts to = { .threads = t->o.threads, .trend = &t->trend };
+	if (nl_render_table_opts(&t->last, &to, stdout)) {
 		nl_err("top: out of memory rendering the table");
 		return -1;
 	}
@@ -665,8 +673,10 @@ cleanup:
 	t.coll = NULL;
 
 	/* The view is gone: leave the last table on the terminal, diagnosis included. */
-	if (!t.o.json && !t.text && t.have_last && !failed)
-		nl_render_table(&t.last, stdout, t.o.threads);
+	if (!t.o.json && !t.text && t.have_last && !failed) {
+		struct nl_table_opts to = { .threads = t.o.threads, .trend = &t.trend };
+		nl_render_table_opts(&t.last, &to, stdout);
+	}
 
 	if (why == STOP_TARGET_EXIT && !t.child.pid)
 		nl_err("top: process %" PRIu32 " exited", t.target);
@@ -692,6 +702,7 @@ cleanup:
 	if (t.have_last)
 		nl_snapshot_free(&t.last);
 	nl_lines_free(&t.lines);
+	nl_trend_free(&t.trend);
 	nl_touch_history_free(t.touches);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "model.h"
 #include "render_json.h"
 #include "render_table.h"
+#include "trend.h"
 
 /* A 2-node machine whose nodes are 0 and 2 (node 1 offline), so node id and
  * position differ for the second node. */
@@ -282,6 +283,159 @@ static void test_json_lost_events(void **state)
 	free(f);
 }
 
+/* AutoNUMA on, pages of 42 moving n0 -> n2: hint faults, migrations by two reasons,
+ * the stall histogram, task moves, TLB shootdowns, IPIs, scanner time; the vmstat
+ * check agreeing. Reason slots are the 6.18 table's (5 = numa_misplaced, 0 =
+ * compaction; TLB 1 = remote_shootdown): no kernel BTF is read in unit tests. */
+static void set_autonuma(struct fixture *f)
+{
+	struct nl_snapshot *s = &f->s;
+	struct nl_counts *c = &f->proc[0].c;
+
+	s->numa_balancing = 1;
+	s->sources[1].active = true;
+	snprintf(s->sources[1].detail, sizeof(s->sources[1].detail), "fentry/task_numa_fault");
+	add_source(s, "migrations", true, "tp_btf mm_migrate_pages*");
+	add_source(s, "numa_sched", true, "tp_btf sched_move_numa");
+	add_source(s, "tlb", true, "tp_btf tlb_flush");
+	add_source(s, "numa_scan", true, "fentry/fexit task_numa_work");
+	snprintf(s->autonuma_state, sizeof(s->autonuma_state), "AutoNUMA on (kernel.numa_balancing=1)");
+
+	c->hint_faults[2][0] = 4000;
+	c->hint_faults[2][2] = 96;
+	c->hint_local = 96;
+	c->hint_pages = 4096;
+	c->hint_migrated_pages = 4000;
+	c->hint_migrate_fail = 2;
+	c->migrated_pages[0][2] = 4000;
+	c->migrated_pages[2][0] = 8;
+	c->migrate_fail = 3;
+	c->migrate_pages_by_reason[5] = 4000;
+	c->migrate_fail_by_reason[5] = 2;
+	c->migrate_stall_ns_by_reason[5] = 138600000;
+	c->migrate_pages_by_reason[0] = 8;
+	c->migrate_fail_by_reason[0] = 1;
+	c->migrate_stall_ns_by_reason[0] = 400000;
+	c->migrate_stall_ns = 139000000;
+	/* 100 calls: 60 in [32,64) us, 39 in [64,128) us, 1 in [1,2) ms */
+	c->migrate_stall_hist[15] = 60;
+	c->migrate_stall_hist[16] = 39;
+	c->migrate_stall_hist[20] = 1;
+	c->numa_task_moves = 3;
+	c->numa_task_swaps = 1;
+	c->numa_task_sticks = 2;
+	c->tlb_shootdowns[1] = 17;
+	c->tlb_autonuma_sent = 15;
+	c->tlb_autonuma_recv = 4;
+	c->ipi_count = 21;
+	c->ipi_ns = 2500000;
+	c->ipi_autonuma_ns = 1200000;
+	c->numa_scan_count = 5;
+	c->numa_scan_ns = 7000000;
+	c->faults_unresolved = 5000;
+
+	struct nl_vmstat_check *v = &s->vmstat;
+	v->valid = v->bpf_valid = v->bpf_local_exact = true;
+	v->hint_faults = v->bpf_hint_faults = 4096;
+	v->hint_faults_local = v->bpf_hint_faults_local = 96;
+	v->pages_migrated = v->bpf_pages_migrated = 4000;
+	v->pgmigrate_success = v->bpf_pgmigrate_success = 4008;
+	v->pgmigrate_fail = v->bpf_pgmigrate_fail = 3;
+	snprintf(v->note, sizeof(v->note), "agree (hint faults 4096, local 96, numa pages migrated 4000)");
+}
+
+static void test_json_autonuma_fields(void **state)
+{
+	struct fixture *f = make_fixture();
+	set_autonuma(f);
+	char *j = json_of(&f->s, true);
+	char *p = proc_json(j, "{\"pid\":42,");
+
+	assert_has(j, "\"autonuma\":\"AutoNUMA on (kernel.numa_balancing=1)\",");
+	assert_has(p, "\"hint_faults\":[[0,0],[4000,96]]");
+	assert_has(p, "\"migrated_pages\":[[0,4000],[8,0]],\"migrate_stall_ns\":139000000,\"numa_task_moves\":3,"
+		      "\"node_migrations\":0,\"hint_local\":96,\"hint_pages\":4096,\"hint_migrated_pages\":4000,"
+		      "\"hint_migrate_fail\":2,\"migrate_fail\":3,"
+		      "\"migrations_by_reason\":{\"compaction\":{\"pages\":8,\"fail\":1,\"stall_ns\":400000},"
+		      "\"numa_misplaced\":{\"pages\":4000,\"fail\":2,\"stall_ns\":138600000}},"
+		      "\"migrate_stall_hist_log2ns\":{\"32768\":60,\"65536\":39,\"1048576\":1},"
+		      "\"numa_task_swaps\":1,\"numa_task_sticks\":2,\"tlb_shootdowns\":{\"remote_shootdown\":17},"
+		      "\"tlb_autonuma_sent\":15,\"tlb_autonuma_recv\":4,\"ipi_count\":21,\"ipi_ns\":2500000,"
+		      "\"ipi_autonuma_ns\":1200000,\"numa_scan_count\":5,\"numa_scan_ns\":7000000,"
+		      "\"resident_remote_ratio\":0.92892,");
+	/* a thread without AutoNUMA activity: empty objects, zeros, not missing keys */
+	char *t = strstr(j, "{\"tid\":44");
+	assert_non_null(t);
+	assert_has(t, "\"migrations_by_reason\":{},\"migrate_stall_hist_log2ns\":{},");
+	assert_has(t, "\"tlb_shootdowns\":{},");
+	free(p);
+	free(j);
+	free(f);
+}
+
+static void test_json_vmstat_check(void **state)
+{
+	struct fixture *f = make_fixture();
+	/* not read: null, and the note says why */
+	snprintf(f->s.vmstat.note, sizeof(f->s.vmstat.note), "not compared: /proc/vmstat unreadable");
+	char *j = json_of(&f->s, false);
+	assert_has(j, "\"autonuma\":null,\"vmstat_check\":null,"
+		      "\"vmstat_check_note\":\"not compared: /proc/vmstat unreadable\",\"processes\":");
+	free(j);
+
+	set_autonuma(f);
+	f->s.vmstat.bpf_hint_faults = 3000;
+	f->s.vmstat.disagree = true;
+	snprintf(f->s.vmstat.note, sizeof(f->s.vmstat.note), "numa_hint_faults: vmstat 4096 vs bpf 3000");
+	j = json_of(&f->s, false);
+	assert_has(j, "\"vmstat_check\":{\"valid\":true,\"hint_faults\":4096,\"hint_faults_local\":96,"
+		      "\"pages_migrated\":4000,\"pgmigrate_success\":4008,\"pgmigrate_fail\":3,"
+		      "\"bpf_valid\":true,\"bpf_local_exact\":true,\"bpf_hint_faults\":3000,"
+		      "\"bpf_hint_faults_local\":96,\"bpf_pages_migrated\":4000,\"bpf_pgmigrate_success\":4008,"
+		      "\"bpf_pgmigrate_fail\":3,\"disagree\":true,"
+		      "\"note\":\"numa_hint_faults: vmstat 4096 vs bpf 3000\"},\"processes\":");
+	assert_lacks(j, "vmstat_check_note");
+	free(j);
+	free(f);
+}
+
+static void test_json_resident_remote_ratio(void **state)
+{
+	struct fixture *f = make_fixture();
+	char *j = json_of(&f->s, true);
+	char *p42 = proc_json(j, "{\"pid\":42,"), *p7 = proc_json(j, "{\"pid\":7,");
+
+	/* resident 950 on n0, 20 on n2; CPU 50 ms on n0 (init), 900 ms on n2 (worker):
+	 * (50 * 20/970 + 900 * 950/970) / 950 */
+	assert_has(p42, "\"resident_remote_ratio\":0.92892,");
+	/* threads use the process's pages with their own CPU time */
+	assert_has(p42, "\"tid\":43,");
+	char *t43 = strstr(p42, "{\"tid\":43"), *t44 = strstr(p42, "{\"tid\":44");
+	assert_non_null(t43);
+	assert_non_null(t44);
+	*t44 = '\0'; /* cut t43 at t44 */
+	assert_has(t43, "\"resident_remote_ratio\":0.0206186,");
+	*t44 = '{';
+	assert_has(t44, "\"resident_remote_ratio\":0.979381,");
+	/* unknown residency, no CPU time: null */
+	assert_has(p7, "\"resident_remote_ratio\":null");
+	/* the estimate names its sources */
+	assert_has(j, "\"resident_remote_ratio\":{\"active\":true,\"estimate\":true,"
+		      "\"via\":\"estimate from residency x sched");
+	free(p42);
+	free(p7);
+	free(j);
+
+	/* residency known but nothing ran: null, not 0 */
+	memset(f->proc[0].c.cpu_ns, 0, sizeof(f->proc[0].c.cpu_ns));
+	j = json_of(&f->s, false);
+	p42 = proc_json(j, "{\"pid\":42,");
+	assert_has(p42, "\"resident_remote_ratio\":null");
+	free(p42);
+	free(j);
+	free(f);
+}
+
 /* ---- table ---- */
 
 static struct nl_lines table_of(const struct nl_snapshot *s, bool threads, int width)
@@ -421,6 +575,230 @@ static void test_table_hint_and_migrations(void **state)
 	free(f);
 }
 
+static void test_table_autonuma(void **state)
+{
+	struct fixture *f = make_fixture();
+	set_autonuma(f);
+	struct nl_lines l = table_of(&f->s, true, 100);
+	char *all = joined(&l);
+
+	/* state and vmstat lines under the first header line */
+	assert_int_equal(find_line(&l, "AutoNUMA on (kernel.numa_balancing=1)"), 1);
+	int v = find_line(&l, "vmstat check: agree (hint faults 4096 = 4096, local 96 = 96, migrated 4000 = 4000)");
+	assert_int_equal(v, 2);
+	assert_int_equal(l.v[v].style, NL_LINE_PLAIN);
+
+	/* the AutoNUMA table: same processes and threads, its own columns */
+	int t = find_line(&l, "AutoNUMA, this interval:");
+	assert_true(t > find_row(&l, "42", "server"));
+	int h = t + 1;
+	assert_int_equal(l.v[h].style, NL_LINE_TITLE);
+	assert_has(l.v[h].text, "HINT loc/rem");
+	assert_has(l.v[h].text, "MIGRATED");
+	assert_has(l.v[h].text, "MIG-FAIL");
+	assert_has(l.v[h].text, "STALL-ms");
+	assert_has(l.v[h].text, "NUMA-MOVES");
+	assert_has(l.v[h].text, "IPI-ms");
+	assert_has(l.v[h].text, "SCAN-ms");
+	const char *r = l.v[h + 1].text;
+	assert_true(!strncmp(r, "42 ", 3));
+	assert_has(r, "96/4000");             /* hint local/remote */
+	assert_has(r, "4008 (100% n0->n2)"); /* the main pair rounds to 100% of 4008 */
+	assert_has(r, "139");                 /* stall ms */
+	assert_has(r, "3 (1 swap)");
+	assert_has(r, "2.5");                 /* IPI ms */
+	assert_has(r, "7.0");                 /* scanner ms */
+	assert_true(!strncmp(l.v[h + 2].text, "  43", 4)); /* thread rows follow */
+
+	/* under the access matrix: by reason, stall histogram, cost */
+	assert_true(find_line(&l, "migrated pages: n0->n2 4000 n2->n0 8; stalled 139.0 ms; NUMA task moves 3") > t);
+	int mr = find_line(&l, "  migrations by reason: compaction 8 (1 failed, stall 400.0 us); numa_misplaced "
+			       "4000 (2 failed,");
+	assert_true(mr > t);
+	assert_string_equal(l.v[mr + 1].text, "                        stall 138.6 ms)"); /* wrapped at 100 */
+	/* p50 in [32,64) us, p99 in [64,128) us, max in [1,2) ms */
+	assert_true(find_line(&l, "  migrate_pages() stall: 100 calls, p50 < 65.5 us, p99 < 131.1 us, "
+				  "max < 2.1 ms") > t);
+	/* the cost line is prose: wrapped at the width */
+	int cost = find_line(&l, "  cost: NUMA task swaps 1, sticks 2 (moves that did not happen); TLB");
+	assert_true(cost > t);
+	assert_true((int)strlen(l.v[cost].text) <= 100);
+	assert_true(!strncmp(l.v[cost + 1].text, "        ", 8));
+	struct nl_lines wide = table_of(&f->s, false, 400);
+	char *wide_all = joined(&wide);
+	assert_has(wide_all, "  cost: NUMA task swaps 1, sticks 2 (moves that did not happen); TLB shootdowns "
+			     "remote_shootdown 17 (AutoNUMA sent 15, received 4); IPIs 21 (2.5 ms, AutoNUMA 1.2 ms); "
+			     "scanner 5 runs, 7.0 ms\n");
+	free(wide_all);
+	nl_lines_free(&wide);
+	/* the hinting faults among the unresolved ones, honestly */
+	int u = find_line(&l, "  + 5000 faults that placed no page (4096 of them AutoNUMA hinting faults, "
+			      "shown in the right-hand");
+	assert_true(u > t);
+	assert_string_equal(l.v[u + 1].text, "    matrix)"); /* wrapped at 100 */
+	assert_lacks(all, "page node is unknown");
+	assert_true(find_line(&l, "AutoNUMA: HINT loc/rem = hinting faults") > t);
+	free(all);
+	nl_lines_free(&l);
+
+	/* more hint faults than unresolved faults: capped, "all" */
+	f->proc[0].c.faults_unresolved = 100;
+	l = table_of(&f->s, false, 100);
+	assert_true(find_line(&l, "  + 100 faults that placed no page (all AutoNUMA hinting faults, shown in the "
+				  "right-hand matrix)") >= 0);
+	nl_lines_free(&l);
+	/* hint source on but no hint faults */
+	memset(f->proc[0].c.hint_faults, 0, sizeof(f->proc[0].c.hint_faults));
+	l = table_of(&f->s, false, 100);
+	assert_true(find_line(&l, "+ 100 faults that placed no page (none of them AutoNUMA hinting faults)") >= 0);
+	nl_lines_free(&l);
+	free(f);
+}
+
+static void test_table_no_autonuma(void **state)
+{
+	struct fixture *f = make_fixture();
+	struct nl_lines l = table_of(&f->s, false, 100);
+	char *all = joined(&l);
+
+	/* programs not run: no state line, no AutoNUMA table, no vmstat line */
+	assert_int_equal(find_line(&l, "AutoNUMA, this"), -1);
+	assert_int_equal(find_line(&l, "vmstat check"), -1);
+	assert_int_equal(find_line(&l, "MIGRATED"), -1);
+	assert_int_equal(find_line(&l, "AutoNUMA: HINT"), -1);
+	assert_int_equal(find_line(&l, "by reason"), -1);
+	assert_lacks(all, "cost:");
+	free(all);
+	nl_lines_free(&l);
+
+	/* vmstat could not be compared: said, dimmed */
+	snprintf(f->s.vmstat.note, sizeof(f->s.vmstat.note), "not compared: /proc/vmstat unreadable");
+	l = table_of(&f->s, false, 100);
+	int v = find_line(&l, "vmstat check: not compared: /proc/vmstat unreadable");
+	assert_true(v >= 0);
+	assert_int_equal(l.v[v].style, NL_LINE_DIM);
+	nl_lines_free(&l);
+	free(f);
+}
+
+static void test_table_vmstat_disagree(void **state)
+{
+	struct fixture *f = make_fixture();
+	set_autonuma(f);
+	f->s.vmstat.bpf_pages_migrated = 1000;
+	f->s.vmstat.disagree = true;
+	snprintf(f->s.vmstat.note, sizeof(f->s.vmstat.note),
+		 "since start: numa_pages_migrated: vmstat 9000 vs bpf 6000");
+	struct nl_lines l = table_of(&f->s, false, 100);
+
+	int v = find_line(&l, "vmstat check: DISAGREE: since start: numa_pages_migrated: vmstat 9000 vs bpf 6000");
+	assert_true(v >= 0);
+	assert_int_equal(l.v[v].style, NL_LINE_WARN);
+	/* wrapped at the width, every piece highlighted */
+	assert_true((int)strlen(l.v[v].text) <= 100);
+	assert_int_equal(l.v[v + 1].style, NL_LINE_WARN);
+	char *all = joined(&l);
+	assert_lacks(all, "vmstat check: agree");
+	free(all);
+	nl_lines_free(&l);
+	/* this interval's pairs follow the note */
+	l = table_of(&f->s, false, 300);
+	assert_true(find_line(&l, "vmstat check: DISAGREE: since start: numa_pages_migrated: vmstat 9000 vs bpf "
+				  "6000 (this interval: hint faults 4096 = 4096, local 96 = 96, "
+				  "migrated 4000 vs 1000)") >= 0);
+	nl_lines_free(&l);
+
+	/* within the tolerance this interval but not equal: agree, with the note */
+	f->s.vmstat.disagree = false;
+	snprintf(f->s.vmstat.note, sizeof(f->s.vmstat.note),
+		 "numa_pages_migrated: vmstat 4000 vs bpf 1000 (window-edge skew: totals since start agree)");
+	l = table_of(&f->s, false, 200);
+	v = find_line(&l, "vmstat check: agree (hint faults 4096 = 4096, local 96 = 96, "
+			  "migrated 4000 vs 1000); numa_pages_migrated: vmstat 4000 vs bpf 1000 (window-edge skew");
+	assert_true(v >= 0);
+	assert_int_equal(l.v[v].style, NL_LINE_PLAIN);
+	nl_lines_free(&l);
+	free(f);
+}
+
+static void test_table_resident_remote(void **state)
+{
+	struct fixture *f = make_fixture();
+	struct nl_lines l = table_of(&f->s, true, 100);
+
+	assert_has(l.v[find_line(&l, "PID")].text, "REMOTE  RES-REM");
+	assert_has(l.v[find_row(&l, "42", "server")].text, "~93%");
+	assert_has(l.v[find_row(&l, "43", "init")].text, "~2%");
+	assert_has(l.v[find_row(&l, "44", "worker")].text, "~98%");
+	/* idle 7: residency unknown -> "-" */
+	char a[16], b[16], c[16], d[16], e[16], g[16], rr[16];
+	assert_int_equal(sscanf(l.v[find_row(&l, "7", "idle")].text, "%15s %15s %15s %15s %15s %15s",
+				a, b, c, d, e, g), 6);
+	(void)rr;
+	assert_string_equal(g, "-"); /* REMOTE is e, RES-REM g */
+	char *all = joined(&l);
+	assert_has(all, "RES-REM = ESTIMATE from");
+	free(all);
+	nl_lines_free(&l);
+	free(f);
+}
+
+static void test_table_trend(void **state)
+{
+	struct fixture *f = make_fixture();
+	struct nl_trend t = { 0 };
+	uint64_t res_n0[] = { 970, 800, 600, 200 };
+
+	/* four intervals of 42 moving pages n0 -> n2 while it runs on n2 */
+	f->proc[0].c.cpu_ns[0] = 0;
+	f->proc[0].c.cpu_ns[2] = 1000000000ULL;
+	f->s.nr_procs = 1;
+	for (int i = 0; i < 4; i++) {
+		f->proc[0].resident_pages[0] = res_n0[i];
+		f->proc[0].resident_pages[2] = 970 - res_n0[i];
+		f->proc[0].c.migrated_pages[0][2] = i ? 200 * (uint64_t)i : 0;
+		if (i == 3)
+			f->s.nr_procs = 0; /* pid 42 absent from the last interval: a gap */
+		assert_int_equal(nl_trend_update(&t, &f->s), 0);
+	}
+	f->s.nr_procs = 1;
+	struct nl_table_opts o = { .width = 100, .trend = &t };
+	struct nl_lines l = { 0 };
+	assert_int_equal(nl_table_render(&f->s, &o, &l), 0);
+
+	int h = find_line(&l, "trend of 42 (server), last 4 intervals, oldest first:");
+	assert_true(h > find_line(&l, "access matrix of 42"));
+	assert_int_equal(l.v[h].style, NL_LINE_TITLE);
+	assert_string_equal(l.v[h + 1].text, "  resident remote (est)    1.00   0.82   0.62      -");
+	assert_has(l.v[h + 4].text, "migrated pages/s");
+	assert_has(l.v[h + 4].text, "     0    200    400      -");
+	assert_has(l.v[h + 3].text, "hint remote share           -      -      -      -");
+	nl_lines_free(&l);
+
+	/* narrow: only the newest points that fit */
+	o.width = 40;
+	assert_int_equal(nl_table_render(&f->s, &o, &l), 0);
+	h = find_line(&l, "trend of 42 (server), last 2 intervals");
+	assert_true(h >= 0);
+	assert_string_equal(l.v[h + 1].text, "  resident remote (est)    0.62      -");
+	nl_lines_free(&l);
+
+	/* no trend passed, or a single interval: no trend lines */
+	o.trend = NULL;
+	assert_int_equal(nl_table_render(&f->s, &o, &l), 0);
+	assert_int_equal(find_line(&l, "trend of"), -1);
+	nl_lines_free(&l);
+	struct nl_trend one = { 0 };
+	assert_int_equal(nl_trend_update(&one, &f->s), 0);
+	o.trend = &one;
+	assert_int_equal(nl_table_render(&f->s, &o, &l), 0);
+	assert_int_equal(find_line(&l, "trend of"), -1);
+	nl_lines_free(&l);
+	nl_trend_free(&one);
+	nl_trend_free(&t);
+	free(f);
+}
+
 static void test_table_legend_and_lost(void **state)
 {
 	struct fixture *f = make_fixture();
@@ -531,10 +909,18 @@ int main(void)
 		cmocka_unit_test(test_json_diagnosis),
 		cmocka_unit_test(test_json_diagnosis_note),
 		cmocka_unit_test(test_json_lost_events),
+		cmocka_unit_test(test_json_autonuma_fields),
+		cmocka_unit_test(test_json_vmstat_check),
+		cmocka_unit_test(test_json_resident_remote_ratio),
 		cmocka_unit_test(test_table_rows),
 		cmocka_unit_test(test_table_threads),
 		cmocka_unit_test(test_table_matrix),
 		cmocka_unit_test(test_table_hint_and_migrations),
+		cmocka_unit_test(test_table_autonuma),
+		cmocka_unit_test(test_table_no_autonuma),
+		cmocka_unit_test(test_table_vmstat_disagree),
+		cmocka_unit_test(test_table_resident_remote),
+		cmocka_unit_test(test_table_trend),
 		cmocka_unit_test(test_table_legend_and_lost),
 		cmocka_unit_test(test_table_diagnosis),
 		cmocka_unit_test(test_table_empty_and_whole_recording),
