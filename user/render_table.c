@@ -878,6 +878,15 @@ static int diagnosis(const struct nl_process *p, int width, struct nl_lines *out
 
 /* ---- legend ---- */
 
+static int lost_line(const struct nl_snapshot *s, struct nl_lines *out)
+{
+	if (s->lost_events)
+		return addf(out, NL_LINE_WARN,
+			    "lost events: %" PRIu64 " (BPF maps or ring buffer full: counts above are lower bounds)",
+			    s->lost_events);
+	return addf(out, NL_LINE_DIM, "lost events: 0");
+}
+
 static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 {
 	char buf[NL_MAX_SOURCES * 180 + 16];
@@ -913,11 +922,7 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 			"interval (disagreement is judged on the totals since start)",
 			width))
 		return -ENOMEM;
-	if (s->lost_events)
-		return addf(out, NL_LINE_WARN,
-			    "lost events: %" PRIu64 " (BPF maps or ring buffer full: counts above are lower bounds)",
-			    s->lost_events);
-	return addf(out, NL_LINE_DIM, "lost events: 0");
+	return lost_line(s, out);
 }
 
 /* ---- the whole table ---- */
@@ -987,7 +992,8 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 		if (addf(out, NL_LINE_PLAIN, "%s", "") || diagnosis(order[i], width, out))
 			goto cleanup;
 	}
-	if (addf(out, NL_LINE_PLAIN, "%s", "") || legend(s, width, out))
+	if (addf(out, NL_LINE_PLAIN, "%s", "") ||
+	    (opts->brief_legend ? lost_line(s, out) : legend(s, width, out)))
 		goto cleanup;
 	err = 0;
 cleanup:

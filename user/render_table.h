@@ -43,6 +43,9 @@ struct nl_table_opts {
 	/* The last intervals per process (top keeps it): trend lines under the access
 	 * matrices of the same processes; NULL = no trend. */
 	const struct nl_trend *trend;
+	/* Only the lost-events line of the legend: for the second and later tables of a
+	 * plain-text run, which already printed the sources and column meanings once. */
+	bool brief_legend;
 };
 
 /* Appends the table's lines to out. 0, or -ENOMEM (out keeps what was added; free it). */

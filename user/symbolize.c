@@ -398,6 +398,22 @@ void nl_stack_release(struct nl_stack *st)
 	st->nr = 0;
 }
 
+/* True for the frame that starts the program (glibc's __libc_start_call_main /
+ * __libc_start_main, or _start). Nothing calls it with a frame pointer, so what a
+ * frame-pointer walk finds past it is stale stack contents, not callers. */
+static bool is_process_entry(const struct nl_frame *f)
+{
+	static const char *const entry[] = { "__libc_start_call_main", "__libc_start_main", "_start" };
+
+	if (!f->symbol)
+		return false;
+	size_t len = strcspn(f->symbol, "+");
+	for (size_t i = 0; i < NL_ARRAY_SIZE(entry); i++)
+		if (strlen(entry[i]) == len && strncmp(f->symbol, entry[i], len) == 0)
+			return true;
+	return false;
+}
+
 int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int n,
 		 struct nl_stack *out)
 {
@@ -440,6 +456,8 @@ int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int
 		if (err)
 			goto fail;
 		out->nr = i + 1;
+		if (is_process_entry(f))
+			break;
 	}
 	return 0;
 fail:

@@ -310,7 +310,8 @@ struct top {
 	struct nl_collector *coll;
 	struct nl_touch_history *touches; /* whole-run first touches, for the diagnosis */
 	struct nl_tui *tui;
-	bool text;                 /* a terminal we could not drive: plain tables */
+	bool text;                 /* plain tables: --text, or a terminal we could not drive */
+	unsigned tables_printed;   /* plain tables so far (the legend goes with the first) */
 	struct nl_snapshot last;   /* kept for redraws on resize/scroll */
 	bool have_last;
 	struct nl_lines lines;
@@ -396,7 +397,10 @@ static int take_and_show(struct top *t)
 	}
 	if (t->tui)
 		return render_tui(t);
-	struct nl_table_opts to = { .threads = t->o.threads, .trend = &t->trend };
+	/* Sources and column meanings once per run; they change only with the sources. */
+	struct nl_table_opts to = { .threads = t->o.threads, .trend = &t->trend,
+				    .brief_legend = t->tables_printed > 0 };
+	t->tables_printed++;
 	if (nl_render_table_opts(&t->last, &to, stdout)) {
 		nl_err("top: out of memory rendering the table");
 		return -1;

@@ -826,6 +826,24 @@ static void test_table_legend_and_lost(void **state)
 	free(f);
 }
 
+/* Later tables of a --text run keep only the lost-events line of the legend. */
+static void test_table_brief_legend(void **state)
+{
+	struct fixture *f = make_fixture();
+	struct nl_lines l = { 0 };
+	struct nl_table_opts o = { .width = 80, .brief_legend = true };
+
+	f->s.lost_events = 3;
+	assert_int_equal(nl_table_render(&f->s, &o, &l), 0);
+	assert_int_equal(find_line(&l, "sources: "), -1);
+	assert_int_equal(find_line(&l, "columns: "), -1);
+	int lost = find_line(&l, "lost events: 3");
+	assert_true(lost >= 0);
+	assert_int_equal(l.v[lost].style, NL_LINE_WARN);
+	nl_lines_free(&l);
+	free(f);
+}
+
 static void test_table_diagnosis(void **state)
 {
 	struct fixture *f = make_fixture();
@@ -922,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_table_resident_remote),
 		cmocka_unit_test(test_table_trend),
 		cmocka_unit_test(test_table_legend_and_lost),
+		cmocka_unit_test(test_table_brief_legend),
 		cmocka_unit_test(test_table_diagnosis),
 		cmocka_unit_test(test_table_empty_and_whole_recording),
 		cmocka_unit_test(test_table_control_chars_in_comm),

@@ -99,6 +99,26 @@ static void test_unknown_address(void **state)
 	nl_symbolizer_free(s);
 }
 
+/* A frame-pointer walk goes on past the program's entry into stale stack words:
+ * the stack ends at _start / __libc_start_main. */
+extern char _start[];
+
+static void test_stops_at_process_entry(void **state)
+{
+	struct nl_symbolizer *s = nl_symbolizer_new();
+	struct nl_stack st = { 0 };
+	uint64_t ips[4] = { (uint64_t)(uintptr_t)&nl_test_alpha, (uint64_t)(uintptr_t)_start + 5,
+			    (uint64_t)(uintptr_t)&nl_test_beta + 8, 0x10 };
+
+	assert_non_null(s);
+	assert_int_equal(nl_symbolize(s, (uint32_t)getpid(), ips, 4, &st), 0);
+	assert_int_equal(st.nr, 2);
+	assert_non_null(st.frames[1].symbol);
+	assert_true(strncmp(st.frames[1].symbol, "_start+", 7) == 0);
+	nl_stack_release(&st);
+	nl_symbolizer_free(s);
+}
+
 static void test_truncates_to_max_frames(void **state)
 {
 	struct nl_symbolizer *s = nl_symbolizer_new();
@@ -351,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self_functions),
 		cmocka_unit_test(test_unknown_address),
+		cmocka_unit_test(test_stops_at_process_entry),
 		cmocka_unit_test(test_truncates_to_max_frames),
 		cmocka_unit_test(test_bad_pid),
 		cmocka_unit_test(test_perf_map),
