@@ -152,7 +152,10 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	int ret = 0;
 
 	if (!vmlinux) {
-		snprintf(err, errlen, "cannot read the kernel BTF: %s", strerror(errno));
+		/* libbpf says ESRCH for "no valid vmlinux BTF found": name the file instead. */
+		snprintf(err, errlen, "kernel has no usable BTF (/sys/kernel/btf/vmlinux %s); "
+				      "numalens needs CONFIG_DEBUG_INFO_BTF=y",
+			 errno == ESRCH || errno == ENOENT ? "missing or empty" : strerror(errno));
 		return -ENOENT;
 	}
 	static const char *const sched_tps[] = { "sched_switch", "sched_process_exit" };
