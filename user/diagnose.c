@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "numa_maps.h"
 #include "util.h"
 
 /* Where, and how concentrated, a per-node quantity is. */
@@ -159,6 +160,26 @@ static void describe_initializer(const struct nl_process *p, int mem_node,
 		 top->exited ? ", exited" : "", pct(share), where, partial);
 }
 
+/* Base pages on node that sit in mappings with an explicit policy; *policy names the
+ * mapping holding most of them (the kernel's spelling, e.g. "bind:1"). */
+static uint64_t policy_pages_on(const struct nl_process *p, int node, const char **policy)
+{
+	uint64_t sum = 0, best = 0;
+
+	for (int i = 0; i < p->nr_vmas; i++) {
+		const struct nl_vma *v = &p->vmas[i];
+		if (!strncmp(v->policy, "default", 7) || !strncmp(v->policy, "local", 5))
+			continue;
+		uint64_t n = nl_vma_base_pages(v, node);
+		sum += n;
+		if (n > best) {
+			best = n;
+			*policy = v->policy;
+		}
+	}
+	return sum;
+}
+
 void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 		 const char *cmdline, struct nl_diagnosis *out)
 {
@@ -217,6 +238,22 @@ void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 	if (mem.node == cpu.node) {
 		none(out, "Placement is local: %d%% of resident pages and %d%% of CPU time are on node %d.",
 		     pct(mem.share), pct(cpu.share), mem.node);
+		return;
+	}
+
+	/* Pages an explicit policy (mbind, set_mempolicy, numactl --membind/--preferred/
+	 * --interleave) put on that node were placed on purpose, not by a first touch. */
+	const char *policy = NULL;
+	uint64_t by_policy = policy_pages_on(p, mem.node, &policy);
+	uint64_t on_node = p->resident_pages[mem.node];
+	if (on_node && (double)by_policy / (double)on_node >= NL_DIAG_POLICY_SHARE) {
+		none(out,
+		     "%d%% of resident pages are on node %d but %d%% of CPU time runs on node %d: "
+		     "remote, but placed by an explicit memory policy (%s, %d%% of the pages on "
+		     "node %d), not by a first touch. If that is not intended, run the threads on "
+		     "node %d (numactl --cpunodebind=%d) or change the policy.",
+		     pct(mem.share), mem.node, pct(cpu.share), cpu.node, policy,
+		     pct((double)by_policy / (double)on_node), mem.node, mem.node, mem.node);
 		return;
 	}
 

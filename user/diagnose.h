@@ -20,6 +20,9 @@
 #define NL_DIAG_INIT_SHARE 0.50
 /* Below this share of the misplaced pages seen being placed, the initializer evidence
  * is called partial (the rest were placed before numalens attached). */
+/* Share of the pages on the memory node placed by an explicit policy (bind, prefer,
+ * interleave) above which the placement is deliberate, not a first touch. */
+#define NL_DIAG_POLICY_SHARE 0.50
 #define NL_DIAG_MIN_COVERAGE 0.50
 /* Processes smaller or idler than this are not judged: 1024 pages = 4 MiB. */
 #define NL_DIAG_MIN_RESIDENT_PAGES 1024

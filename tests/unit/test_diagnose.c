@@ -107,6 +107,35 @@ static void test_classic_bug(void **state)
 	free_process(&p);
 }
 
+/* The same layout, but the pages on node 0 sit in an mbind(MPOL_BIND, node 0)
+ * mapping: placed on purpose, so no first-touch bug; a default-policy mapping with the
+ * same pages still is one. */
+static void test_explicit_policy(void **state)
+{
+	struct nl_topo_summary t = topo_of(2);
+	struct nl_process p = classic();
+	struct nl_vma v[2] = {
+		{ .start = 0x7f0000000000, .policy = "default", .page_size = 4096 },
+		{ .start = 0x7f1000000000, .policy = "bind:0", .page_size = 4096 },
+	};
+
+	v[0].pages[0] = 2000;
+	v[1].pages[0] = 90000;
+	p.vmas = v;
+	p.nr_vmas = 2;
+	nl_diagnose(&t, &p, NULL, &p.diag);
+	assert_int_equal(p.diag.kind, NL_DIAG_NONE);
+	assert_non_null(strstr(p.diag.text, "explicit memory policy (bind:0, 98% of the pages on node 0)"));
+	assert_non_null(strstr(p.diag.text, "numactl --cpunodebind=0"));
+
+	strcpy(v[1].policy, "default");
+	nl_diagnose(&t, &p, NULL, &p.diag);
+	assert_int_equal(p.diag.kind, NL_DIAG_FIRST_TOUCH_BUG);
+	p.vmas = NULL;
+	p.nr_vmas = 0;
+	free_process(&p);
+}
+
 /* In a static binary memset lives in the application module: skipped by name. */
 static void test_static_binary_runtime_frames(void **state)
 {
@@ -418,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classic_bug),
+		cmocka_unit_test(test_explicit_policy),
 		cmocka_unit_test(test_static_binary_runtime_frames),
 		cmocka_unit_test(test_correct_placement),
 		cmocka_unit_test(test_interleaved),
