@@ -1,0 +1,102 @@
+#!/bin/sh
+# Runs INSIDE a vmtest guest (busybox sh): runs `numalens top` over workloads and prints
+# what numalens and the kernel say, one fact per line as "NAME: KEY: VALUE", for the host
+# side (tests/vm/top.sh) to judge. It judges nothing itself.
+#
+# usage: top.sh SPEC...   each SPEC one word list "NAME KIND ARGS...":
+#   NAME place TOPARGS... -- PLACEARGS...
+#        numalens top TOPARGS -- nl-place PLACEARGS --pause; while nl-place holds its
+#        buffer: facts line (its "nl-place: pid=" line), numa_maps (N<k>= totals over
+#        the whole process), numa_maps_buf (the buffer's VMA line)
+#   NAME run TOPARGS... -- CMD ARGS...
+#        numalens top TOPARGS -- CMD ARGS
+#   both: cmd (each line CMD printed; it writes to a file, not numalens's stdout),
+#        out (each line numalens printed on stdout), err (its stderr), top_exit, and the
+#        /proc/vmstat deltas over the run: vmstat_numa_pages_migrated,
+#        vmstat_numa_hint_faults, vmstat_numa_hint_faults_local
+#   NAME set FILE VALUE   write VALUE to FILE; value: FILE's first line afterwards
+#   NAME cat FILE         value: FILE's first line
+
+# wait_line FILE REGEX PID: until FILE has a line matching REGEX or PID is gone (60 s max).
+wait_line() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		kill -0 "$3" 2>/dev/null || { grep -q "$2" "$1" 2>/dev/null; return; }
+		i=$((i + 1))
+		[ "$i" -lt 600 ] || return 1
+		sleep 0.1
+	done
+}
+
+# field LINE KEY: the value of KEY=VALUE in LINE
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+
+# numa_totals PID: "N0=..,N1=.." summed over every VMA of /proc/PID/numa_maps
+numa_totals() {
+	tr ' ' '\n' < "/proc/$1/numa_maps" | awk -F= '/^N[0-9]+=/ { n[$1] += $2 }
+		END { for (k in n) print k "=" n[k] }' | sort | paste -sd, -
+}
+
+# vma_numa_maps PID HEXADDR: the numa_maps line of the VMA that contains HEXADDR.
+vma_numa_maps() {
+	a=$((0x$2))
+	while read -r range rest; do
+		s=${range%-*} e=${range#*-}
+		if [ "$((0x$s))" -le "$a" ] && [ "$a" -lt "$((0x$e))" ]; then
+			grep "^$s " "/proc/$1/numa_maps"
+			return
+		fi
+	done < "/proc/$1/maps"
+	echo "no VMA contains 0x$2"
+}
+
+# run_top NAME KIND ARGS...: numalens top with the args before "--", then the command
+# (nl-place ... --pause for KIND place) writing its output to /tmp/NAME.cmd.
+run_top() {
+	name=$1 kind=$2
+	shift 2
+	topargs=''
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do topargs="$topargs $1"; shift; done
+	[ $# -gt 0 ] && shift
+	cmdf=/tmp/$name.cmd
+	: > "$cmdf"
+	[ "$kind" = place ] && set -- nl-place "$@" --pause
+	mig0=$(vmstat numa_pages_migrated) hint0=$(vmstat numa_hint_faults) local0=$(vmstat numa_hint_faults_local)
+	# shellcheck disable=SC2086 # topargs is a word list on purpose
+	numalens top $topargs -- sh -c 'exec "$@" > "$0" 2>&1' "$cmdf" "$@" \
+		> "/tmp/$name.out" 2> "/tmp/$name.err" &
+	top=$!
+	if [ "$kind" = place ]; then
+		wait_line "$cmdf" '^nl-place: pid=' "$top"
+		line=$(grep '^nl-place: pid=' "$cmdf")
+		echo "$name: line: $line"
+		pid=$(field "$line" pid)
+		if [ -n "$pid" ] && [ -r "/proc/$pid/numa_maps" ]; then
+			echo "$name: numa_maps: $(numa_totals "$pid")"
+			echo "$name: numa_maps_buf: $(vma_numa_maps "$pid" "$(field "$line" addr | sed 's/^0x//')")"
+		fi
+	fi
+	wait "$top"
+	echo "$name: top_exit: $?"
+	echo "$name: vmstat_numa_pages_migrated: $(( $(vmstat numa_pages_migrated) - mig0 ))"
+	echo "$name: vmstat_numa_hint_faults: $(( $(vmstat numa_hint_faults) - hint0 ))"
+	echo "$name: vmstat_numa_hint_faults_local: $(( $(vmstat numa_hint_faults_local) - local0 ))"
+	sed "s/^/$name: cmd: /" "$cmdf"
+	sed "s/^/$name: err: /" "/tmp/$name.err"
+	sed "s/^/$name: out: /" "/tmp/$name.out"
+}
+
+for spec in "$@"; do
+	# shellcheck disable=SC2086 # a spec is a word list on purpose
+	set -- $spec
+	name=$1 kind=$2
+	shift 2
+	case $kind in
+	place|run) run_top "$name" "$kind" "$@" ;;
+	set)       echo "$2" > "$1"; echo "$name: value: $(head -n 1 "$1")" ;;
+	cat)       echo "$name: value: $(head -n 1 "$1")" ;;
+	*)         echo "$name: error: unknown kind '$kind'" ;;
+	esac
+done
