@@ -8,19 +8,37 @@
  *
  * Hooks (arguments checked in the BTF of 6.1 and 6.18):
  *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86
- *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn
+ *   tp_btf/mm_page_alloc(page, order, gfp_flags, migratetype)   the page, or:
+ *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn (fallback)
  *   tp_btf/sched_switch(preempt, prev, next[, prev_state])
  *   tp_btf/sched_migrate_task(p, dest_cpu)
  *   tp_btf/sched_process_exit(p[, group_dead])          group_dead is 6.18 only
  *   tp_btf/mm_migrate_pages_start, tp_btf/mm_migrate_pages (no arguments used)
  *   iter/task                                            the snapshot
  * tp_btf takes the arguments directly, so the x86 exceptions tracepoint's context
- * struct being renamed between 6.1 and 6.18 does not matter. mm_page_alloc is the one
- * classic tracepoint: its tp_btf form gives a struct page *, and turning that into a
- * pfn needs vmemmap_base, which neither kernel exports (not in kallsyms); the classic
- * form's pfn is computed by the kernel itself (page_to_pfn in TP_fast_assign), and its
- * record layout (pfn, order, gfp_flags, migratetype) is the same in 6.1 and 6.18
- * (CO-RE relocates it anyway).
+ * struct being renamed between 6.1 and 6.18 does not matter.
+ *
+ * The page's node, two ways; user space loads exactly one (user/collect.c):
+ *   page->flags (nl_page_alloc_btf): page_to_nid() itself. With
+ *     CONFIG_SPARSEMEM_VMEMMAP=y there is no section field in page->flags
+ *     (SECTIONS_WIDTH 0, include/linux/page-flags-layout.h) and the node field must fit
+ *     (#error "Vmemmap: No space for nodes field in page flags" otherwise), so
+ *     NODES_WIDTH = NODES_SHIFT, NODES_PGOFF = BITS_PER_LONG - NODES_WIDTH
+ *     (include/linux/mm.h in 6.1, mmzone.h later), i.e. the node id is the top
+ *     CONFIG_NODES_SHIFT bits: nid = flags >> (64 - NODES_SHIFT). The same in 6.1 and
+ *     6.18 (KASAN tags, LAST_CPUPID and LRU_GEN fields sit below ZONES). The two
+ *     CONFIG values come from __kconfig externs; user space hands libbpf the values it
+ *     read from the kernel's config (and loads this program only when they give this
+ *     layout), so without a config file the object still loads. No classic tracepoint
+ *     record is built for it either.
+ *   pfn ranges (nl_page_alloc): the classic tracepoint's pfn (page_to_pfn in
+ *     TP_fast_assign; a struct page * alone cannot give a pfn here: vmemmap_base is
+ *     not in kallsyms), mapped to a node through ranges user space builds from the
+ *     memory blocks in sysfs. Its record layout (pfn, order, gfp_flags, migratetype) is
+ *     the same in 6.1 and 6.18 (CO-RE relocates it anyway). Used when the kernel
+ *     config is unreadable or has another layout, or with NUMALENS_FORCE_PFN_RANGES=1.
+ * Either way a node >= NL_MAX_NODES, or not online, is never charged: the fault is
+ * unresolved and NL_DROP_PAGE_NODE counts it.
  *
  * Resolving the page's node: a fault that allocates a page is resolved at that
  * allocation. The allocation is tied to the fault by three checks: the thread has a
@@ -28,8 +46,7 @@
  * allocation is movable (__GFP_MOVABLE: user data pages are GFP_HIGHUSER_MOVABLE or
  * GFP_TRANSHUGE*, page tables are GFP_PGTABLE_USER and slab is unmovable), and
  * current->in_user_fault is set (only inside handle_mm_fault() of a user-mode fault).
- * The pfn maps to a node through ranges user space builds from the memory blocks in
- * sysfs. A fault that allocates nothing (page already present: page cache hit, zero
+ * A fault that allocates nothing (page already present: page cache hit, zero
  * page on a read, protection or AutoNUMA hinting fault, spurious fault) is counted in
  * faults_unresolved, never guessed. Allocations inside migrate_pages() (AutoNUMA
  * migrating on a hinting fault) are not first touch and are skipped. */
@@ -54,16 +71,32 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 target_tgid = 0;
 const volatile __u64 target_cgroup = 0;
 
-/* First-touch stacks: off unless asked; the first stack_first_n allocations of each
- * thread, then one in stack_every (user stacks are the most expensive thing here). */
+/* First-touch stacks: off unless asked. User stacks are the most expensive thing on
+ * this path (bpf_get_stackid walks the user frame pointers), so the period grows with
+ * the thread's allocations: the first stack_first_n allocations of each thread, then
+ * one in stack_every until stack_taper_at, then one in stack_every_late. Each sample is
+ * weighted by the period it stands for, so pages_est stays an estimate of the pages that
+ * stack first-touched at every phase (exact for a thread's first stack_first_n; off by
+ * less than one period, 1.6 % of a 64 MiB buffer), while a fault storm of 1 M pages in
+ * two threads takes ~4 k stacks instead of ~16 k. The counts themselves
+ * (faults, first_touch_pages) are exact and not sampled. stack_taper_at - stack_first_n
+ * is a multiple of stack_every, so the phases tile the allocations without a gap. */
 const volatile __u32 stacks_enabled = 0;
 const volatile __u32 stack_first_n = 8;
 const volatile __u32 stack_every = 64;
+const volatile __u32 stack_taper_at = 8 + 64 * 64;
+const volatile __u32 stack_every_late = 256;
 
 /* Topology, filled by user space before load. */
+const volatile __u32 node_online_mask = 0; /* bit n: node n is online */
 const volatile __u32 nr_pfn_ranges = 0;
 const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
 const volatile __u8 cpu_node[NL_MAX_CPUS] = {};
+
+/* page->flags layout (see the top of this file). Set by libbpf from the values user
+ * space passes as kconfig (bpf_object_open_opts.kconfig). */
+extern int CONFIG_NODES_SHIFT __kconfig __weak;
+extern bool CONFIG_SPARSEMEM_VMEMMAP __kconfig __weak;
 
 /* Per-thread counters. Task local storage rather than a tid-keyed hash: no hash
  * lookup on the fault path, no size to exhaust, and the kernel frees it with the task.
@@ -143,9 +176,9 @@ static __always_inline void count_drop(__u32 why)
  * rejects everything else on the hot paths before any helper that walks the task. */
 static __always_inline bool current_is_target(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (target_tgid && tgid != target_tgid)
+	/* The helper call only when filtering: with target_tgid 0 the verifier drops
+	 * the whole branch (rodata is frozen), call included. */
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return false;
 	if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
 		return false;
@@ -237,8 +270,11 @@ static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, _
 
 	if (allocs < stack_first_n)
 		weight = 1;
-	else if (stack_every && (allocs - stack_first_n) % stack_every == 0)
-		weight = stack_every;
+	else if (allocs < stack_taper_at) {
+		if (stack_every && (allocs - stack_first_n) % stack_every == 0)
+			weight = stack_every;
+	} else if (stack_every_late && (allocs - stack_taper_at) % stack_every_late == 0)
+		weight = stack_every_late;
 	if (!weight)
 		return;
 
@@ -263,37 +299,84 @@ static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, _
 	c->samples++;
 }
 
-SEC("tracepoint/kmem/mm_page_alloc")
-int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+/* The thread whose user fault this allocation serves, its pending fault consumed; NULL
+ * when the allocation is not one (every page allocation in the system comes here:
+ * reject on the arguments first). */
+static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp)
 {
-	/* Every page allocation in the system comes here: reject on the record first. */
-	if (!(BPF_CORE_READ(ctx, gfp_flags) & NL_GFP_MOVABLE))
-		return 0;
+	if (!(gfp & NL_GFP_MOVABLE))
+		return NULL;
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
-		return 0;
+		return NULL;
 
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (nl_task_in_user_fault(task) == 0)
-		return 0;
+		return NULL;
 	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
 	if (!s || !s->pending || s->migrating)
-		return 0;
+		return NULL;
 	s->pending = 0;
+	return s;
+}
 
-	__u64 pfn = BPF_CORE_READ(ctx, pfn);
-	int mem = pfn_node(pfn);
+/* Charges the pending fault to [cpu node][mem]. mem < 0: the page's node is unknown. */
+static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, int mem,
+					 __u32 order)
+{
 	__u32 cpu = s->pending_node;
-	if (mem < 0 || mem >= NL_MAX_NODES || cpu >= NL_MAX_NODES) {
-		s->faults_unresolved++;
-		return 0;
-	}
-	__u64 pages = 1ULL << (BPF_CORE_READ(ctx, order) & NL_ORDER_MASK);
 
-	s->faults[cpu][mem]++;
-	s->first_touch_pages[mem] += pages;
+	if (mem < 0 || mem >= NL_MAX_NODES || !(node_online_mask & (1U << mem)) ||
+	    cpu >= NL_MAX_NODES) {
+		s->faults_unresolved++;
+		if (mem != -2) /* -2: allocation failed, nothing to resolve */
+			count_drop(NL_DROP_PAGE_NODE);
+		return;
+	}
+	__u64 pages = 1ULL << (order & NL_ORDER_MASK);
+	/* The masks are the verifier's bounds: clang may index with the unchecked copy. */
+	__u32 m = (__u32)mem & (NL_MAX_NODES - 1);
+
+	cpu &= NL_MAX_NODES - 1;
+	s->faults[cpu][m]++;
+	s->first_touch_pages[m] += pages;
 	__u64 allocs = s->first_touch_allocs++;
 	if (stacks_enabled)
 		sample_stack(ctx, s, allocs, pages);
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp_flags,
+	     int migratetype)
+{
+	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags);
+	if (!s)
+		return 0;
+
+	int mem = -2;
+	if (page) {
+		__u32 shift = CONFIG_NODES_SHIFT;
+
+		/* User space loads this program only for 1 <= NODES_SHIFT <= 16 with
+		 * SPARSEMEM_VMEMMAP; the check keeps the shift defined regardless. */
+		if (shift >= 1 && shift <= 16 && CONFIG_SPARSEMEM_VMEMMAP)
+			mem = (int)(nl_page_flags(page) >> (64 - shift));
+		else
+			mem = -1;
+	}
+	charge_alloc(ctx, s, mem, order);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	struct nl_thread_stats *s = fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags));
+	if (!s)
+		return 0;
+
+	/* The kernel records -1UL for a failed allocation. */
+	__u64 pfn = BPF_CORE_READ(ctx, pfn);
+	charge_alloc(ctx, s, pfn == ~0ULL ? -2 : pfn_node(pfn), BPF_CORE_READ(ctx, order));
 	return 0;
 }
 

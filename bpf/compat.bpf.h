@@ -43,6 +43,31 @@ static __always_inline __u32 nl_task_cpu(struct task_struct *t)
 	return BPF_CORE_READ((struct task_struct___cpu_old *)t, cpu);
 }
 
+/* page->flags: an unsigned long up to 6.16 (6.1 here), memdesc_flags_t, a struct
+ * holding `unsigned long f`, since 6.17 (6.18 here). The bits are the same. Read with
+ * a plain load: the caller is a tp_btf program whose struct page * the verifier knows,
+ * so the load is a fault-safe BTF access, cheaper than bpf_probe_read_kernel. The
+ * caller checks page for NULL (mm_page_alloc fires with NULL when the allocation
+ * failed). */
+struct page___memdesc {
+	struct {
+		unsigned long f;
+	} flags;
+} __attribute__((preserve_access_index));
+
+struct page___ulong {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 nl_page_flags(struct page *page)
+{
+	struct page___memdesc *m = (void *)page;
+	struct page___ulong *u = (void *)page;
+
+	if (bpf_core_field_exists(m->flags.f))
+		return m->flags.f;
+	return u->flags;
+}
 
 /* AutoNUMA (bpf/autonuma.bpf.c): task_struct's NUMA-balancing fields exist only with
  * CONFIG_NUMA_BALANCING (set in Debian's 6.1 cloud kernel and in 6.18 here). Without

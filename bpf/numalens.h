@@ -83,7 +83,8 @@ struct nl_stack_key {
 
 /* Value of the first-touch stack counts. pages_est is the sampled allocations' pages
  * weighted by their sampling period (1 for the first stack_first_n allocations of a
- * thread, stack_every after), an estimate of the pages that stack first-touched. */
+ * thread, then stack_every, then stack_every_late: bpf/access.bpf.c), an estimate of
+ * the pages that stack first-touched. */
 struct nl_stack_count {
 	__u64 pages_est;
 	__u64 samples;
@@ -102,6 +103,8 @@ enum nl_drop {
 	NL_LOST_EXITED,      /* exited thread's counts had nowhere to go */
 	NL_LOST_NODE,        /* a CPU on a node id >= NL_MAX_NODES */
 	NL_DROP_STACK,       /* a sampled stack not stored (stack map or count map full) */
+	NL_DROP_PAGE_NODE,   /* a fault's page on a node >= NL_MAX_NODES, offline, or not in
+			      * any pfn range: counted unresolved, never misattributed */
 	NL_DROP_MAX,
 };
 

@@ -33,6 +33,12 @@ struct nl_autonuma {
 	struct bpf_link *links[MAX_LINKS];
 	int nr_links;
 	struct bpf_link *iter; /* fallback: the task iterator's link (also in links) */
+	/* fallback: the page_fault_user sampler, attached only while AutoNUMA can act (more
+	 * than one online node and kernel.numa_balancing != 0): otherwise no hinting fault
+	 * can happen and it would cost every user fault of the system for nothing. Not in
+	 * links[]; attached and detached by nl_autonuma_fill. */
+	struct bpf_link *fb_fault;
+	char fb_note[160];      /* why it is not attached, or "" */
 	enum nl_autonuma_path path;
 	uint32_t target_pid;
 	int nr_cpus;
@@ -248,6 +254,8 @@ static void detach_all(struct nl_autonuma *a)
 	for (int i = 0; i < a->nr_links; i++)
 		bpf_link__destroy(a->links[i]);
 	a->nr_links = 0;
+	bpf_link__destroy(a->fb_fault);
+	a->fb_fault = NULL;
 	a->iter = NULL;
 	autonuma_bpf__destroy(a->skel);
 	a->skel = NULL;
@@ -316,6 +324,59 @@ static enum role role_of(const char *name, enum nl_autonuma_path path, const str
 		return R_OPTIONAL;
 	}
 	return R_OPTIONAL;
+}
+
+/* Can AutoNUMA take hinting faults now? Not with one online node (task_numa_work
+ * bails out, the sched_numa_balancing static key stays off) nor with
+ * kernel.numa_balancing=0; then task_struct.numa_faults stays NULL and the fallback's
+ * per-fault sampler would find nothing. Returns true when it can (or when unsure), else
+ * false with the reason in why. */
+static bool autonuma_can_act(char *why, size_t len)
+{
+	uint64_t bal = 0;
+	char *s = nl_read_file(NULL, "/sys/devices/system/node/online");
+	int *v = NULL, nodes = s ? nl_parse_cpulist(s, &v) : -1;
+	bool have_bal = nl_read_u64(NULL, "/proc/sys/kernel/numa_balancing", &bal) == 0;
+
+	free(v);
+	free(s);
+	if (nodes == 1 || (have_bal && bal == 0)) {
+		snprintf(why, len, "%s%s%s", nodes == 1 ? "1 node" : "",
+			 nodes == 1 && have_bal && bal == 0 ? ", " : "",
+			 have_bal && bal == 0 ? "numa_balancing=0" : "");
+		return false;
+	}
+	return true;
+}
+
+/* Attaches the fallback's per-fault sampler when AutoNUMA can act, detaches it when it
+ * cannot (it takes deltas from a per-task baseline, so it can start at any point; the
+ * task iterator keeps sampling every interval either way). */
+static void fb_fault_update(struct nl_autonuma *a)
+{
+	char why[64];
+
+	if (a->path != NL_AUTONUMA_PATH_FALLBACK || !a->skel)
+		return;
+	if (!autonuma_can_act(why, sizeof(why))) {
+		if (a->fb_fault) {
+			bpf_link__destroy(a->fb_fault);
+			a->fb_fault = NULL;
+		}
+		snprintf(a->fb_note, sizeof(a->fb_note),
+			 "fallback sampler not attached: AutoNUMA inactive (%s); attached when it "
+			 "turns on", why);
+		return;
+	}
+	if (a->fb_fault)
+		return;
+	a->fb_fault = bpf_program__attach(a->skel->progs.an_fb_fault);
+	if (!a->fb_fault)
+		snprintf(a->fb_note, sizeof(a->fb_note),
+			 "fallback sampler failed to attach (%s): hint faults from iter/task only",
+			 strerror(errno));
+	else
+		a->fb_note[0] = '\0';
 }
 
 static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
@@ -387,6 +448,8 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 
 		if (r == R_OFF)
 			continue;
+		if (!strcmp(name, "an_fb_fault"))
+			continue; /* fb_fault_update(), below and at every fill */
 		l = bpf_program__attach(prog);
 		if (!l) {
 			rc = -errno;
@@ -409,6 +472,7 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 			a->iter = l;
 	}
 	a->path = path;
+	fb_fault_update(a);
 	return 0;
 fail:
 	detach_all(a);
@@ -762,6 +826,7 @@ int nl_autonuma_fill(struct nl_autonuma *a, struct nl_snapshot *snap)
 	size_t nr_dead = 0;
 	int rc;
 
+	fb_fault_update(a);
 	rc = run_iter(a);
 	if (rc)
 		return rc;
@@ -877,8 +942,13 @@ int nl_autonuma_fill(struct nl_autonuma *a, struct nl_snapshot *snap)
 		set_source(snap, "numa_scan", true, "kprobe/kretprobe task_numa_work");
 		break;
 	default:
-		set_source(snap, "hint_faults", true,
-			   "fallback: task_struct numa_faults buffers at page_fault_user + iter/task");
+		/* detail[] is 128 bytes: the note says it all (the iterator still runs). */
+		if (a->fb_note[0])
+			set_source(snap, "hint_faults", true, "%s", a->fb_note);
+		else
+			set_source(snap, "hint_faults", true,
+				   "fallback: task_struct numa_faults buffers at page_fault_user + "
+				   "iter/task");
 		set_source(snap, "numa_scan", false,
 			   "not measured: needs fentry or kprobe on task_numa_work");
 		break;

@@ -62,6 +62,11 @@ struct nl_collector {
 	int nr_cpus;
 	struct nl_source_state sources[NL_MAX_SOURCES];
 	int nr_sources;
+	/* How page nodes are resolved (see page_node_plan) */
+	bool page_flags_ok;     /* config says the node is the top NODES_SHIFT bits */
+	int nodes_shift;
+	char page_flags_why[64]; /* why not, when !page_flags_ok */
+	char kconfig[96];        /* handed to libbpf for the __kconfig externs */
 };
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -143,6 +148,56 @@ static int configure_pfn_ranges(struct nl_collector *c, const char **source, int
 	return 0;
 }
 
+/* Page node from page->flags (tp_btf/mm_page_alloc) or from pfn ranges (the classic
+ * tracepoint): decided here from the kernel's config, before the object is opened,
+ * because the __kconfig externs get exactly these values (bpf_object_open_opts.kconfig,
+ * so libbpf never needs a config file of its own: the object loads without one).
+ * page->flags holds the node in its top CONFIG_NODES_SHIFT bits when
+ * CONFIG_SPARSEMEM_VMEMMAP=y (bpf/access.bpf.c explains why); anything else - no
+ * readable config (/boot/config-$(uname -r) or /proc/config.gz), another layout, a
+ * 32-bit kernel - takes the pfn ranges.
+ *
+ * NUMALENS_FORCE_PFN_RANGES=1 in the environment forces the pfn-range path even when
+ * page->flags would do: the tests run both and compare (tests/vm/access.sh). */
+static void page_node_plan(struct nl_collector *c)
+{
+	static const char *const names[] = { "CONFIG_NODES_SHIFT", "CONFIG_SPARSEMEM_VMEMMAP",
+					     "CONFIG_64BIT" };
+	char vals[3][32], src[160];
+	const char *force = getenv("NUMALENS_FORCE_PFN_RANGES");
+	int shift = 0;
+	bool vmemmap = false;
+
+	c->page_flags_ok = false;
+	if (nl_kconfig_read(names, 3, vals, src, sizeof(src)) == 0) {
+		char *end;
+		long v = strtol(vals[0], &end, 10);
+
+		if (vals[0][0] && !*end && v >= 1 && v <= 16)
+			shift = (int)v;
+		vmemmap = !strcmp(vals[1], "y");
+		if (!shift)
+			snprintf(c->page_flags_why, sizeof(c->page_flags_why), "NODES_SHIFT=%s",
+				 vals[0][0] ? vals[0] : "unset");
+		else if (!vmemmap)
+			snprintf(c->page_flags_why, sizeof(c->page_flags_why), "no SPARSEMEM_VMEMMAP");
+		else if (strcmp(vals[2], "y"))
+			snprintf(c->page_flags_why, sizeof(c->page_flags_why), "not 64-bit");
+		else
+			c->page_flags_ok = true;
+	} else {
+		snprintf(c->page_flags_why, sizeof(c->page_flags_why), "no kernel config");
+	}
+	if (c->page_flags_ok && force && strcmp(force, "") && strcmp(force, "0")) {
+		c->page_flags_ok = false;
+		snprintf(c->page_flags_why, sizeof(c->page_flags_why), "forced by env");
+	}
+	c->nodes_shift = c->page_flags_ok ? shift : 0;
+	snprintf(c->kconfig, sizeof(c->kconfig),
+		 "CONFIG_NODES_SHIFT=%d\nCONFIG_SPARSEMEM_VMEMMAP=%c\n", c->nodes_shift,
+		 c->page_flags_ok ? 'y' : 'n');
+}
+
 /* Turns programs off that this kernel cannot run, and records why. */
 static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 {
@@ -176,12 +231,21 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	add_source(c, "sched", true, "tp_btf/sched_switch%s",
 		   bpf_program__autoload(skel->progs.nl_migrate_task) ? " + sched_migrate_task" : "");
 
+	if (c->page_flags_ok && !nl_have_btf_tracepoint(vmlinux, "mm_page_alloc")) {
+		c->page_flags_ok = false;
+		snprintf(c->page_flags_why, sizeof(c->page_flags_why), "no tp_btf mm_page_alloc");
+	}
+	/* One of the two page allocation programs (page_node_plan). */
+	bpf_program__set_autoload(skel->progs.nl_page_alloc_btf, c->page_flags_ok);
+	bpf_program__set_autoload(skel->progs.nl_page_alloc, !c->page_flags_ok);
 	if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {
 		/* x86 only (arch/x86/include/asm/trace/exceptions.h). */
 		bpf_program__set_autoload(skel->progs.nl_fault, false);
 		bpf_program__set_autoload(skel->progs.nl_page_alloc, false);
+		bpf_program__set_autoload(skel->progs.nl_page_alloc_btf, false);
 		add_source(c, "faults", false, "no exceptions:page_fault_user tracepoint (x86 only)");
-	} else if (nl_ensure_tracefs_event("kmem", "mm_page_alloc", why, sizeof(why))) {
+	} else if (!c->page_flags_ok &&
+		   nl_ensure_tracefs_event("kmem", "mm_page_alloc", why, sizeof(why))) {
 		bpf_program__set_autoload(skel->progs.nl_page_alloc, false);
 		add_source(c, "faults", true, "page nodes unknown (%s): every fault unresolved", why);
 	}
@@ -234,7 +298,9 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 		ret = -E2BIG;
 		goto fail;
 	}
-	c->skel = access_bpf__open();
+	page_node_plan(c);
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kconfig = c->kconfig);
+	c->skel = access_bpf__open_opts(&open_opts);
 	if (!c->skel) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
@@ -249,7 +315,14 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 		ret = configure_cpu_nodes(c, err, errlen);
 	if (ret)
 		goto fail;
-	if (bpf_program__autoload(c->skel->progs.nl_page_alloc)) {
+	for (int n = 0; n < c->topo.nr_nodes; n++)
+		if (c->topo.nodes[n].id >= 0 && c->topo.nodes[n].id < NL_MAX_NODES)
+			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
+	if (bpf_program__autoload(c->skel->progs.nl_page_alloc_btf)) {
+		add_source(c, "faults", true,
+			   "tp_btf/page_fault_user + tp_btf/mm_page_alloc; page node from page->flags "
+			   "(NODES_SHIFT=%d)", c->nodes_shift);
+	} else if (bpf_program__autoload(c->skel->progs.nl_page_alloc)) {
 		const char *pfn_source;
 		int nr_ranges;
 
@@ -257,8 +330,8 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 		if (ret)
 			goto fail;
 		add_source(c, "faults", true,
-			   "tp_btf/page_fault_user + tracepoint/kmem/mm_page_alloc; page node from %s",
-			   pfn_source);
+			   "tp_btf/page_fault_user + tracepoint/kmem/mm_page_alloc; page node from "
+			   "pfn via %s (%s)", pfn_source, c->page_flags_why);
 	}
 
 	set_size(c->skel->maps.oncpu, (uint32_t)c->nr_cpus);
@@ -752,21 +825,26 @@ int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap)
 	}
 
 	read_drops(c, drops);
+	/* Stack samples and unresolvable page nodes are not lost events: the faults are
+	 * counted (unresolved), the detail below says how many. */
 	for (int k = 0; k < NL_DROP_MAX; k++)
-		if (k != NL_DROP_STACK)
+		if (k != NL_DROP_STACK && k != NL_DROP_PAGE_NODE)
 			snap->lost_events += sub(drops[k], c->prev_drops[k]);
 	memcpy(snap->sources, c->sources, sizeof(snap->sources));
 	snap->nr_sources = c->nr_sources;
-	if (c->opts.stacks && drops[NL_DROP_STACK]) {
+	{
 		struct nl_source_state *f = NULL;
 		for (int i = 0; i < snap->nr_sources; i++)
 			if (strcmp(snap->sources[i].name, "faults") == 0)
 				f = &snap->sources[i];
-		if (f) {
-			size_t len = strlen(f->detail);
+		size_t len = f ? strlen(f->detail) : 0;
+		if (f && drops[NL_DROP_PAGE_NODE])
+			len += (size_t)snprintf(f->detail + len, sizeof(f->detail) - len,
+						"; %" PRIu64 " pages on no known node",
+						drops[NL_DROP_PAGE_NODE]);
+		if (f && len < sizeof(f->detail) && c->opts.stacks && drops[NL_DROP_STACK])
 			snprintf(f->detail + len, sizeof(f->detail) - len,
 				 "; %" PRIu64 " stack samples not stored", drops[NL_DROP_STACK]);
-		}
 	}
 	snap->numa_balancing = c->topo.numa_balancing;
 	{

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -80,4 +82,41 @@ int nl_ensure_tracefs_event(const char *category, const char *name, char *why, s
 		return 0;
 	snprintf(why, len, "tracepoint %s:%s not in this kernel", category, name);
 	return -1;
+}
+
+int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *src,
+		    size_t srclen)
+{
+	struct utsname u;
+	char path[160] = "", line[256];
+	gzFile f = NULL;
+
+	if (uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = gzopen(path, "re");
+	}
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/config.gz");
+		f = gzopen(path, "re");
+	}
+	if (!f)
+		return -1;
+	for (int i = 0; i < n; i++)
+		values[i][0] = '\0';
+	while (gzgets(f, line, sizeof(line))) {
+		char *eq = strchr(line, '=');
+
+		if (strncmp(line, "CONFIG_", 7) || !eq)
+			continue;
+		*eq = '\0';
+		eq[1 + strcspn(eq + 1, "\r\n")] = '\0';
+		for (int i = 0; i < n; i++)
+			if (!strcmp(line, names[i])) {
+				snprintf(values[i], sizeof(values[i]), "%s", eq + 1);
+				break;
+			}
+	}
+	gzclose(f);
+	snprintf(src, srclen, "%s", path);
+	return 0;
 }

@@ -25,4 +25,12 @@ bool nl_have_btf_tracepoint(const struct btf *vmlinux_btf, const char *name);
  * mounted, as perf and bpftrace need too. Returns 0, or -1 with a reason in why. */
 int nl_ensure_tracefs_event(const char *category, const char *name, char *why, size_t len);
 
+/* The running kernel's build configuration, from where libbpf looks for it for
+ * __kconfig externs: /boot/config-$(uname -r), then /proc/config.gz (gzip or plain
+ * text). For each names[i] ("CONFIG_NODES_SHIFT"), values[i] gets the text after '='
+ * ("10", "y"), or "" when the option is not set. Returns 0 with the file's path in
+ * src, or -1 when neither file is readable (values untouched). */
+int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *src,
+		    size_t srclen);
+
 #endif

@@ -49,6 +49,11 @@ run_case() { # name probe-args... -- workload...
   local name=$1; shift
   printf 'collect_probe %s 2>&1 | sed "s/^/%s:/"; echo "%s:status=$?"\n' "$*" "$name" "$name"
 }
+# The same with the page node taken from pfn ranges instead of page->flags.
+run_case_pfn() { # name probe-args... -- workload...
+  local name=$1; shift
+  printf 'NUMALENS_FORCE_PFN_RANGES=1 collect_probe %s 2>&1 | sed "s/^/%s:/"; echo "%s:status=$?"\n' "$*" "$name" "$name"
+}
 
 # ---- 2 nodes: bind, local, interleave, churn (one boot) ----
 {
@@ -57,6 +62,8 @@ run_case() { # name probe-args... -- workload...
   run_case local -k 3 -- nl-place local --cpu-node 0 --mib 64 --seconds 1 --pause
   run_case inter2 -k 3 -- nl-place interleave --nodes 0-1 --cpu-node 0 --mib 64 --seconds 1 --pause
   run_case churn -i 1 -- nl-threadchurn -n 2000 -k 8 -p 4
+  run_case_pfn bind_pfn -k 3 -- nl-place bind --cpu-node 0 --mem-node 1 --mib 64 --seconds 1 --pause
+  run_case_pfn inter2_pfn -k 3 -- nl-place interleave --nodes 0-1 --cpu-node 0 --mib 64 --seconds 1 --pause
 } > "$OUT/guest2.sh"
 "$VMTEST" --nodes 2 --mem-per-node 512 --balancing 0 --timeout 600 --add "$PROBE" \
   --add "$OUT/guest2.sh" -- sh /usr/local/bin/guest2.sh > "$OUT/vm2" 2>&1
@@ -65,7 +72,7 @@ check "2-node guest ran (vmtest exit $rc)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || diag < "$OUT/vm2"
 split_cases "$OUT/vm2"
 
-for c in bind local inter2 churn; do
+for c in bind local inter2 churn bind_pfn inter2_pfn; do
   [ -f "$OUT/$c" ] || : > "$OUT/$c"
   check "$c: probe exit 0" [ "$(val status "$OUT/$c")" = 0 ]
   check "$c: lost events 0" [ "$(val lost "$OUT/$c")" = 0 ]
@@ -93,6 +100,19 @@ r=$(val remote_ratio "$OUT/inter2")
 check "interleave 0-1: remote_ratio $r in 0.45-0.55" in_range "$r" 0.45 0.55
 d=$(ft_vs_resident "$OUT/inter2" 2)
 check "interleave 0-1: first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
+
+# The two ways of finding a page's node: page->flags (the default where the kernel's
+# config gives the layout; vmtest puts the config in /boot) and pfn ranges (forced).
+check "bind: page node from page->flags (tp_btf path)" grep -q '^source.faults=on .*page->flags' "$OUT/bind"
+check "bind_pfn: page node from pfn ranges (forced)" grep -q '^source.faults=on .*from pfn via' "$OUT/bind_pfn"
+f01p=$(val 'faults\[0\]\[1\]' "$OUT/bind_pfn")
+check "bind_pfn 0->1: faults[0][1] ($f01p) carries the $PAGES pages (>= 98%)" in_range "${f01p:-0}" $((PAGES * 98 / 100)) $((PAGES * 102 / 100))
+check "bind: page->flags and pfn ranges agree on faults[0][1] within 1% ($f01 vs $f01p)" \
+  awk -v a="${f01:-0}" -v b="${f01p:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+r=$(val remote_ratio "$OUT/inter2_pfn")
+check "interleave 0-1 (pfn ranges): remote_ratio $r in 0.45-0.55" in_range "$r" 0.45 0.55
+d=$(ft_vs_resident "$OUT/inter2_pfn" 2)
+check "interleave 0-1 (pfn ranges): first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
 
 minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/churn")
 f=$(val faults "$OUT/churn")
