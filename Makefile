@@ -60,7 +60,8 @@ HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
 
 all: $(OUT)/numalens
 
-static:
+# The skeletons first: a sub-make generating them alongside this make would race on them.
+static: $(BPF_SKELS)
 	$(Q)$(MAKE) --no-print-directory STATIC=1 $(BUILD)/static/numalens
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/numalens.h $(wildcard bpf/*.bpf.h) vmlinux/$(ARCH)/vmlinux.h

@@ -61,6 +61,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Settings, written by user space before load. */
 const volatile __u32 target_tgid = 0;    /* 0 = every process */
+const volatile __u64 target_cgroup = 0;  /* cgroup v2 id; 0 = every cgroup */
 const volatile __u32 mode_fallback = 0;  /* hint faults from task_struct buffers */
 const volatile __u32 nr_node_ids = 1;    /* layout of task_struct.numa_faults */
 const volatile __u32 nr_pfn_ranges = 0;
@@ -180,18 +181,23 @@ static __always_inline struct nl_autonuma_sys *sys(void)
 	return bpf_map_lookup_elem(&an_sys, &zero);
 }
 
-static __always_inline bool wanted(__u32 tid, __u32 tgid)
+/* The filters. The task is not always current (sched_move_numa's, the iterator's), so
+ * its cgroup is read from the task rather than bpf_get_current_cgroup_id(). */
+static __always_inline bool wanted(__u32 tid, __u32 tgid, struct task_struct *p)
 {
-	return tid != 0 && (!target_tgid || tgid == target_tgid);
+	if (tid == 0 || (target_tgid && tgid != target_tgid))
+		return false;
+	return !target_cgroup || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == target_cgroup;
 }
 
 /* The counters of thread tid (in process tgid), created on first use; NULL if it is
  * not followed or the map is full (counted). */
-static __always_inline struct nl_autonuma_thread *thread_of(__u32 tid, __u32 tgid)
+static __always_inline struct nl_autonuma_thread *thread_of(__u32 tid, __u32 tgid,
+							      struct task_struct *p)
 {
 	struct nl_autonuma_thread *t;
 
-	if (!wanted(tid, tgid))
+	if (!wanted(tid, tgid, p))
 		return NULL;
 	t = bpf_map_lookup_elem(&an_threads, &tid);
 	if (t)
@@ -213,12 +219,12 @@ static __always_inline struct nl_autonuma_thread *thread_cur(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	return thread_of((__u32)id, id >> 32);
+	return thread_of((__u32)id, id >> 32, bpf_get_current_task_btf());
 }
 
 static __always_inline struct nl_autonuma_thread *thread_task(struct task_struct *p)
 {
-	return thread_of(BPF_CORE_READ(p, pid), BPF_CORE_READ(p, tgid));
+	return thread_of(BPF_CORE_READ(p, pid), BPF_CORE_READ(p, tgid), p);
 }
 
 static __always_inline struct an_state *state_of(__u32 tid, bool create)
@@ -531,7 +537,7 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 	st->misplaced_from = 0;
 
 	struct nl_autonuma_sys *s = sys();
-	struct nl_autonuma_thread *t = thread_of(tid, BPF_CORE_READ(p, tgid));
+	struct nl_autonuma_thread *t = thread_of(tid, BPF_CORE_READ(p, tgid), p);
 	if (s) {
 		s->hint_pages += pages;
 		s->hint_migrated_pages += dmig;

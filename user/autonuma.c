@@ -420,6 +420,7 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		return rc;
 	}
 	a->skel->rodata->target_tgid = o->target_pid;
+	a->skel->rodata->target_cgroup = o->cgroup_id;
 	a->skel->rodata->mode_fallback = path == NL_AUTONUMA_PATH_FALLBACK;
 	a->skel->rodata->nr_node_ids = (uint32_t)read_nr_node_ids();
 	a->skel->rodata->nr_pfn_ranges = (uint32_t)nr_ranges;

@@ -28,6 +28,7 @@ enum nl_autonuma_path {
 
 struct nl_autonuma_opts {
 	uint32_t target_pid;        /* follow this process; 0 = every process */
+	uint64_t cgroup_id;         /* only tasks of this cgroup v2 id; 0 = every cgroup */
 	enum nl_autonuma_path path; /* AUTO, or force one (tests) */
 	uint32_t max_threads;       /* per-thread hash size; 0 = 4096 */
 	bool verbose;               /* libbpf messages on stderr */

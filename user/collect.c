@@ -362,6 +362,7 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 	} else {
 		struct nl_autonuma_opts ao = {
 			.target_pid = opts->target_pid,
+			.cgroup_id = opts->cgroup_id,
 			.path = (enum nl_autonuma_path)opts->autonuma_path,
 			.max_threads = c->opts.max_threads,
 			.verbose = opts->verbose,

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "autonuma.h"
+#include "cgroup.h"
 #include "collect.h"
 #include "commands.h"
 #include "launch.h"
@@ -52,6 +53,7 @@
 
 struct top_opts {
 	uint32_t pid;
+	const char *cgroup; /* --cgroup PATH */
 	double duration;  /* seconds; 0 = until stopped */
 	double interval;  /* seconds */
 	bool threads;
@@ -91,13 +93,15 @@ static void on_sigchld(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: numalens top [-p PID] [-d SEC] [-i SEC] [--threads] [--json|--text] [-- CMD [ARGS...]]\n"
+		"usage: numalens top [-p PID | -G CGROUP] [-d SEC] [-i SEC] [--threads] [--json|--text] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Per-node CPU time, page faults by CPU node x page node, remote ratio, first-touch\n"
 		"and resident pages for each process, refreshed every interval; diagnoses the\n"
 		"first-touch bug with the initializing thread's stack and the fix.\n"
 		"\n"
 		"  -p, --pid PID        follow this process (all its threads)\n"
+		"  -G, --cgroup PATH    follow the tasks of this cgroup v2 directory (absolute,\n"
+		"                       or relative to /sys/fs/cgroup)\n"
 		"  -- CMD [ARGS...]     start CMD and follow it; under sudo it runs as the invoking\n"
 		"                       user (SUDO_UID/SUDO_GID); the run ends when it exits\n"
 		"  -d, --duration SEC   stop after SEC seconds (a started CMD is sent SIGTERM)\n"
@@ -118,7 +122,7 @@ static void usage(FILE *out)
 		"  -v, --verbose        libbpf messages on stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
-		"Without -p or CMD every process is followed. Keys: q quits, arrows/PgUp/PgDn\n"
+		"Without -p, --cgroup or CMD every process is followed. Keys: q quits, arrows/PgUp/PgDn\n"
 		"scroll. Exit status: 0 when the run ends (duration, Ctrl-C, q, or the followed\n"
 		"process exits; a CMD's own status is reported on stderr), 1 when profiling\n"
 		"cannot start or fails, 2 for bad usage. Needs root (or CAP_BPF and CAP_PERFMON).\n");
@@ -130,6 +134,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	       OPT_AUTONUMA_PATH };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "cgroup", required_argument, NULL, 'G' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "threads", no_argument, NULL, OPT_THREADS },
@@ -148,8 +153,11 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	*o = (struct top_opts){ .interval = 1.0, .stacks = true };
 	optind = 1;
 	/* '+': options end at the first non-option, so CMD's own options stay its own */
-	while ((c = getopt_long(argc, argv, "+p:d:i:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:G:d:i:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'G':
+			o->cgroup = optarg;
+			break;
 		case 'p':
 			if (nl_parse_int(optarg, 1, INT_MAX, &v)) {
 				nl_err("top: -p wants a process id, not '%s'", optarg);
@@ -203,8 +211,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		nl_err("top: --json and --text are exclusive");
 		return -1;
 	}
-	if (o->cmd && o->pid) {
-		nl_err("top: -p and a command are exclusive: follow one or the other");
+	if (!!o->cmd + !!o->pid + !!o->cgroup > 1) {
+		nl_err("top: -p, --cgroup and a command are exclusive: follow one of them");
 		return -1;
 	}
 	return 0;
@@ -565,6 +573,10 @@ static int start(struct top *t)
 		snprintf(t->target_comm, sizeof(t->target_comm), "%s", base ? base + 1 : t->o.cmd[0]);
 	}
 	co.target_pid = t->target;
+	if (t->o.cgroup && nl_cgroup_id(t->o.cgroup, &co.cgroup_id, err, sizeof(err))) {
+		nl_err("top: --cgroup: %s", err);
+		return -1;
+	}
 	rc = nl_collector_open(&co, &t->coll, err, sizeof(err));
 	if (rc) {
 		nl_err("top: cannot start collecting: %s", err[0] ? err : strerror(-rc));

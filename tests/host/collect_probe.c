@@ -162,8 +162,9 @@ int main(int argc, char **argv)
 	char err[256];
 	pid_t child;
 
-	while ((opt = getopt(argc, argv, "si:k:T:v")) != -1) {
+	while ((opt = getopt(argc, argv, "Asi:k:T:v")) != -1) {
 		switch (opt) {
+		case 'A': opts.no_autonuma = true; break; /* the access collector alone */
 		case 's': opts.stacks = true; break;
 		case 'v': opts.verbose = true; break;
 		case 'i':
@@ -188,12 +189,12 @@ int main(int argc, char **argv)
 			break;
 		}
 		default:
-			fprintf(stderr, "usage: collect_probe [-s] [-i SEC] [-k SEC] [-T N] -- CMD...\n");
+			fprintf(stderr, "usage: collect_probe [-A] [-s] [-i SEC] [-k SEC] [-T N] -- CMD...\n");
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: collect_probe [-s] [-i SEC] [-k SEC] [-T N] -- CMD...\n");
+		fprintf(stderr, "usage: collect_probe [-A] [-s] [-i SEC] [-k SEC] [-T N] -- CMD...\n");
 		return 2;
 	}
 	if (pipe(go)) {
