@@ -122,10 +122,11 @@ static void usage(FILE *out)
 		"  -v, --verbose        libbpf messages on stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
-		"Without -p, --cgroup or CMD every process is followed. Keys: q quits, arrows/PgUp/PgDn\n"
-		"scroll. Exit status: 0 when the run ends (duration, Ctrl-C, q, or the followed\n"
-		"process exits; a CMD's own status is reported on stderr), 1 when profiling\n"
-		"cannot start or fails, 2 for bad usage. Needs root (or CAP_BPF and CAP_PERFMON).\n");
+		"Without -p, --cgroup or CMD every process is followed. Keys: q quits,\n"
+		"arrows/PgUp/PgDn scroll. Exit status: 0 when the run ends (duration, Ctrl-C, q,\n"
+		"or the followed process exits; a CMD's own status is reported on stderr), 1 when\n"
+		"profiling cannot start or fails, 2 for bad usage. Needs root (or CAP_BPF and\n"
+		"CAP_PERFMON).\n");
 }
 
 static int parse_args(int argc, char **argv, struct top_opts *o)
