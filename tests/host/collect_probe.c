@@ -35,6 +35,9 @@ struct totals {
 	uint64_t snapshots;
 	uint64_t thread_rows;   /* thread entries over all snapshots */
 	uint64_t exited_rows;   /* of which marked exited */
+	uint32_t *exited_tids;  /* every tid marked exited (a thread can be reported in two
+				 * intervals: its access counts, then late AutoNUMA counts) */
+	size_t nr_exited_tids, cap_exited_tids;
 	uint64_t max_threads_in_snapshot;
 	int nr_nodes;
 	int numa_balancing;
@@ -44,6 +47,23 @@ struct totals {
 	char sources[NL_MAX_SOURCES][200];
 	int nr_sources;
 };
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static size_t count_unique(uint32_t *v, size_t n)
+{
+	size_t u = 0;
+
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		u += i == 0 || v[i] != v[i - 1];
+	return u;
+}
 
 static void fold(struct totals *t, const struct nl_snapshot *s, uint32_t pid, bool alive)
 {
@@ -72,6 +92,19 @@ static void fold(struct totals *t, const struct nl_snapshot *s, uint32_t pid, bo
 			const struct nl_thread *th = &pr->threads[i];
 
 			t->exited_rows += th->exited;
+			if (th->exited) {
+				if (t->nr_exited_tids == t->cap_exited_tids) {
+					size_t cap = t->cap_exited_tids ? 2 * t->cap_exited_tids : 1024;
+					uint32_t *v = realloc(t->exited_tids, cap * sizeof(*v));
+					if (!v) {
+						fprintf(stderr, "collect_probe: out of memory\n");
+						exit(1);
+					}
+					t->exited_tids = v;
+					t->cap_exited_tids = cap;
+				}
+				t->exited_tids[t->nr_exited_tids++] = th->tid;
+			}
 			if (!th->first_touch_stack || th->first_touch_stack_pages <= t->best_stack_pages)
 				continue;
 			t->best_stack_pages = th->first_touch_stack_pages;
@@ -130,6 +163,7 @@ static void print_totals(const struct totals *t, uint32_t pid)
 	printf("snapshots=%" PRIu64 "\n", t->snapshots);
 	printf("thread_rows=%" PRIu64 "\n", t->thread_rows);
 	printf("exited_rows=%" PRIu64 "\n", t->exited_rows);
+	printf("exited_threads=%zu\n", count_unique(t->exited_tids, t->nr_exited_tids));
 	printf("max_threads_in_snapshot=%" PRIu64 "\n", t->max_threads_in_snapshot);
 	printf("stack_tid=%u\n", t->best_stack_tid);
 	printf("stack_pages=%" PRIu64 "\n", t->best_stack_pages);
