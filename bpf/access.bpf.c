@@ -416,10 +416,12 @@ int BPF_PROG(nl_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u64 now = bpf_ktime_get_ns();
 	__u64 start = slot->since_ns;
 	__u32 ran = slot->tid;
-	__u32 prev_tid = BPF_CORE_READ(prev, pid);
+	/* Direct loads: tp_btf arguments are trusted BTF pointers (CO-RE-relocated, no
+	 * bpf_probe_read_kernel call); this runs on every context switch. */
+	__u32 prev_tid = prev->pid;
 
 	slot->since_ns = now;
-	slot->tid = BPF_CORE_READ(next, pid);
+	slot->tid = next->pid;
 	/* The first switch after attach has no start; idle (tid 0) is not a thread. */
 	if (!start || ran != prev_tid || !prev_tid)
 		return 0;
