@@ -817,9 +817,18 @@ int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap)
 		uint64_t beyond = 0;
 
 		if (read_comm(p->pid, p->comm)) {
-			for (int t = 0; t < p->nr_threads; t++)
-				if (p->threads[t].tid == p->pid || t == 0)
-					memcpy(p->comm, p->threads[t].comm, NL_COMM_LEN);
+			/* Gone: name it after its main thread, else any real thread; never
+			 * after the "[exited]" row of threads folded into the process. */
+			const struct nl_thread *name = NULL;
+			for (int t = 0; t < p->nr_threads; t++) {
+				const struct nl_thread *th = &p->threads[t];
+				if (th->tid == p->pid || (th->tid != 0 && !name))
+					name = th;
+				if (th->tid == p->pid)
+					break;
+			}
+			if (name)
+				memcpy(p->comm, name->comm, NL_COMM_LEN);
 		}
 		/* Gone processes have no numa_maps: resident_known stays false. */
 		nl_numa_maps_fill_process(NULL, p, &beyond);

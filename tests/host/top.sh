@@ -88,6 +88,12 @@ wait "$top_pid"; rc=$?
 check "SIGINT: exit 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || diag < "$OUT/int.err"
 check "SIGINT: the final interval is printed as JSON" json_parses "$OUT/int"
+# The kernel frees programs after an RCU grace period once the last fd is closed: give
+# it a moment before calling one left behind.
+for _ in $(seq 50); do
+  [ -z "$(comm -12 <(echo "$ours") <(live_prog_ids))" ] && break
+  sleep 0.1
+done
 left=$(comm -12 <(echo "$ours") <(live_prog_ids))
 check "SIGINT: no numalens program left (bpftool prog show)" [ -z "$left" ]
 left=$(comm -12 <(echo "$our_links") <(live_link_ids))

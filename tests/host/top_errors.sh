@@ -101,6 +101,11 @@ ctrl_c() {
   check "$name: the command ($child) is gone" gone "$child"
   check_output "$name: the command's end is reported" "command '[^']*nl-faultstorm' \\(pid $child\\)" cat "$OUT/$name.err"
   check "$name: the last interval is printed, all lines JSON" json_parses "$OUT/$name"
+  # programs are freed after an RCU grace period once the last fd is closed
+  for _ in $(seq 50); do
+    [ -z "$(comm -12 <(echo "$progs") <(live_prog_ids))" ] && break
+    sleep 0.1
+  done
   left_p=$(comm -12 <(echo "$progs") <(live_prog_ids) | paste -sd' ' -)
   left_l=$(comm -12 <(echo "$links") <(live_link_ids) | paste -sd' ' -)
   if [ -n "$progs" ] && [ -z "$left_p" ]; then ok "$name: none of its programs left (bpftool prog show)"
