@@ -675,16 +675,8 @@ static void add_counts(struct nl_counts *d, const struct nl_counts *s)
 
 static void read_comm(char *dst, uint32_t pid, uint32_t tid)
 {
-	char path[64];
-	char *s;
-
-	if (tid)
-		snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-	else
-		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	s = nl_read_file(NULL, path);
-	snprintf(dst, NL_COMM_LEN, "%s", s ? s : "?");
-	free(s);
+	if (nl_read_comm(pid, tid, dst, NL_COMM_LEN))
+		snprintf(dst, NL_COMM_LEN, "?");
 }
 
 static struct nl_process *get_proc(struct nl_snapshot *snap, uint32_t pid)

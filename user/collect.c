@@ -701,18 +701,6 @@ static uint64_t read_drops(struct nl_collector *c, uint64_t out[NL_DROP_MAX])
 	return 0;
 }
 
-static int read_comm(uint32_t pid, char comm[NL_COMM_LEN])
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	char *s = nl_read_file(NULL, path);
-	if (!s)
-		return -1;
-	snprintf(comm, NL_COMM_LEN, "%s", s);
-	free(s);
-	return 0;
-}
 
 static struct nl_process *find_or_add_proc(struct nl_snapshot *snap, int *cap, uint32_t pid)
 {
@@ -816,7 +804,7 @@ int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap)
 		struct nl_process *p = &snap->procs[i];
 		uint64_t beyond = 0;
 
-		if (read_comm(p->pid, p->comm)) {
+		if (nl_read_comm(p->pid, 0, p->comm, NL_COMM_LEN)) {
 			/* Gone: name it after its main thread, else any real thread; never
 			 * after the "[exited]" row of threads folded into the process. */
 			const struct nl_thread *name = NULL;

@@ -17,14 +17,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +31,7 @@
 #include "cgroup.h"
 #include "collect.h"
 #include "commands.h"
+#include "kfeatures.h"
 #include "launch.h"
 #include "render_json.h"
 #include "render_table.h"
@@ -40,13 +39,6 @@
 #include "trend.h"
 #include "tui.h"
 #include "util.h"
-
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 #define NS_PER_SEC 1000000000ULL
 #define CHILD_TERM_GRACE_NS (2 * NS_PER_SEC)
@@ -219,22 +211,6 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	return 0;
 }
 
-/* Loading BPF needs root, or CAP_BPF plus CAP_PERFMON for tracing programs. */
-static bool have_bpf_privilege(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (geteuid() == 0)
-		return true;
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	bool bpf = data[CAP_BPF / 32].effective & (1U << (CAP_BPF % 32));
-	bool perfmon = data[CAP_PERFMON / 32].effective & (1U << (CAP_PERFMON % 32));
-	bool admin = data[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32));
-	return admin || (bpf && perfmon);
-}
 
 enum proc_state { PROC_GONE, PROC_ZOMBIE, PROC_ALIVE };
 
@@ -294,18 +270,6 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/* The comm of the followed process, for the header; "" when unknown. */
-static void read_comm(uint32_t pid, char *buf, size_t len)
-{
-	char path[64], *s;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/comm", pid);
-	if ((s = nl_read_file(NULL, path))) {
-		snprintf(buf, len, "%s", s);
-		free(s);
-	}
-}
 
 /* Everything the loop shares. */
 struct top {
@@ -609,7 +573,7 @@ int cmd_top(int argc, char **argv)
 	case 1: return NL_EXIT_OK; /* --help */
 	default: return NL_EXIT_USAGE;
 	}
-	if (!have_bpf_privilege()) {
+	if (!nl_have_bpf_privileges()) {
 		nl_err("top: loading BPF programs needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
 		return NL_EXIT_FAIL;
 	}
@@ -629,7 +593,8 @@ int cmd_top(int argc, char **argv)
 			nl_warn("top: %" PRIu32 " is a thread of process %" PRIu32 "; following the process",
 				t.o.pid, tgid);
 		t.target = tgid;
-		read_comm(t.target, t.target_comm, sizeof(t.target_comm));
+		/* for the header; "" when unknown */
+		nl_read_comm(t.target, 0, t.target_comm, sizeof(t.target_comm));
 	}
 	if (t.o.text)
 		t.text = true;

@@ -146,6 +146,24 @@ int nl_read_u64(const char *root, const char *path, uint64_t *out)
 	return ret;
 }
 
+int nl_read_comm(uint32_t pid, uint32_t tid, char *buf, size_t len)
+{
+	char path[64], *s;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	if (len)
+		buf[0] = '\0';
+	s = nl_read_file(NULL, path);
+	if (!s)
+		return -1;
+	snprintf(buf, len, "%s", s);
+	free(s);
+	return 0;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;

@@ -27,6 +27,9 @@ char *nl_read_file(const char *root, const char *path);
 /* Reads one unsigned integer from a file under root; -1 on failure. */
 int nl_read_u64(const char *root, const char *path, uint64_t *out);
 
+/* The comm of /proc/PID (tid 0) or /proc/PID/task/TID into buf: 0, or -1 with buf "". */
+int nl_read_comm(uint32_t pid, uint32_t tid, char *buf, size_t len);
+
 /* Parses a kernel cpulist ("0-3,8,10-11") into a sorted malloc'd array. Returns the
  * count, or -1 on malformed input. An empty string gives 0 and *out = NULL. */
 int nl_parse_cpulist(const char *s, int **out);
