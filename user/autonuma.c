@@ -49,6 +49,7 @@ struct nl_autonuma {
 	struct prev_thread *prev;
 	size_t nr_prev;
 	struct nl_autonuma_sys prev_sys;
+	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
 	uint64_t prev_drops;
 	struct nl_vmstat prev_vm;
 	bool prev_vm_ok;
@@ -480,6 +481,8 @@ fail:
 	return rc ? rc : -EINVAL;
 }
 
+static void sum_sys(struct nl_autonuma *a, struct nl_autonuma_sys *out, uint64_t *drops);
+
 int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out, char *err,
 		     size_t errlen)
 {
@@ -540,10 +543,18 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 		snprintf(err, errlen, "AutoNUMA programs: %s", a->why);
 		goto cleanup;
 	}
-	/* Baselines: the first fill reports what happened since now. */
+	/* Baselines: the first fill reports what happened since now. The BPF totals are
+	 * read right after /proc/vmstat, so the two sides of the vmstat check start at the
+	 * same instant: attaching a dozen programs (fentry trampolines) can take a while,
+	 * and what the first ones counted meanwhile is not in vmstat's baseline. */
 	a->prev_vm_ok = nl_vmstat_read(NULL, &a->prev_vm) == 0;
 	a->open_vm = a->prev_vm;
 	a->open_vm_ok = a->prev_vm_ok;
+	{
+		uint64_t drops_so_far; /* not a baseline: every drop is reported */
+		sum_sys(a, &a->prev_sys, &drops_so_far);
+		a->open_sys = a->prev_sys;
+	}
 	*out = a;
 	a = NULL;
 	rc = 0;
@@ -733,6 +744,17 @@ static void set_source(struct nl_snapshot *snap, const char *name, bool active,
 	va_end(ap);
 }
 
+/* d = cur - old, field by field (all __u64 counters). */
+static void sys_sub(struct nl_autonuma_sys *d, const struct nl_autonuma_sys *cur,
+		    const struct nl_autonuma_sys *old)
+{
+	const uint64_t *c = (const uint64_t *)cur, *o = (const uint64_t *)old;
+	uint64_t *out = (uint64_t *)d;
+
+	for (size_t k = 0; k < sizeof(*d) / sizeof(uint64_t); k++)
+		out[k] = d64(c[k], o[k]);
+}
+
 static void sum_sys(struct nl_autonuma *a, struct nl_autonuma_sys *out, uint64_t *drops)
 {
 	struct nl_autonuma_sys *per = calloc((size_t)a->nr_cpus, sizeof(*per));
@@ -885,12 +907,7 @@ int nl_autonuma_fill(struct nl_autonuma *a, struct nl_snapshot *snap)
 	struct nl_autonuma_sys sys, ds;
 	uint64_t drops;
 	sum_sys(a, &sys, &drops);
-	{
-		uint64_t *cur = (uint64_t *)&sys, *old = (uint64_t *)&a->prev_sys, *d = (uint64_t *)&ds;
-
-		for (size_t k = 0; k < sizeof(sys) / sizeof(uint64_t); k++)
-			d[k] = d64(cur[k], old[k]);
-	}
+	sys_sub(&ds, &sys, &a->prev_sys);
 	a->prev_sys = sys;
 	snap->lost_events += d64(drops, a->prev_drops);
 	a->prev_drops = drops;
@@ -901,12 +918,14 @@ int nl_autonuma_fill(struct nl_autonuma *a, struct nl_snapshot *snap)
 	bool vm_ok = nl_vmstat_read(NULL, &now) == 0;
 
 	struct nl_vmstat_check cum;
+	struct nl_autonuma_sys since_open;
+	sys_sub(&since_open, &sys, &a->open_sys);
 	/* The interval's figures are what is shown. Whether they disagree is decided on
 	 * the totals since attach: the maps and /proc/vmstat are not read at the same
 	 * instant, so a busy interval can lend a few hundred events to the next one; over
 	 * the whole run that skew stays a few events while a real miss keeps growing. */
 	bpf_fill_check(a, chk, &ds);
-	bpf_fill_check(a, &cum, &sys);
+	bpf_fill_check(a, &cum, &since_open);
 	if (vm_ok && a->prev_vm_ok && a->open_vm_ok) {
 		nl_vmstat_delta(&a->prev_vm, &now, &delta);
 		nl_vmstat_compare(chk, &delta, 2, 2.0);
