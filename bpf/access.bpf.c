@@ -471,6 +471,8 @@ static __always_inline void fold_into_process(const struct nl_thread_stats *s)
 		__builtin_memset(scratch, 0, sizeof(*scratch));
 		scratch->tgid = tgid;
 		scratch->tid = tgid;
+		/* a name for the process once it is gone (/proc has none then) */
+		__builtin_memcpy(scratch->comm, s->comm, sizeof(scratch->comm));
 		bpf_map_update_elem(&exited_procs, &tgid, scratch, BPF_NOEXIST);
 		p = bpf_map_lookup_elem(&exited_procs, &tgid);
 		if (!p) {

@@ -794,6 +794,10 @@ int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap)
 			ret = -ENOMEM;
 			goto fail;
 		}
+		if (!p->comm[0]) { /* the first folded thread's name, if nothing better comes */
+			memcpy(p->comm, procs_now[i].s.comm, NL_COMM_LEN);
+			p->comm[NL_COMM_LEN - 1] = '\0';
+		}
 	}
 	/* The followed process is always reported, active or not, for its residency. */
 	if (c->opts.target_pid && !find_or_add_proc(snap, &proc_cap, c->opts.target_pid)) {
@@ -804,9 +808,12 @@ int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap)
 		struct nl_process *p = &snap->procs[i];
 		uint64_t beyond = 0;
 
-		if (nl_read_comm(p->pid, 0, p->comm, NL_COMM_LEN)) {
-			/* Gone: name it after its main thread, else any real thread; never
-			 * after the "[exited]" row of threads folded into the process. */
+		char now[NL_COMM_LEN];
+		if (nl_read_comm(p->pid, 0, now, sizeof(now)) == 0) {
+			memcpy(p->comm, now, NL_COMM_LEN);
+		} else {
+			/* Gone: name it after its main thread, else any real thread, else the
+			 * name its folded threads left (not the "[exited]" row label). */
 			const struct nl_thread *name = NULL;
 			for (int t = 0; t < p->nr_threads; t++) {
 				const struct nl_thread *th = &p->threads[t];
