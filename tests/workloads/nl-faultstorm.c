@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define PAGE 4096UL
 
 struct worker {
@@ -49,30 +51,6 @@ static void usage(FILE *out)
 		"  -n, --pages N        pages to touch in total (default 1000000)\n"
 		"  -r, --region-kib N   size of each mapping in KiB, a multiple of 4 (default 4096)\n"
 		"  -h, --help           this text\n");
-}
-
-/* Whole string must be a decimal number in [min, max]. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void *work(void *arg)
@@ -128,19 +106,19 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "t:n:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (parse_u64(optarg, 1, 1024, &threads)) {
+			if (wl_parse_u64(optarg, 1, 1024, &threads)) {
 				fprintf(stderr, "nl-faultstorm: --threads wants 1..1024, got '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1, UINT64_MAX / PAGE, &pages)) {
+			if (wl_parse_u64(optarg, 1, UINT64_MAX / PAGE, &pages)) {
 				fprintf(stderr, "nl-faultstorm: --pages wants a positive integer, got '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'r':
-			if (parse_u64(optarg, 4, 64ULL << 20, &region_kib) || region_kib % 4) {
+			if (wl_parse_u64(optarg, 4, 64ULL << 20, &region_kib) || region_kib % 4) {
 				fprintf(stderr, "nl-faultstorm: --region-kib wants a multiple of 4 in 4..%llu, got '%s'\n",
 					64ULL << 20, optarg);
 				return 2;
@@ -179,11 +157,11 @@ int main(int argc, char **argv)
 		}
 	}
 	getrusage(RUSAGE_SELF, &ru0);
-	t0 = now_ns();
+	t0 = wl_now_ns();
 	pthread_barrier_wait(&start_barrier);
 	for (uint64_t i = 0; i < threads; i++)
 		pthread_join(w[i].thread, NULL);
-	t1 = now_ns();
+	t1 = wl_now_ns();
 	getrusage(RUSAGE_SELF, &ru1);
 
 	for (uint64_t i = 0; i < threads; i++) {

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 static int ping[2], pong[2];
 static uint64_t rounds = 200000;
 static pthread_barrier_t start_barrier;
@@ -42,29 +44,6 @@ static void usage(FILE *out)
 		"  -n, --round-trips N  round trips (default 200000)\n"
 		"  -c, --cpu N          pin both threads to CPU N (default: no pinning)\n"
 		"  -h, --help           this text\n");
-}
-
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* Reads or writes exactly one byte, retrying on EINTR. 0 on success. */
@@ -111,14 +90,14 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (parse_u64(optarg, 1, UINT64_MAX, &rounds)) {
+			if (wl_parse_u64(optarg, 1, UINT64_MAX, &rounds)) {
 				fprintf(stderr, "nl-pingpong: --round-trips wants a positive integer, got '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 'c':
-			if (parse_u64(optarg, 0, CPU_SETSIZE - 1, &cpu)) {
+			if (wl_parse_u64(optarg, 0, CPU_SETSIZE - 1, &cpu)) {
 				fprintf(stderr, "nl-pingpong: --cpu wants a CPU number, got '%s'\n", optarg);
 				return 2;
 			}
@@ -160,14 +139,14 @@ int main(int argc, char **argv)
 	}
 	pthread_barrier_wait(&start_barrier);
 	getrusage(RUSAGE_SELF, &ru0);
-	t0 = now_ns();
+	t0 = wl_now_ns();
 	for (; done < rounds; done++) {
 		if (xfer(ping[1], 1) || xfer(pong[0], 0)) {
 			err = errno ? errno : EPIPE;
 			break;
 		}
 	}
-	t1 = now_ns();
+	t1 = wl_now_ns();
 	getrusage(RUSAGE_SELF, &ru1);
 	if (err) {
 		/* Unblock the ponger if it waits for a byte that will never come. */

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define PAGE 4096UL
 
 static uint64_t pages_per_thread = 4;
@@ -39,29 +41,6 @@ static void usage(FILE *out)
 		"  -k, --concurrency K  threads alive at a time (default 8, 1..1024)\n"
 		"  -p, --pages P        pages each thread touches (default 4, 0..65536)\n"
 		"  -h, --help           this text\n");
-}
-
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* Returns NULL on success, or (void *)(intptr_t)errno. */
@@ -102,20 +81,20 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:k:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (parse_u64(optarg, 1, UINT64_MAX, &threads)) {
+			if (wl_parse_u64(optarg, 1, UINT64_MAX, &threads)) {
 				fprintf(stderr, "nl-threadchurn: --threads wants a positive integer, got '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 'k':
-			if (parse_u64(optarg, 1, 1024, &concurrency)) {
+			if (wl_parse_u64(optarg, 1, 1024, &concurrency)) {
 				fprintf(stderr, "nl-threadchurn: --concurrency wants 1..1024, got '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'p':
-			if (parse_u64(optarg, 0, 65536, &pages_per_thread)) {
+			if (wl_parse_u64(optarg, 0, 65536, &pages_per_thread)) {
 				fprintf(stderr, "nl-threadchurn: --pages wants 0..65536, got '%s'\n", optarg);
 				return 2;
 			}
@@ -144,7 +123,7 @@ int main(int argc, char **argv)
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 
 	getrusage(RUSAGE_SELF, &ru0);
-	t0 = now_ns();
+	t0 = wl_now_ns();
 	while (created < threads && !err) {
 		uint64_t batch = threads - created, started = 0;
 
@@ -165,7 +144,7 @@ int main(int argc, char **argv)
 		}
 		created += started;
 	}
-	t1 = now_ns();
+	t1 = wl_now_ns();
 	getrusage(RUSAGE_SELF, &ru1);
 	pthread_attr_destroy(&attr);
 	free(t);
