@@ -53,6 +53,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HOST_SRCS := $(wildcard tests/host/*.c)
 HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
+# The same test drivers linked statically, for the busybox guest (vm tests add them).
+STATIC_PROBES := $(patsubst tests/host/%.c,$(BUILD)/static/probes/%,$(HOST_SRCS))
 
 .PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux
 .DELETE_ON_ERROR:
@@ -62,7 +64,7 @@ all: $(OUT)/numalens
 
 # The skeletons first: a sub-make generating them alongside this make would race on them.
 static: $(BPF_SKELS)
-	$(Q)$(MAKE) --no-print-directory STATIC=1 $(BUILD)/static/numalens
+	$(Q)$(MAKE) --no-print-directory STATIC=1 $(BUILD)/static/numalens $(STATIC_PROBES)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/numalens.h $(wildcard bpf/*.bpf.h) vmlinux/$(ARCH)/vmlinux.h
 	$(call msg,BPF,$@)
@@ -103,6 +105,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(wildcard tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+
+$(BUILD)/static/probes/%: tests/host/%.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDSTATIC) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/host/%: tests/host/%.c $(LIB)
 	$(call msg,CC,$@)

@@ -30,3 +30,12 @@ jq_check() {
   if [ "$(jq -e "$filter" "$file" 2>/dev/null)" = true ]; then ok "$name"; else not_ok "$name (jq: $filter)"; head -c 2000 "$file" | diag; fi
 }
 finish() { exit "$TEST_FAILED"; }
+# static_probe NAME: the statically linked tests/host/NAME.c for the guest (make static
+# builds it); reports a failure and ends the test file when it is missing.
+static_probe() {
+  PROBE=$ROOT/build/static/probes/$1
+  if [ ! -x "$PROBE" ]; then
+    not_ok "static $1 built (run make static)"
+    finish
+  fi
+}

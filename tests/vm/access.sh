@@ -13,18 +13,8 @@ VMTEST=$ROOT/scripts/vmtest
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-# The probe runs in the busybox guest: link it statically against the static library.
-PROBE=$ROOT/build/static/collect_probe
-if [ ! -x "$PROBE" ] || [ "$ROOT/tests/host/collect_probe.c" -nt "$PROBE" ] ||
-   [ "$ROOT/build/static/libnumalens.a" -nt "$PROBE" ]; then
-  if ! gcc -static -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/bpf" -I"$ROOT/user" -I"$ROOT/build/bpf" \
-       -o "$PROBE" "$ROOT/tests/host/collect_probe.c" "$ROOT/build/static/libnumalens.a" \
-       -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lpthread -ldl -lm 2> "$OUT/cc.err"; then
-    not_ok "static collect_probe builds (make static first)"
-    diag < "$OUT/cc.err"
-    finish
-  fi
-fi
+# The probe runs in the busybox guest: make static links it statically.
+static_probe collect_probe
 
 PAGES=16384 # 64 MiB of 4 KiB pages
 val() { sed -n "s/^$1=//p" "$2" | head -1; }

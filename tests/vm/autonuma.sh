@@ -19,18 +19,8 @@ VMTEST=$ROOT/scripts/vmtest
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-# The probe runs in the busybox guest: link it statically against the static library.
-PROBE=$ROOT/build/static/autonuma_probe
-if [ ! -x "$PROBE" ] || [ "$ROOT/tests/host/autonuma_probe.c" -nt "$PROBE" ] ||
-   [ "$ROOT/build/static/libnumalens.a" -nt "$PROBE" ]; then
-  if ! gcc -static -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/bpf" -I"$ROOT/user" -I"$ROOT/build/bpf" \
-       -o "$PROBE" "$ROOT/tests/host/autonuma_probe.c" "$ROOT/build/static/libnumalens.a" \
-       -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lpthread -ldl -lm 2> "$OUT/cc.err"; then
-    not_ok "static autonuma_probe builds (make static first)"
-    diag < "$OUT/cc.err"
-    finish
-  fi
-fi
+# The probe runs in the busybox guest: make static links it statically.
+static_probe autonuma_probe
 
 val() { sed -n "s/^$1=//p" "$2" | head -1; }
 # within A B PCT: |A - B| <= PCT % of max(A, B), both numbers
