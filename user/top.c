@@ -317,6 +317,41 @@ static int render_tui(struct top *t)
 	return 0;
 }
 
+/* One interval as one JSON line, handed to the kernel in one write(2): a started
+ * command shares our stdout, and a line written in stdio-buffer pieces could have
+ * the command's own output land in its middle (a line of 50000 threads is ~15 MB).
+ * The contract's per-thread entries are always in the JSON. */
+static int write_json_line(struct top *t)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int rc = 0;
+
+	if (!mem) {
+		nl_err("top: out of memory rendering JSON");
+		return -1;
+	}
+	nl_render_json(&t->last, mem, true);
+	if (fclose(mem) || !buf) {
+		nl_err("top: out of memory rendering JSON");
+		rc = -1;
+		goto cleanup;
+	}
+	fflush(stdout); /* nothing of ours may be left behind in stdio's buffer */
+	if (nl_write_all(STDOUT_FILENO, buf, len)) {
+		if (errno == EPIPE) { /* the reader is gone (`| head -1`): a normal end */
+			rc = 1;
+			goto cleanup;
+		}
+		nl_err("top: writing to stdout failed: %s", strerror(errno));
+		rc = -1;
+	}
+cleanup:
+	free(buf);
+	return rc;
+}
+
 /* Takes one interval's snapshot and shows it. 0, 1 when stdout's reader has gone,
  * -1 on failure (said on stderr). */
 static int take_and_show(struct top *t)
@@ -356,18 +391,8 @@ static int take_and_show(struct top *t)
 		return -1;
 	}
 
-	if (t->o.json) {
-		/* the contract's per-thread entries are always in the JSON */
-		errno = 0;
-		nl_render_json(&t->last, stdout, true);
-		if (ferror(stdout)) {
-			if (errno == EPIPE) /* the reader is gone (`| head -1`): a normal end */
-				return 1;
-			nl_err("top: writing to stdout failed: %s", strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
+	if (t->o.json)
+		return write_json_line(t);
 	if (t->tui)
 		return render_tui(t);
 	/* Sources and column meanings once per run; they change only with the sources. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
@@ -253,4 +254,21 @@ char *nl_format_cpulist(const int *v, int n, char *buf, size_t len)
 		i = j;
 	}
 	return buf;
+}
+
+int nl_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

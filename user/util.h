@@ -36,4 +36,7 @@ int nl_parse_cpulist(const char *s, int **out);
 /* Formats an int array as a cpulist ("0-3,8"). Returns buf. */
 char *nl_format_cpulist(const int *v, int n, char *buf, size_t len);
 
+/* Writes all of buf to fd, retrying short writes and EINTR: 0, or -1 with errno set. */
+int nl_write_all(int fd, const void *buf, size_t len);
+
 #endif
