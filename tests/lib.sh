@@ -24,6 +24,13 @@ check_output() {
   out=$("$@" 2>&1)
   if echo "$out" | grep -Eq -- "$re"; then ok "$name"; else not_ok "$name (no /$re/)"; echo "$out" | diag; fi
 }
+# check_not_output NAME REGEX CMD...: ok when CMD's combined output does not match
+check_not_output() {
+  local name=$1 re=$2; shift 2
+  local out
+  out=$("$@" 2>&1)
+  if echo "$out" | grep -Eq -- "$re"; then not_ok "$name (/$re/ found)"; echo "$out" | grep -E -- "$re" | head -5 | diag; else ok "$name"; fi
+}
 # jq_check NAME FILTER FILE: ok when the jq filter yields true on the JSON in FILE
 jq_check() {
   local name=$1 filter=$2 file=$3

@@ -123,7 +123,64 @@ static int drop_to_sudo_user(void)
 	return 0;
 }
 
-int nl_launch_start(char *const argv[], struct nl_launch *l)
+int nl_launch_output_file(const char *path, char *made, size_t madelen, char *err,
+			  size_t errlen)
+{
+	gid_t groups[1];
+	int ngroups = 1, fd;
+	uid_t uid;
+	gid_t gid;
+
+	if (path) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "cannot open '%s': %s", path, strerror(e));
+			return -e;
+		}
+		snprintf(made, madelen, "%s", path);
+	} else {
+		const char *dir = getenv("TMPDIR");
+		if (!dir || !*dir)
+			dir = "/tmp";
+		if (snprintf(made, madelen, "%s/numalens-cmd.XXXXXX", dir) >= (int)madelen) {
+			snprintf(err, errlen, "TMPDIR '%s' is too long", dir);
+			return -ENAMETOOLONG;
+		}
+		fd = mkostemp(made, O_CLOEXEC); /* O_EXCL, 0600: no other user's file or link */
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "cannot create a file in %s: %s", dir, strerror(e));
+			return -e;
+		}
+	}
+	/* The invoking user must be able to read (and delete) what their command wrote. */
+	if (nl_sudo_identity(&uid, &gid, groups, &ngroups, "/dev/null", err, errlen) == 0 && uid &&
+	    fchown(fd, uid, gid)) {
+		int e = errno;
+		snprintf(err, errlen, "cannot hand '%s' to uid %u: %s", made, (unsigned)uid,
+			 strerror(e));
+		close(fd);
+		return -e;
+	}
+	err[0] = '\0';
+	return fd;
+}
+
+/* In the child: stdin from /dev/null, stdout and stderr to out_fd. */
+static int redirect_io(int out_fd)
+{
+	int null = open("/dev/null", O_RDONLY);
+
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(out_fd, STDERR_FILENO) < 0)
+		return -1;
+	if (null != STDIN_FILENO)
+		close(null);
+	return 0;
+}
+
+int nl_launch_start(char *const argv[], int out_fd, struct nl_launch *l)
 {
 	int fds[2];
 	pid_t pid;
@@ -147,6 +204,10 @@ int nl_launch_start(char *const argv[], struct nl_launch *l)
 		if (read(fds[0], &go, 1) != 1)
 			_exit(127);
 		close(fds[0]);
+		if (out_fd >= 0 && redirect_io(out_fd)) {
+			nl_err("cannot redirect the command's output: %s", strerror(errno));
+			_exit(127);
+		}
 		if (drop_to_sudo_user())
 			_exit(127);
 		execvp(argv[0], argv);

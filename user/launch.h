@@ -16,9 +16,18 @@ struct nl_launch {
 	int go_fd;  /* write end of the gate pipe; -1 once released or aborted */
 };
 
-/* Forks a child that waits on the gate, then execvp(argv[0], argv). 0, or -errno
- * (nothing left behind). */
-int nl_launch_start(char *const argv[], struct nl_launch *l);
+/* Forks a child that waits on the gate, then execvp(argv[0], argv). With out_fd >= 0
+ * the command's stdout and stderr go to out_fd and its stdin is /dev/null (it must
+ * not draw over, or read the keys of, a terminal view); -1 leaves all three ours.
+ * 0, or -errno (nothing left behind). */
+int nl_launch_start(char *const argv[], int out_fd, struct nl_launch *l);
+
+/* Opens the file a command's output goes to: path (created or truncated), or with
+ * path NULL a new file numalens-cmd.XXXXXX in $TMPDIR or /tmp, its name in made.
+ * Under sudo the file belongs to the invoking user, like the command. The fd, or
+ * -errno with a reason in err. */
+int nl_launch_output_file(const char *path, char *made, size_t madelen, char *err,
+			  size_t errlen);
 
 /* Opens the gate: the child drops privileges (see above) and execs. 0 or -errno. */
 int nl_launch_go(struct nl_launch *l);

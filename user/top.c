@@ -57,6 +57,7 @@ struct top_opts {
 	bool stacks;
 	uint32_t max_threads;
 	char **cmd;       /* -- CMD ARGS, NULL-terminated; NULL when none */
+	const char *cmd_output; /* --cmd-output FILE */
 };
 
 /* Why the loop ended. */
@@ -96,6 +97,11 @@ static void usage(FILE *out)
 		"                       or relative to /sys/fs/cgroup)\n"
 		"  -- CMD [ARGS...]     start CMD and follow it; under sudo it runs as the invoking\n"
 		"                       user (SUDO_UID/SUDO_GID); the run ends when it exits\n"
+		"      --cmd-output FILE  CMD's stdout and stderr go to FILE (created or\n"
+		"                       truncated) instead of ours. In the refreshing view they\n"
+		"                       always go to a file, so they cannot draw over it: FILE,\n"
+		"                       or a new $TMPDIR/numalens-cmd.XXXXXX named in the header\n"
+		"                       and at exit; CMD's stdin is then /dev/null\n"
 		"  -d, --duration SEC   stop after SEC seconds (a started CMD is sent SIGTERM)\n"
 		"  -i, --interval SEC   refresh interval (default 1; fractions allowed)\n"
 		"      --threads        thread rows under each process in the table (the JSON\n"
@@ -124,7 +130,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
 	enum { OPT_THREADS = 256, OPT_JSON, OPT_TEXT, OPT_MAX_THREADS, OPT_NO_STACKS, OPT_NO_AUTONUMA,
-	       OPT_AUTONUMA_PATH };
+	       OPT_AUTONUMA_PATH, OPT_CMD_OUTPUT };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'G' },
@@ -137,6 +143,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
 		{ "no-autonuma", no_argument, NULL, OPT_NO_AUTONUMA },
 		{ "autonuma-path", required_argument, NULL, OPT_AUTONUMA_PATH },
+		{ "cmd-output", required_argument, NULL, OPT_CMD_OUTPUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -175,6 +182,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case OPT_TEXT: o->text = true; break;
 		case OPT_NO_STACKS: o->stacks = false; break;
 		case OPT_NO_AUTONUMA: o->no_autonuma = true; break;
+		case OPT_CMD_OUTPUT: o->cmd_output = optarg; break;
 		case OPT_AUTONUMA_PATH:
 			if (nl_autonuma_path_parse(optarg, &o->autonuma_path)) {
 				nl_err("top: --autonuma-path wants auto, fentry, kprobe or fallback, not '%s'",
@@ -202,6 +210,10 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		o->cmd = &argv[optind];
 	if (o->json && o->text) {
 		nl_err("top: --json and --text are exclusive");
+		return -1;
+	}
+	if (o->cmd_output && !o->cmd) {
+		nl_err("top: --cmd-output is for a started command (-- CMD ARGS)");
 		return -1;
 	}
 	if (!!o->cmd + !!o->pid + !!o->cgroup > 1) {
@@ -277,6 +289,7 @@ struct top {
 	uint32_t target;           /* followed tgid; 0 = every process */
 	char target_comm[NL_COMM_LEN];
 	struct nl_launch child;
+	char child_output[PATH_MAX]; /* where CMD's output goes; "" = our stdout/stderr */
 	bool child_reaped;
 	bool child_terminated;     /* we sent it SIGTERM at the end of the run */
 	int child_status;
@@ -294,7 +307,7 @@ struct top {
 
 static int render_tui(struct top *t)
 {
-	char header[256], clock[16], target[64];
+	char header[256 + PATH_MAX], clock[16], target[64];
 	time_t now = time(NULL);
 	struct tm tm;
 	struct nl_table_opts to = { .threads = t->o.threads, .width = nl_tui_width(t->tui),
@@ -310,9 +323,11 @@ static int render_tui(struct top *t)
 		snprintf(target, sizeof(target), "pid %" PRIu32 " (%s)", t->target, t->target_comm);
 	else
 		snprintf(target, sizeof(target), "all processes");
-	snprintf(header, sizeof(header), " numalens top   %s   %s   every %.2g s   lost events %" PRIu64 "%s",
+	snprintf(header, sizeof(header),
+		 " numalens top   %s   %s   every %.2g s   lost events %" PRIu64 "%s%s%s",
 		 clock, target, t->o.interval, t->have_last ? t->last.lost_events : 0,
-		 t->have_last ? "" : "   (collecting...)");
+		 t->have_last ? "" : "   (collecting...)",
+		 t->child_output[0] ? "   output: " : "", t->child_output);
 	nl_tui_draw(t->tui, header, &t->lines);
 	return 0;
 }
@@ -553,7 +568,20 @@ static int start(struct top *t)
 			nl_err("top: no such command '%s'", t->o.cmd[0]);
 			return -1;
 		}
-		rc = nl_launch_start(t->o.cmd, &t->child);
+		int out_fd = -1;
+		/* the refreshing view owns the terminal: the command's output goes to a file */
+		if (t->o.cmd_output || (!t->o.json && !t->text)) {
+			out_fd = nl_launch_output_file(t->o.cmd_output, t->child_output,
+						       sizeof(t->child_output), err, sizeof(err));
+			if (out_fd < 0) {
+				nl_err("top: the command's output file: %s", err);
+				t->child_output[0] = '\0';
+				return -1;
+			}
+		}
+		rc = nl_launch_start(t->o.cmd, out_fd, &t->child);
+		if (out_fd >= 0)
+			close(out_fd); /* the child has its own copy */
 		if (rc) {
 			nl_err("top: cannot start '%s': %s", t->o.cmd[0], strerror(-rc));
 			return -1;
@@ -698,6 +726,8 @@ cleanup:
 			nl_err("top: command '%s' (pid %d) %s%s", t.o.cmd[0], (int)t.child.pid, desc,
 			       t.child_terminated ? " (stopped by numalens when the run ended)" : "");
 		}
+		if (t.child_output[0])
+			nl_err("top: the output of '%s' is in %s", t.o.cmd[0], t.child_output);
 	}
 	if (signals_set) {
 		sigaction(SIGINT, &old_int, NULL);

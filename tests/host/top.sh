@@ -158,4 +158,35 @@ check_output "tui: the last table stays on the terminal" "^access matrix of [0-9
 storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
 check "tui: the started command ($storm_pid) was stopped" gone "$storm_pid"
 
+# 8. A started command's output never draws over the view: it goes to a file the
+# header names, and the path is repeated at exit.
+tmux -L "$TMUX_SOCK" new-session -d -x 200 -y 40 -s out \
+  "$NUMALENS top -d 3 -- sh -c 'echo scribble-from-the-command; echo to-stderr >&2; sleep 30'; echo exited=\$?; sleep 60"
+sleep 2
+tmux -L "$TMUX_SOCK" capture-pane -p -t out > "$OUT/out-screen"
+check_output "tui: the header names the command's output file" "output: /[^ ]*/numalens-cmd\\.[A-Za-z0-9]{6}" cat "$OUT/out-screen"
+check_not_output "tui: the command's output is not on the screen" "scribble-from-the-command" cat "$OUT/out-screen"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  sleep 0.5
+  tmux -L "$TMUX_SOCK" capture-pane -p -S -60 -t out > "$OUT/out-after"
+  grep -q '^exited=' "$OUT/out-after" && break
+done
+cmd_out=$(sed -n "s/.*the output of 'sh' is in \([^ ]*\).*/\1/p" "$OUT/out-after" | head -1)
+check "tui: the path is said at exit ('$cmd_out')" [ -n "$cmd_out" ]
+has_both() { grep -qx scribble-from-the-command "$1" && grep -qx to-stderr "$1"; }
+check "tui: the file has the command's stdout and stderr" has_both "${cmd_out:-/nonexistent}"
+[ -n "$cmd_out" ] && rm -f "$cmd_out"
+tmux -L "$TMUX_SOCK" kill-session -t out 2>/dev/null
+
+# --cmd-output FILE, in any mode; under sudo the file is the invoking user's.
+"$NUMALENS" top --json -d 5 --cmd-output "$OUT/cmdout" -- sh -c 'echo only-in-the-file' > "$OUT/cmdout-json" 2> "$OUT/cmdout-err"
+check "--cmd-output: the command's line is in the file" grep -qx only-in-the-file "$OUT/cmdout"
+check_not_output "--cmd-output: and not on our stdout" "only-in-the-file" cat "$OUT/cmdout-json"
+check_output "--cmd-output: the path is said at exit" "the output of 'sh' is in $OUT/cmdout" cat "$OUT/cmdout-err"
+SUDO_UID=65534 SUDO_GID=65534 "$NUMALENS" top --json -d 5 --cmd-output "$OUT/cmdout-sudo" -- id -u > /dev/null 2>&1
+check "--cmd-output under sudo: written by uid 65534" grep -qx 65534 "$OUT/cmdout-sudo"
+check "--cmd-output under sudo: the file belongs to uid 65534" [ "$(stat -c %u "$OUT/cmdout-sudo")" = 65534 ]
+check_output "--cmd-output without a command is a usage error" "is for a started command" \
+  "$NUMALENS" top --cmd-output "$OUT/x"
+
 finish
