@@ -88,7 +88,11 @@ boot() {
 	"$VMTEST" "$@" > "$out" 2> "$out.err"; rc=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	echo "# $name: guest ran in $((ms / 1000)).$(printf %03d $((ms % 1000))) s (exit $rc)"
-	if [ "$rc" -eq 0 ]; then ok "$name guest ran"; else not_ok "$name guest exit $rc"; tail -n 30 "$out.err" | diag; fi
+	if [ "$rc" -eq 0 ]; then ok "$name guest ran"; else
+		not_ok "$name guest exit $rc"
+		# a guest kernel's BUG/panic first (its first lines name the cause), else the end
+		{ grep -m1 -A40 -E 'BUG:|WARNING:|Kernel panic|Oops' "$out.err" || tail -n 30 "$out.err"; } | diag
+	fi
 }
 
 # run_ok FILE NAME: top exited 0 and printed JSON about the followed process; prints its pid
