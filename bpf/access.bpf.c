@@ -7,7 +7,8 @@
  *   - on-CPU time by node and cross-node task migrations.
  *
  * Hooks (arguments checked in the BTF of 6.1 and 6.18):
- *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86
+ *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86 (tracepoint
+ *                                                        mode only, see below)
  *   tp_btf/mm_page_alloc(page, order, gfp_flags, migratetype)   the page, or:
  *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn (fallback)
  *   tp_btf/sched_switch(preempt, prev, next[, prev_state])
@@ -41,15 +42,28 @@
  * unresolved and NL_DROP_PAGE_NODE counts it.
  *
  * Resolving the page's node: a fault that allocates a page is resolved at that
- * allocation. The allocation is tied to the fault by three checks: the thread has a
- * pending fault (set at page_fault_user, cleared by the first allocation), the
- * allocation is movable (__GFP_MOVABLE: user data pages are GFP_HIGHUSER_MOVABLE or
- * GFP_TRANSHUGE*, page tables are GFP_PGTABLE_USER and slab is unmovable), and
+ * allocation: a movable one (__GFP_MOVABLE: user data pages are GFP_HIGHUSER_MOVABLE or
+ * GFP_TRANSHUGE*, page tables are GFP_PGTABLE_USER and slab is unmovable) made while
  * current->in_user_fault is set (only inside handle_mm_fault() of a user-mode fault).
- * A fault that allocates nothing (page already present: page cache hit, zero
- * page on a read, protection or AutoNUMA hinting fault, spurious fault) is counted in
- * faults_unresolved, never guessed. Allocations inside migrate_pages() (AutoNUMA
- * migrating on a hinting fault) are not first touch and are skipped. */
+ * Only the first such allocation of a fault is charged (readahead may add more), and
+ * none inside migrate_pages() (AutoNUMA migrating on a hinting fault: not first touch).
+ * A fault that allocates nothing (page already present: page cache hit, zero page on
+ * a read, protection or AutoNUMA hinting fault, spurious fault) is counted in
+ * faults_unresolved, never guessed. Two ways to know which fault an allocation is in:
+ *   counter mode (fault_counter_mode, whenever the kernel has in_user_fault, i.e.
+ *     CONFIG_MEMCG): one program per fault, the allocation. The kernel counts each
+ *     finished fault in current->min_flt or maj_flt at the end of handle_mm_fault()
+ *     (mm_account_fault(), 6.1 and 6.18; a retried fault once, when it finishes), so
+ *     during a fault their sum is the count of the faults before it: an allocation
+ *     seeing the same sum as the last charge is in the same fault. faults_total is
+ *     that sum since the thread was first seen (what getrusage and /proc/PID/stat
+ *     count: it includes faults taken in kernel mode on user memory and by
+ *     get_user_pages, which never charge an allocation and so count as unresolved);
+ *     a fault that allocated but then failed (SIGBUS, OOM) is not counted by the
+ *     kernel, and the next fault's allocation is then missed once.
+ *   tracepoint mode (no in_user_fault, or NUMALENS_FAULT_TRACEPOINT=1): page_fault_user
+ *     marks a fault pending and counts it; the first allocation consumes it. Two
+ *     programs per fault, about twice the cost (README, Benchmarks). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -66,6 +80,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define NL_GFP_MOVABLE 0x08
 /* Orders above MAX_ORDER (10 in 6.1) cannot happen; the mask keeps the shift defined. */
 #define NL_ORDER_MASK 0x1f
+
+/* Which way faults are tied to allocations (see the top of this file), and the
+ * CLOCK_MONOTONIC time the object was loaded: a thread started after it has had all its
+ * faults seen, so its count starts at 0 rather than at first sight. */
+const volatile __u32 fault_counter_mode = 0;
+const volatile __u64 load_ns = 0;
 
 /* Filters, set before load. 0 = no filter. */
 const volatile __u32 target_tgid = 0;
@@ -185,6 +205,13 @@ static __always_inline bool current_is_target(void)
 	return true;
 }
 
+/* The faults the kernel has finished for t (mm_account_fault()). Direct loads: every
+ * caller holds a trusted BTF task pointer, and this is on the fault path. */
+static __always_inline __u64 task_faults(struct task_struct *t)
+{
+	return t->min_flt + t->maj_flt;
+}
+
 /* The thread's counters, created on first sight. Kernel threads never fault in user
  * mode and are not followed; exiting threads are not re-created after their exit
  * handler has folded and deleted them. */
@@ -204,7 +231,28 @@ static __always_inline struct nl_thread_stats *stats_of(struct task_struct *t)
 	s->tid = BPF_CORE_READ(t, pid);
 	s->tgid = BPF_CORE_READ(t, tgid);
 	BPF_CORE_READ_STR_INTO(&s->comm, t, comm);
+	s->charged_flt = ~0ULL;
+	if (fault_counter_mode && BPF_CORE_READ(t, start_time) < load_ns)
+		s->flt_base = task_faults(t);
 	return s;
+}
+
+/* Counter mode: the thread's counts as of now, into out (a copy of s, or s itself at
+ * exit). Both stay monotonic between reads: a charged fault still in progress is in
+ * faults_total already, and unresolved counts only finished faults. */
+static __always_inline void settle_fault_counts(struct nl_thread_stats *out,
+						const struct nl_thread_stats *s,
+						struct task_struct *t)
+{
+	if (!fault_counter_mode)
+		return;
+	__u64 flt = task_faults(t);
+	__u64 done = flt > s->flt_base ? flt - s->flt_base : 0;
+	__u64 in_progress = s->charged && s->charged_flt == flt ? 1 : 0;
+	__u64 charged_done = s->charged - in_progress;
+
+	out->faults_total = done + in_progress;
+	out->faults_unresolved = s->faults_unresolved + (done > charged_done ? done - charged_done : 0);
 }
 
 /* The mask (NL_MAX_CPUS is a power of two) is the verifier's bound; a range check
@@ -299,10 +347,10 @@ static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, _
 	c->samples++;
 }
 
-/* The thread whose user fault this allocation serves, its pending fault consumed; NULL
- * when the allocation is not one (every page allocation in the system comes here:
- * reject on the arguments first). */
-static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp)
+/* The thread whose user fault this allocation is the first of, that fault now
+ * charged, and the node of the CPU it runs on in *cpu; NULL when the allocation is not
+ * one (every page allocation in the system comes here: reject on the arguments first). */
+static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u32 *cpu)
 {
 	if (!(gfp & NL_GFP_MOVABLE))
 		return NULL;
@@ -312,19 +360,32 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp)
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (nl_task_in_user_fault(task) == 0)
 		return NULL;
+	if (fault_counter_mode) {
+		if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
+			return NULL;
+		struct nl_thread_stats *s = stats_of(task);
+		if (!s)
+			return NULL;
+		__u64 flt = task_faults(task);
+		if (s->charged_flt == flt || (s->migrating && s->migrating_flt == flt))
+			return NULL;
+		s->charged_flt = flt;
+		s->charged++;
+		*cpu = bpf_get_numa_node_id();
+		return s;
+	}
 	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
 	if (!s || !s->pending || s->migrating)
 		return NULL;
 	s->pending = 0;
+	*cpu = s->pending_node;
 	return s;
 }
 
-/* Charges the pending fault to [cpu node][mem]. mem < 0: the page's node is unknown. */
-static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, int mem,
-					 __u32 order)
+/* Charges the fault to [cpu node][mem]. mem < 0: the page's node is unknown. */
+static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, __u32 cpu,
+					 int mem, __u32 order)
 {
-	__u32 cpu = s->pending_node;
-
 	if (mem < 0 || mem >= NL_MAX_NODES || !(node_online_mask & (1U << mem)) ||
 	    cpu >= NL_MAX_NODES) {
 		s->faults_unresolved++;
@@ -336,6 +397,7 @@ static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, i
 	/* The masks are the verifier's bounds: clang may index with the unchecked copy. */
 	__u32 m = (__u32)mem & (NL_MAX_NODES - 1);
 
+	barrier_var(cpu); /* or clang drops the mask, knowing the check above */
 	cpu &= NL_MAX_NODES - 1;
 	s->faults[cpu][m]++;
 	s->first_touch_pages[m] += pages;
@@ -348,7 +410,8 @@ SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp_flags,
 	     int migratetype)
 {
-	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags);
+	__u32 cpu = NL_MAX_NODES;
+	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags, &cpu);
 	if (!s)
 		return 0;
 
@@ -363,20 +426,21 @@ int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp
 		else
 			mem = -1;
 	}
-	charge_alloc(ctx, s, mem, order);
+	charge_alloc(ctx, s, cpu, mem, order);
 	return 0;
 }
 
 SEC("tracepoint/kmem/mm_page_alloc")
 int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 {
-	struct nl_thread_stats *s = fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags));
+	__u32 cpu = NL_MAX_NODES;
+	struct nl_thread_stats *s = fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags), &cpu);
 	if (!s)
 		return 0;
 
 	/* The kernel records -1UL for a failed allocation. */
 	__u64 pfn = BPF_CORE_READ(ctx, pfn);
-	charge_alloc(ctx, s, pfn == ~0ULL ? -2 : pfn_node(pfn), BPF_CORE_READ(ctx, order));
+	charge_alloc(ctx, s, cpu, pfn == ~0ULL ? -2 : pfn_node(pfn), BPF_CORE_READ(ctx, order));
 	return 0;
 }
 
@@ -384,11 +448,15 @@ int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 SEC("tp_btf/mm_migrate_pages_start")
 int nl_migrate_start(u64 *ctx)
 {
-	struct nl_thread_stats *s =
-		bpf_task_storage_get(&thread_stats, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
 
-	if (s)
+	if (s) {
 		s->migrating = 1;
+		/* a later fault never takes a missed end for its own migration */
+		if (fault_counter_mode)
+			s->migrating_flt = task_faults(task);
+	}
 	return 0;
 }
 
@@ -516,6 +584,7 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 		s->faults_unresolved++;
 		s->pending = 0;
 	}
+	settle_fault_counts(s, s, p);
 	bpf_get_current_comm(&s->comm, sizeof(s->comm));
 
 	__u32 tid = s->tid;
@@ -542,6 +611,7 @@ int nl_dump(struct bpf_iter__task *ctx)
 
 	BPF_CORE_READ_STR_INTO(&s->comm, task, comm);
 	__builtin_memcpy(&r->s, s, sizeof(r->s));
+	settle_fault_counts(&r->s, s, task);
 	r->inflight.oncpu_ns = 0;
 	r->inflight.node = NL_MAX_NODES;
 	if (BPF_CORE_READ(task, on_cpu)) {

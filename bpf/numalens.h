@@ -36,8 +36,8 @@
  * and uses an atomic add. */
 struct nl_thread_stats {
 	__u64 faults[NL_MAX_NODES][NL_MAX_NODES]; /* [cpu node][page node] */
-	__u64 faults_total;       /* every page_fault_user of the thread */
-	__u64 faults_unresolved;  /* faults that allocated no page (node unknown) */
+	__u64 faults_total;       /* the thread's user faults (see bpf/access.bpf.c) */
+	__u64 faults_unresolved;  /* faults whose page node is unknown (allocated none) */
 	__u64 first_touch_pages[NL_MAX_NODES]; /* base pages (1 << order) by page node */
 	__u64 first_touch_allocs; /* allocations counted above; drives stack sampling */
 	__u64 cpu_ns[NL_MAX_NODES];
@@ -45,12 +45,19 @@ struct nl_thread_stats {
 	__u32 tid;
 	__u32 tgid;
 	char comm[NL_TASK_COMM_LEN];
-	/* Fault in progress: set at page_fault_user, consumed by the first page
-	 * allocation inside that fault. Not a counter; user space ignores it. */
+	/* Bookkeeping of the fault paths, not counters; user space ignores it.
+	 * Counter mode: the kernel's own count of the thread's finished faults
+	 * (min_flt + maj_flt) at first sight and at the last charged fault. */
+	__u64 flt_base;
+	__u64 charged_flt;        /* ~0: none charged yet */
+	__u64 charged;            /* faults charged to a page allocation */
+	/* Tracepoint mode: a fault in progress, set at page_fault_user and consumed by
+	 * the first page allocation inside it. */
 	__u32 pending;
 	__u32 pending_node;       /* node of the CPU the fault was taken on */
 	__u32 migrating;          /* inside migrate_pages(): allocations are not first touch */
 	__u32 pad;
+	__u64 migrating_flt;      /* counter mode: the fault that migration is inside */
 };
 
 /* What the task iterator writes after each live thread's nl_thread_stats: the time

@@ -66,6 +66,10 @@ struct nl_collector {
 	bool page_flags_ok;     /* config says the node is the top NODES_SHIFT bits */
 	int nodes_shift;
 	char page_flags_why[64]; /* why not, when !page_flags_ok */
+	/* Faults tied to allocations by the kernel's fault counter (one program per
+	 * fault) rather than by tp_btf/page_fault_user (two); see bpf/access.bpf.c. */
+	bool fault_counter_mode;
+	char fault_mode_why[64]; /* why tracepoint mode, when !fault_counter_mode */
 	char kconfig[96];        /* handed to libbpf for the __kconfig externs */
 };
 
@@ -198,6 +202,17 @@ static void page_node_plan(struct nl_collector *c)
 		 c->page_flags_ok ? 'y' : 'n');
 }
 
+/* How faults are counted, for the sources text. */
+static const char *fault_hook(const struct nl_collector *c)
+{
+	static char buf[128];
+
+	if (c->fault_counter_mode)
+		return "the kernel's per-thread fault count (min_flt+maj_flt)";
+	snprintf(buf, sizeof(buf), "tp_btf/page_fault_user (%s)", c->fault_mode_why);
+	return buf;
+}
+
 /* Turns programs off that this kernel cannot run, and records why. */
 static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 {
@@ -238,7 +253,23 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	/* One of the two page allocation programs (page_node_plan). */
 	bpf_program__set_autoload(skel->progs.nl_page_alloc_btf, c->page_flags_ok);
 	bpf_program__set_autoload(skel->progs.nl_page_alloc, !c->page_flags_ok);
-	if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {
+	/* Counter mode needs current->in_user_fault (CONFIG_MEMCG) to know an allocation
+	 * is a user fault's; NUMALENS_FAULT_TRACEPOINT=1 forces the tracepoint mode, so
+	 * the tests can run both and compare. */
+	const char *force_tp = getenv("NUMALENS_FAULT_TRACEPOINT");
+	c->fault_counter_mode = false;
+	if (force_tp && strcmp(force_tp, "") && strcmp(force_tp, "0"))
+		snprintf(c->fault_mode_why, sizeof(c->fault_mode_why), "forced by env");
+	else if (!nl_btf_has_member(vmlinux, "task_struct", "in_user_fault"))
+		snprintf(c->fault_mode_why, sizeof(c->fault_mode_why),
+			 "no task_struct.in_user_fault (CONFIG_MEMCG off)");
+	else
+		c->fault_counter_mode = true;
+	skel->rodata->fault_counter_mode = c->fault_counter_mode;
+	skel->rodata->load_ns = now_ns(CLOCK_MONOTONIC);
+	if (c->fault_counter_mode) {
+		bpf_program__set_autoload(skel->progs.nl_fault, false);
+	} else if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {
 		/* x86 only (arch/x86/include/asm/trace/exceptions.h). */
 		bpf_program__set_autoload(skel->progs.nl_fault, false);
 		bpf_program__set_autoload(skel->progs.nl_page_alloc, false);
@@ -319,9 +350,8 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 		if (c->topo.nodes[n].id >= 0 && c->topo.nodes[n].id < NL_MAX_NODES)
 			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
 	if (bpf_program__autoload(c->skel->progs.nl_page_alloc_btf)) {
-		add_source(c, "faults", true,
-			   "tp_btf/page_fault_user + tp_btf/mm_page_alloc; page node from page->flags "
-			   "(NODES_SHIFT=%d)", c->nodes_shift);
+		add_source(c, "faults", true, "%s + tp_btf/mm_page_alloc; page node from page->flags "
+					      "(NODES_SHIFT=%d)", fault_hook(c), c->nodes_shift);
 	} else if (bpf_program__autoload(c->skel->progs.nl_page_alloc)) {
 		const char *pfn_source;
 		int nr_ranges;
@@ -330,8 +360,8 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 		if (ret)
 			goto fail;
 		add_source(c, "faults", true,
-			   "tp_btf/page_fault_user + tracepoint/kmem/mm_page_alloc; page node from "
-			   "pfn via %s (%s)", pfn_source, c->page_flags_why);
+			   "%s + tracepoint/kmem/mm_page_alloc; page node from pfn via %s (%s)",
+			   fault_hook(c), pfn_source, c->page_flags_why);
 	}
 
 	set_size(c->skel->maps.oncpu, (uint32_t)c->nr_cpus);

@@ -52,6 +52,24 @@ bool nl_have_btf_tracepoint(const struct btf *vmlinux_btf, const char *name)
 	return btf__find_by_name_kind(vmlinux_btf, tname, BTF_KIND_TYPEDEF) > 0;
 }
 
+bool nl_btf_has_member(const struct btf *vmlinux_btf, const char *sname, const char *mname)
+{
+	if (!vmlinux_btf)
+		return false;
+	int id = btf__find_by_name_kind(vmlinux_btf, sname, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return false;
+	const struct btf_type *t = btf__type_by_id(vmlinux_btf, (__u32)id);
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(vmlinux_btf, m->name_off);
+		if (name && !strcmp(name, mname))
+			return true;
+	}
+	return false;
+}
+
 static bool event_exists(const char *tracefs, const char *category, const char *name)
 {
 	char path[256];

@@ -20,6 +20,10 @@ bool nl_have_kernel_btf(void);
  * ("btf_trace_<name>" typedef). vmlinux_btf may be NULL (then false). */
 bool nl_have_btf_tracepoint(const struct btf *vmlinux_btf, const char *name);
 
+/* struct sname has a member (or bitfield) mname in the kernel BTF. vmlinux_btf may
+ * be NULL (then false). */
+bool nl_btf_has_member(const struct btf *vmlinux_btf, const char *sname, const char *mname);
+
 /* Makes sure tracefs has events/<category>/<name> (classic tracepoints are attached
  * by their tracefs id). Mounts tracefs on /sys/kernel/tracing when no tracefs is
  * mounted, as perf and bpftrace need too. Returns 0, or -1 with a reason in why. */

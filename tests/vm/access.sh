@@ -44,6 +44,12 @@ run_case_pfn() { # name probe-args... -- workload...
   local name=$1; shift
   printf 'NUMALENS_FORCE_PFN_RANGES=1 collect_probe %s 2>&1 | sed "s/^/%s:/"; echo "%s:status=$?"\n' "$*" "$name" "$name"
 }
+# The same with faults tied to allocations by tp_btf/page_fault_user (two programs per
+# fault) instead of the kernel's fault counter (one).
+run_case_tp() { # name probe-args... -- workload...
+  local name=$1; shift
+  printf 'NUMALENS_FAULT_TRACEPOINT=1 collect_probe %s 2>&1 | sed "s/^/%s:/"; echo "%s:status=$?"\n' "$*" "$name" "$name"
+}
 
 # ---- 2 nodes: bind, local, interleave, churn (one boot) ----
 {
@@ -54,6 +60,8 @@ run_case_pfn() { # name probe-args... -- workload...
   run_case churn -i 1 -- nl-threadchurn -n 2000 -k 8 -p 4
   run_case_pfn bind_pfn -k 3 -- nl-place bind --cpu-node 0 --mem-node 1 --mib 64 --seconds 1 --pause
   run_case_pfn inter2_pfn -k 3 -- nl-place interleave --nodes 0-1 --cpu-node 0 --mib 64 --seconds 1 --pause
+  run_case_tp bind_tp -k 3 -- nl-place bind --cpu-node 0 --mem-node 1 --mib 64 --seconds 1 --pause
+  run_case_tp churn_tp -i 1 -- nl-threadchurn -n 2000 -k 8 -p 4
 } > "$OUT/guest2.sh"
 "$VMTEST" --nodes 2 --mem-per-node 512 --balancing 0 --timeout 600 --add "$PROBE" \
   --add "$OUT/guest2.sh" -- sh /usr/local/bin/guest2.sh > "$OUT/vm2" 2>&1
@@ -62,7 +70,7 @@ check "2-node guest ran (vmtest exit $rc)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || diag < "$OUT/vm2"
 split_cases "$OUT/vm2"
 
-for c in bind local inter2 churn bind_pfn inter2_pfn; do
+for c in bind local inter2 churn bind_pfn inter2_pfn bind_tp churn_tp; do
   [ -f "$OUT/$c" ] || : > "$OUT/$c"
   check "$c: probe exit 0" [ "$(val status "$OUT/$c")" = 0 ]
   check "$c: lost events 0" [ "$(val lost "$OUT/$c")" = 0 ]
@@ -104,13 +112,24 @@ check "interleave 0-1 (pfn ranges): remote_ratio $r in 0.45-0.55" in_range "$r" 
 d=$(ft_vs_resident "$OUT/inter2_pfn" 2)
 check "interleave 0-1 (pfn ranges): first_touch per node within 2% of numa_maps (worst $d)" in_range "$d" 0 0.02
 
-minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/churn")
-f=$(val faults "$OUT/churn")
-check "churn: faults ($f) within 1% of minflt (${minflt:-none})" \
-  awk -v a="${f:-0}" -v b="${minflt:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
-# 2000 workers and the main thread, each once (a thread may fill two intervals' rows)
-n=$(val exited_threads "$OUT/churn")
-check "churn: all 2001 threads reported exited ($n)" [ "${n:-0}" -eq 2001 ]
+# The two ways of tying a fault to its page: the kernel's fault counter (the default
+# where task_struct has in_user_fault) and tp_btf/page_fault_user (forced).
+check "bind: faults tied by the kernel's fault counter (one program)" grep -q '^source.faults=on .*min_flt+maj_flt' "$OUT/bind"
+check "bind_tp: faults tied by tp_btf/page_fault_user (forced)" grep -q '^source.faults=on .*page_fault_user' "$OUT/bind_tp"
+f01t=$(val 'faults\[0\]\[1\]' "$OUT/bind_tp")
+check "bind_tp 0->1: faults[0][1] ($f01t) carries the $PAGES pages (>= 98%)" in_range "${f01t:-0}" $((PAGES * 98 / 100)) $((PAGES * 102 / 100))
+check "bind: fault counter and tracepoint agree on faults[0][1] within 1% ($f01 vs $f01t)" \
+  awk -v a="${f01:-0}" -v b="${f01t:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+
+for c in churn churn_tp; do
+  minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/$c")
+  f=$(val faults "$OUT/$c")
+  check "$c: faults ($f) within 1% of minflt (${minflt:-none})" \
+    awk -v a="${f:-0}" -v b="${minflt:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+  # 2000 workers and the main thread, each once (a thread may fill two intervals' rows)
+  n=$(val exited_threads "$OUT/$c")
+  check "$c: all 2001 threads reported exited ($n)" [ "${n:-0}" -eq 2001 ]
+done
 
 # ---- 4 nodes: interleave ----
 {
