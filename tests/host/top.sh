@@ -137,6 +137,15 @@ check_output "a malformed SUDO_UID is refused, not run as root" "invalid SUDO_UI
 check_output "a command's non-zero status is reported" "exited with status 3" \
   "$NUMALENS" top --json -d 5 -- sh -c 'exit 3'
 
+# wait_exited SESSION FILE: up to 5 s for the pane to print exited=; its text in FILE
+wait_exited() {
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    sleep 0.5
+    tmux -L "$TMUX_SOCK" capture-pane -p -S -60 -t "$1" > "$2"
+    grep -q '^exited=' "$2" && return
+  done
+}
+
 # 7. The ncurses view, in a detached tmux pane: header and table, 'q' quits.
 tmux -L "$TMUX_SOCK" new-session -d -x 150 -y 40 -s top \
   "$NUMALENS top --threads -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
@@ -148,11 +157,7 @@ check_output "tui: the process row" "^[0-9]+ +nl-faultstorm " cat "$OUT/screen"
 # lost events are in the header line (the legend may be scrolled below the screen)
 check_output "tui: lost events shown" "lost events:? [0-9]+" cat "$OUT/screen"
 tmux -L "$TMUX_SOCK" send-keys -t top q
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-  sleep 0.5
-  tmux -L "$TMUX_SOCK" capture-pane -p -S -60 -t top > "$OUT/after"
-  grep -q '^exited=' "$OUT/after" && break
-done
+wait_exited top "$OUT/after"
 check_output "tui: q quits with status 0" "^exited=0" cat "$OUT/after"
 check_output "tui: the last table stays on the terminal" "^access matrix of [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/after"
 storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
@@ -166,11 +171,7 @@ sleep 2
 tmux -L "$TMUX_SOCK" capture-pane -p -t out > "$OUT/out-screen"
 check_output "tui: the header names the command's output file" "output: /[^ ]*/numalens-cmd\\.[A-Za-z0-9]{6}" cat "$OUT/out-screen"
 check_not_output "tui: the command's output is not on the screen" "scribble-from-the-command" cat "$OUT/out-screen"
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-  sleep 0.5
-  tmux -L "$TMUX_SOCK" capture-pane -p -S -60 -t out > "$OUT/out-after"
-  grep -q '^exited=' "$OUT/out-after" && break
-done
+wait_exited out "$OUT/out-after"
 cmd_out=$(sed -n "s/.*the output of 'sh' is in \([^ ]*\).*/\1/p" "$OUT/out-after" | head -1)
 check "tui: the path is said at exit ('$cmd_out')" [ -n "$cmd_out" ]
 has_both() { grep -qx scribble-from-the-command "$1" && grep -qx to-stderr "$1"; }

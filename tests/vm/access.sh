@@ -33,6 +33,8 @@ ft_vs_resident() {
           printf "%.4f", worst / pages }' "$1"
 }
 # split OUTFILE: guest output with "CASE:" prefixes -> $OUT/CASE files
+# within_1pct A B: |A - B| <= 1 % of B, B > 0
+within_1pct() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'; }
 split_cases() { awk -v dir="$OUT" -F: '/^[a-z0-9_]+:/ { f = $1; sub(/^[^:]*:/, ""); print > (dir "/" f) }' "$1"; }
 
 run_case() { # name probe-args... -- workload...
@@ -105,8 +107,7 @@ check "bind: page node from page->flags (tp_btf path)" grep -q '^source.faults=o
 check "bind_pfn: page node from pfn ranges (forced)" grep -q '^source.faults=on .*from pfn via' "$OUT/bind_pfn"
 f01p=$(val 'faults\[0\]\[1\]' "$OUT/bind_pfn")
 check "bind_pfn 0->1: faults[0][1] ($f01p) carries the $PAGES pages (>= 98%)" in_range "${f01p:-0}" $((PAGES * 98 / 100)) $((PAGES * 102 / 100))
-check "bind: page->flags and pfn ranges agree on faults[0][1] within 1% ($f01 vs $f01p)" \
-  awk -v a="${f01:-0}" -v b="${f01p:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+check "bind: page->flags and pfn ranges agree on faults[0][1] within 1% ($f01 vs $f01p)" within_1pct "${f01:-0}" "${f01p:-0}"
 r=$(val remote_ratio "$OUT/inter2_pfn")
 check "interleave 0-1 (pfn ranges): remote_ratio $r in 0.45-0.55" in_range "$r" 0.45 0.55
 d=$(ft_vs_resident "$OUT/inter2_pfn" 2)
@@ -118,14 +119,12 @@ check "bind: faults tied by the kernel's fault counter (one program)" grep -q '^
 check "bind_tp: faults tied by tp_btf/page_fault_user (forced)" grep -q '^source.faults=on .*page_fault_user' "$OUT/bind_tp"
 f01t=$(val 'faults\[0\]\[1\]' "$OUT/bind_tp")
 check "bind_tp 0->1: faults[0][1] ($f01t) carries the $PAGES pages (>= 98%)" in_range "${f01t:-0}" $((PAGES * 98 / 100)) $((PAGES * 102 / 100))
-check "bind: fault counter and tracepoint agree on faults[0][1] within 1% ($f01 vs $f01t)" \
-  awk -v a="${f01:-0}" -v b="${f01t:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+check "bind: fault counter and tracepoint agree on faults[0][1] within 1% ($f01 vs $f01t)" within_1pct "${f01:-0}" "${f01t:-0}"
 
 for c in churn churn_tp; do
   minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/$c")
   f=$(val faults "$OUT/$c")
-  check "$c: faults ($f) within 1% of minflt (${minflt:-none})" \
-    awk -v a="${f:-0}" -v b="${minflt:-0}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b / 100) }'
+  check "$c: faults ($f) within 1% of minflt (${minflt:-none})" within_1pct "${f:-0}" "${minflt:-0}"
   # 2000 workers and the main thread, each once (a thread may fill two intervals' rows)
   n=$(val exited_threads "$OUT/$c")
   check "$c: all 2001 threads reported exited ($n)" [ "${n:-0}" -eq 2001 ]
