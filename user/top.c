@@ -599,8 +599,12 @@ static int start(struct top *t)
 	if (rc) {
 		nl_err("top: cannot start collecting: %s", err[0] ? err : strerror(-rc));
 		t->coll = NULL;
-		if (t->o.cmd) /* the command never ran: it exits 127 at its gate */
+		if (t->o.cmd) { /* the command never ran: it exits 127 at its gate */
 			nl_launch_abort(&t->child);
+			if (t->child_output[0] && !t->o.cmd_output)
+				unlink(t->child_output); /* our empty temp file */
+			t->child_output[0] = '\0';
+		}
 		return -1;
 	}
 	if (t->o.cmd && (rc = nl_launch_go(&t->child))) {

@@ -162,6 +162,8 @@ check_output "tui: q quits with status 0" "^exited=0" cat "$OUT/after"
 check_output "tui: the last table stays on the terminal" "^access matrix of [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/after"
 storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
 check "tui: the started command ($storm_pid) was stopped" gone "$storm_pid"
+# its output file (named in the header) is the user's to keep; the test's to remove
+rm -f "$(grep -o 'output: /[^ ]*' "$OUT/screen" | head -1 | cut -c9-)"
 
 # 8. A started command's output never draws over the view: it goes to a file the
 # header names, and the path is repeated at exit.
