@@ -80,4 +80,16 @@ minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/small")
 check "small map: faults within 1% of minflt" within "$(val faults "$OUT/small")" "${minflt:-0}" 1
 check "small map: lost events 0" [ "$(val lost "$OUT/small")" = 0 ]
 
+# 5. The two ways of tying a fault to its page agree: the kernel's fault counter (one
+#    program per fault, the default here) and tp_btf/page_fault_user (two, forced).
+check "default: faults tied by the kernel's fault counter" grep -q '^source.faults=on .*min_flt+maj_flt' "$OUT/place"
+NUMALENS_FAULT_TRACEPOINT=1 "$PROBE" -- "$WORKLOADS/nl-threadchurn" -n 2000 -k 8 -p 4 > "$OUT/tp" 2> "$OUT/tp.err"
+rc=$?
+check "tracepoint mode: probe exits 0" [ "$rc" -eq 0 ]
+check "tracepoint mode: faults tied by tp_btf/page_fault_user" grep -q '^source.faults=on .*page_fault_user' "$OUT/tp"
+minflt=$(sed -n 's/.*minflt=\([0-9]*\).*/\1/p' "$OUT/tp")
+check "tracepoint mode: churn faults ($(val faults "$OUT/tp")) within 1% of minflt (${minflt:-none})" \
+  within "$(val faults "$OUT/tp")" "${minflt:-0}" 1
+check "tracepoint mode: all 2001 threads reported exited" [ "$(val exited_threads "$OUT/tp")" = 2001 ]
+
 finish
