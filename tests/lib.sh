@@ -46,3 +46,14 @@ static_probe() {
     finish
   fi
 }
+# vm_boot NAME OUTFILE VMTEST-ARGS...: runs a guest through scripts/vmtest (stdout in
+# OUTFILE, stderr in OUTFILE.err), reports its wall time, returns its status
+vm_boot() {
+  local name=$1 out=$2 start rc ms
+  shift 2
+  start=$(date +%s%N)
+  "$ROOT/scripts/vmtest" "$@" > "$out" 2> "$out.err"; rc=$?
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "# $name: guest ran in $((ms / 1000)).$(printf %03d $((ms % 1000))) s (exit $rc)"
+  return "$rc"
+}

@@ -27,7 +27,6 @@
 source "$(dirname "$0")/../lib.sh"
 set -u
 
-VMTEST=$ROOT/scripts/vmtest
 GUEST=$ROOT/tests/vm/guest/top.sh
 PAGES=16384               # the workloads' default 64 MiB of 4 KiB pages
 SLACK=$((PAGES * 2 / 100)) # 2 % of the buffer, in pages
@@ -82,12 +81,8 @@ def reason_pages($re): [ .migrations_by_reason? // empty
 
 # boot NAME OUTFILE VMTEST-ARGS...: runs a guest, reports its wall time and status
 boot() {
-	local name=$1 out=$2 start rc ms
-	shift 2
-	start=$(date +%s%N)
-	"$VMTEST" "$@" > "$out" 2> "$out.err"; rc=$?
-	ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	echo "# $name: guest ran in $((ms / 1000)).$(printf %03d $((ms % 1000))) s (exit $rc)"
+	local name=$1 out=$2 rc
+	vm_boot "$@"; rc=$?
 	if [ "$rc" -eq 0 ]; then ok "$name guest ran"; else
 		not_ok "$name guest exit $rc"
 		# a guest kernel's BUG/panic first (its first lines name the cause), else the end

@@ -53,16 +53,7 @@ check_place() {
 # share WANT-NODES: "N0=50.0% N1=50.0%" from "N0=8192,N1=8192"
 shares() { tr ',' '\n' <<< "$1" | awk -F= -v p=$PAGES '{ printf "%s=%.1f%% ", $1, 100 * $2 / p }'; }
 
-# boot NAME OUTFILE VMTEST-ARGS...: runs a guest, reports its wall time, keeps its status
-boot() {
-	local name=$1 out=$2 start rc ms
-	shift 2
-	start=$(date +%s%N)
-	"$VMTEST" "$@" > "$out" 2> "$out.err"; rc=$?
-	ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	echo "# $name: guest ran in $((ms / 1000)).$(printf %03d $((ms % 1000))) s (exit $rc)"
-	return "$rc"
-}
+boot() { vm_boot "$@"; }
 
 # ---- argument validation (no guest) ----
 check_status "vmtest --nodes 0 is a usage error" 2 "$VMTEST" --nodes 0 -- true
