@@ -57,3 +57,12 @@ vm_boot() {
   echo "# $name: guest ran in $((ms / 1000)).$(printf %03d $((ms % 1000))) s (exit $rc)"
   return "$rc"
 }
+# json_parses FILE: FILE is non-empty and all of it parses as JSON (one or many values)
+json_parses() { [ -s "$1" ] && jq -e . "$1" > /dev/null 2>&1; }
+# gone PID: the process no longer exists
+gone() { [ -n "$1" ] && [ ! -e "/proc/$1" ]; }
+# ids_of PID KEY: the prog_id / link_id values in PID's fdinfo: the BPF objects that
+# process holds (other numalens runs on the machine may load programs of the same names)
+ids_of() { grep -h "^$2:" /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un; }
+live_prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort -un; }
+live_link_ids() { bpftool link show -j 2>/dev/null | jq -r '.[].id' | sort -un; }

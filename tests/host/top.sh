@@ -17,13 +17,6 @@ if [ "$(id -u)" -ne 0 ]; then
   finish
 fi
 
-json_parses() { [ -s "$1" ] && jq -e . "$1" > /dev/null 2>&1; }
-gone() { [ -n "$1" ] && [ ! -e "/proc/$1" ]; }
-# ids_of PID KEY: the prog_id / link_id values in PID's fdinfo: the BPF objects this run
-# holds (other numalens runs on the machine may load programs of the same names)
-ids_of() { grep -h "^$2:" /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un; }
-live_prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort -un; }
-live_link_ids() { bpftool link show -j 2>/dev/null | jq -r '.[].id' | sort -un; }
 
 # 1. JSON Lines from a command that faults 200000 pages.
 "$NUMALENS" top --json -d 10 -- "$WORKLOADS/nl-faultstorm" -n 200000 > "$OUT/storm" 2> "$OUT/storm.err"

@@ -23,12 +23,6 @@ if [ "$(id -u)" -ne 0 ]; then
   finish
 fi
 
-json_parses() { [ -s "$1" ] && jq -e . "$1" > /dev/null 2>&1; }
-gone() { [ -n "$1" ] && [ ! -e "/proc/$1" ]; }
-# ids_of PID KEY: the prog_id / link_id values in PID's fdinfo (the BPF objects it holds)
-ids_of() { grep -h "^$2:" /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un; }
-live_prog_ids() { bpftool prog show -j 2>/dev/null | jq -r '.[].id' | sort -un; }
-live_link_ids() { bpftool link show -j 2>/dev/null | jq -r '.[].id' | sort -un; }
 # max_rss_kib FILE: the "maxrss_kib=N" /usr/bin/time wrote
 max_rss_kib() { sed -n 's/^maxrss_kib=//p' "$1" | tail -n 1; }
 TIME=(/usr/bin/time -f maxrss_kib=%M)
