@@ -27,6 +27,7 @@
 source "$(dirname "$0")/../lib.sh"
 set -u
 
+GUEST_LIB=$ROOT/tests/vm/guest/lib.sh
 GUEST=$ROOT/tests/vm/guest/top.sh
 PAGES=16384               # the workloads' default 64 MiB of 4 KiB pages
 SLACK=$((PAGES * 2 / 100)) # 2 % of the buffer, in pages
@@ -179,7 +180,7 @@ runs=(
 for p in $PATHS; do
 	runs+=("an_$p run --json -i 1 -d 12 --autonuma-path $p -- nl-firsttouch-bug --seconds 6")
 done
-boot "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 300 --add "$GUEST" -- /usr/local/bin/top.sh "${runs[@]}"
+boot "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 300 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/top.sh "${runs[@]}"
 
 [ "$(fact "$out" bal0 value)" = 0 ] && ok "guest starts with numa_balancing 0" ||
 	not_ok "numa_balancing is '$(fact "$out" bal0 value)' at the start"
@@ -345,7 +346,7 @@ summary=$(for p in $PATHS; do printf '%s %s/%s ' "$p" "${M01[$p]:-?}" "${VMMIG[$
 out=$OUT/four
 # 4 vCPUs share this machine's 2 cores: the unpinned start (the sh that execs the
 # workload) took up to 7.5 % of a 1 s run's CPU time, so this one streams for 3 s.
-boot "4 nodes" "$out" --nodes 4 --balancing 0 --timeout 200 --add "$GUEST" -- /usr/local/bin/top.sh \
+boot "4 nodes" "$out" --nodes 4 --balancing 0 --timeout 200 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/top.sh \
 	"il4 place --json -i 1 -d 6 -- interleave --nodes 0-3 --cpu-node 0 --seconds 3"
 check_place "$out" il4 0 4 0.70 0.80
 

@@ -8,6 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 set -u
 
 VMTEST=$ROOT/scripts/vmtest
+GUEST_LIB=$ROOT/tests/vm/guest/lib.sh
 GUEST=$ROOT/tests/vm/guest/placement.sh
 PAGES=16384   # nl-place and nl-firsttouch-bug default to 64 MiB of 4 KiB pages
 
@@ -97,7 +98,7 @@ rc=$?
 # ---- 2 nodes, 2 CPUs each, AutoNUMA off, a custom distance ----
 out=$logs/two
 boot "2 nodes" "$out" --nodes 2 --cpus-per-node 2 --balancing 0 --distance "10,32;32,10" \
-	--add "$GUEST" -- /usr/local/bin/placement.sh \
+	--add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/placement.sh \
 	"bal cat /proc/sys/kernel/numa_balancing" \
 	"dist cat /sys/devices/system/node/node0/distance" \
 	"cpus1 cat /sys/devices/system/node/node1/cpulist" \
@@ -146,7 +147,7 @@ echo "# ftb: worker on CPU $(fact "$out" ftb worker_cpu), $(fact "$out" ftb "don
 
 # ---- 4 nodes (default ring distances), AutoNUMA on ----
 out=$logs/four
-boot "4 nodes" "$out" --nodes 4 --balancing 1 --add "$GUEST" -- /usr/local/bin/placement.sh \
+boot "4 nodes" "$out" --nodes 4 --balancing 1 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/placement.sh \
 	"bal cat /proc/sys/kernel/numa_balancing" \
 	"dist0 cat /sys/devices/system/node/node0/distance" \
 	"dist1 cat /sys/devices/system/node/node1/distance" \

@@ -17,39 +17,12 @@
 #   NAME set FILE VALUE   write VALUE to FILE; value: FILE's first line afterwards
 #   NAME cat FILE         value: FILE's first line
 
-# wait_line FILE REGEX PID: until FILE has a line matching REGEX or PID is gone (60 s max).
-wait_line() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		kill -0 "$3" 2>/dev/null || { grep -q "$2" "$1" 2>/dev/null; return; }
-		i=$((i + 1))
-		[ "$i" -lt 600 ] || return 1
-		sleep 0.1
-	done
-}
-
-# field LINE KEY: the value of KEY=VALUE in LINE
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-
-vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+. "$(dirname "$0")/lib.sh"
 
 # numa_totals PID: "N0=..,N1=.." summed over every VMA of /proc/PID/numa_maps
 numa_totals() {
 	tr ' ' '\n' < "/proc/$1/numa_maps" | awk -F= '/^N[0-9]+=/ { n[$1] += $2 }
 		END { for (k in n) print k "=" n[k] }' | sort | paste -sd, -
-}
-
-# vma_numa_maps PID HEXADDR: the numa_maps line of the VMA that contains HEXADDR.
-vma_numa_maps() {
-	a=$((0x$2))
-	while read -r range rest; do
-		s=${range%-*} e=${range#*-}
-		if [ "$((0x$s))" -le "$a" ] && [ "$a" -lt "$((0x$e))" ]; then
-			grep "^$s " "/proc/$1/numa_maps"
-			return
-		fi
-	done < "/proc/$1/maps"
-	echo "no VMA contains 0x$2"
 }
 
 # run_top NAME KIND ARGS...: numalens top with the args before "--", then the command
