@@ -69,7 +69,7 @@ struct nl_collector {
 	/* Faults tied to allocations by the kernel's fault counter (one program per
 	 * fault) rather than by tp_btf/page_fault_user (two); see bpf/access.bpf.c. */
 	bool fault_counter_mode;
-	char fault_mode_why[64]; /* why tracepoint mode, when !fault_counter_mode */
+	char fault_hook[128];    /* how faults are counted, for the sources text */
 	char kconfig[96];        /* handed to libbpf for the __kconfig externs */
 };
 
@@ -202,17 +202,6 @@ static void page_node_plan(struct nl_collector *c)
 		 c->page_flags_ok ? 'y' : 'n');
 }
 
-/* How faults are counted, for the sources text. */
-static const char *fault_hook(const struct nl_collector *c)
-{
-	static char buf[128];
-
-	if (c->fault_counter_mode)
-		return "the kernel's per-thread fault count (min_flt+maj_flt)";
-	snprintf(buf, sizeof(buf), "tp_btf/page_fault_user (%s)", c->fault_mode_why);
-	return buf;
-}
-
 /* Turns programs off that this kernel cannot run, and records why. */
 static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 {
@@ -259,12 +248,15 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	const char *force_tp = getenv("NUMALENS_FAULT_TRACEPOINT");
 	c->fault_counter_mode = false;
 	if (force_tp && strcmp(force_tp, "") && strcmp(force_tp, "0"))
-		snprintf(c->fault_mode_why, sizeof(c->fault_mode_why), "forced by env");
+		snprintf(c->fault_hook, sizeof(c->fault_hook), "tp_btf/page_fault_user (forced by env)");
 	else if (!nl_btf_has_member(vmlinux, "task_struct", "in_user_fault"))
-		snprintf(c->fault_mode_why, sizeof(c->fault_mode_why),
-			 "no task_struct.in_user_fault (CONFIG_MEMCG off)");
-	else
+		snprintf(c->fault_hook, sizeof(c->fault_hook),
+			 "tp_btf/page_fault_user (no task_struct.in_user_fault: CONFIG_MEMCG off)");
+	else {
 		c->fault_counter_mode = true;
+		snprintf(c->fault_hook, sizeof(c->fault_hook),
+			 "the kernel's per-thread fault count (min_flt+maj_flt)");
+	}
 	skel->rodata->fault_counter_mode = c->fault_counter_mode;
 	skel->rodata->load_ns = now_ns(CLOCK_MONOTONIC);
 	if (c->fault_counter_mode) {
@@ -351,7 +343,7 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
 	if (bpf_program__autoload(c->skel->progs.nl_page_alloc_btf)) {
 		add_source(c, "faults", true, "%s + tp_btf/mm_page_alloc; page node from page->flags "
-					      "(NODES_SHIFT=%d)", fault_hook(c), c->nodes_shift);
+					      "(NODES_SHIFT=%d)", c->fault_hook, c->nodes_shift);
 	} else if (bpf_program__autoload(c->skel->progs.nl_page_alloc)) {
 		const char *pfn_source;
 		int nr_ranges;
@@ -361,7 +353,7 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 			goto fail;
 		add_source(c, "faults", true,
 			   "%s + tracepoint/kmem/mm_page_alloc; page node from pfn via %s (%s)",
-			   fault_hook(c), pfn_source, c->page_flags_why);
+			   c->fault_hook, pfn_source, c->page_flags_why);
 	}
 
 	set_size(c->skel->maps.oncpu, (uint32_t)c->nr_cpus);
@@ -730,7 +722,6 @@ static uint64_t read_drops(struct nl_collector *c, uint64_t out[NL_DROP_MAX])
 	free(vals);
 	return 0;
 }
-
 
 static struct nl_process *find_or_add_proc(struct nl_snapshot *snap, int *cap, uint32_t pid)
 {

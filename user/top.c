@@ -223,7 +223,6 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	return 0;
 }
 
-
 enum proc_state { PROC_GONE, PROC_ZOMBIE, PROC_ALIVE };
 
 /* The value of "Key:\tvalue" in a /proc status text, NUL-terminated in place. */
@@ -281,7 +280,6 @@ static uint64_t now_ns(clockid_t clk)
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
-
 
 /* Everything the loop shares. */
 struct top {
