@@ -40,8 +40,11 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 
-# user/main.c holds main() only; everything else is a library the tests link too.
-LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/cli/main.c holds main() only; everything else is a library the tests link too.
+# user/ is split by architecture (README "Layout"); headers are included by folder,
+# "model/model.h", from -iquote user.
+USER_HDRS := $(wildcard user/*/*.h)
+LIB_SRCS  := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 LIB       := $(OUT)/libnumalens.a
 
@@ -75,20 +78,20 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUT)/obj/%.o: user/%.c $(wildcard user/*.h) bpf/numalens.h | $(BPF_SKELS)
+$(OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h | $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Loaders embed their BPF object through its skeleton: rebuild them when it changes.
-$(OUT)/obj/collect.o: $(BUILD)/bpf/access.skel.h
-$(OUT)/obj/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
+$(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
+$(OUT)/obj/collect/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/numalens: $(OUT)/obj/main.o $(LIB)
+$(OUT)/numalens: $(OUT)/obj/cli/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDSTATIC) -o $@ $^ $(LDLIBS)
 

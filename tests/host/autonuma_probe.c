@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "autonuma.h"
-#include "model.h"
-#include "util.h"
-#include "vmstat.h"
+#include "collect/autonuma.h"
+#include "model/model.h"
+#include "common/util.h"
+#include "collect/vmstat.h"
 
 static uint64_t sum_hint(const struct nl_counts *c)
 {

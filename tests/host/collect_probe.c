@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collect.h"
-#include "util.h"
+#include "collect/collect.h"
+#include "common/util.h"
 
 struct totals {
 	struct nl_counts c;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "diagnose.h"
+#include "analyze/diagnose.h"
 
 #define SEC 1000000000ULL
 #define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"

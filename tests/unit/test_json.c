@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "json.h"
+#include "render/json.h"
 
 struct buf {
 	char *data;

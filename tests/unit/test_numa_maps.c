@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "numa_maps.h"
+#include "collect/numa_maps.h"
 
 #define FIXTURES "tests/fixtures/numa_maps"
 #define FAKE_PID 4242

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model.h"
-#include "render_json.h"
-#include "render_table.h"
-#include "trend.h"
+#include "model/model.h"
+#include "render/render_json.h"
+#include "render/render_table.h"
+#include "analyze/trend.h"
 
 /* A 2-node machine whose nodes are 0 and 2 (node 1 offline), so node id and
  * position differ for the second node. */

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "symbolize.h"
+#include "collect/symbolize.h"
 
 #define SLEEPER_SRC "tests/fixtures/symbolize/sleeper.c"
 

@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "model.h"
-#include "top_diag.h"
+#include "model/model.h"
+#include "analyze/top_diag.h"
 
 static char root[64];
 

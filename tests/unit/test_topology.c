@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "topo.h"
-#include "topology.h"
+#include "cli/commands.h"
+#include "cli/topo.h"
+#include "sysinfo/topology.h"
 
 #define GiB (1024ULL * 1024 * 1024)
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "model.h"
-#include "trend.h"
+#include "model/model.h"
+#include "analyze/trend.h"
 
 static void test_ratio_all_remote(void **state)
 {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmstat.h"
+#include "collect/vmstat.h"
 
 #define FIX "tests/fixtures/vmstat/"
 

@@ -1,0 +1,140 @@
+#include "collect/kfeatures.h"
+
+#include <bpf/btf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool cap_effective(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+bool nl_have_bpf_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	if (cap_effective(d, CAP_SYS_ADMIN))
+		return true;
+	return cap_effective(d, CAP_BPF) && cap_effective(d, CAP_PERFMON);
+}
+
+bool nl_have_kernel_btf(void)
+{
+	return access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+}
+
+bool nl_have_btf_tracepoint(const struct btf *vmlinux_btf, const char *name)
+{
+	char tname[128];
+
+	if (!vmlinux_btf)
+		return false;
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux_btf, tname, BTF_KIND_TYPEDEF) > 0;
+}
+
+bool nl_btf_has_member(const struct btf *vmlinux_btf, const char *sname, const char *mname)
+{
+	if (!vmlinux_btf)
+		return false;
+	int id = btf__find_by_name_kind(vmlinux_btf, sname, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return false;
+	const struct btf_type *t = btf__type_by_id(vmlinux_btf, (__u32)id);
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(vmlinux_btf, m->name_off);
+		if (name && !strcmp(name, mname))
+			return true;
+	}
+	return false;
+}
+
+static bool event_exists(const char *tracefs, const char *category, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s/id", tracefs, category, name);
+	return access(path, R_OK) == 0;
+}
+
+int nl_ensure_tracefs_event(const char *category, const char *name, char *why, size_t len)
+{
+	/* libbpf looks in these two places, in this order. */
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (event_exists(dirs[i], category, name))
+			return 0;
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0) {
+		snprintf(why, len, "tracepoint %s:%s not in this kernel", category, name);
+		return -1;
+	}
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY) {
+		snprintf(why, len, "tracefs is not mounted and mounting it failed: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (event_exists(dirs[0], category, name))
+		return 0;
+	snprintf(why, len, "tracepoint %s:%s not in this kernel", category, name);
+	return -1;
+}
+
+int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *src,
+		    size_t srclen)
+{
+	struct utsname u;
+	char path[160] = "", line[256];
+	gzFile f = NULL;
+
+	if (uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = gzopen(path, "re");
+	}
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/config.gz");
+		f = gzopen(path, "re");
+	}
+	if (!f)
+		return -1;
+	for (int i = 0; i < n; i++)
+		values[i][0] = '\0';
+	while (gzgets(f, line, sizeof(line))) {
+		char *eq = strchr(line, '=');
+
+		if (strncmp(line, "CONFIG_", 7) || !eq)
+			continue;
+		*eq = '\0';
+		eq[1 + strcspn(eq + 1, "\r\n")] = '\0';
+		for (int i = 0; i < n; i++)
+			if (!strcmp(line, names[i])) {
+				snprintf(values[i], sizeof(values[i]), "%s", eq + 1);
+				break;
+			}
+	}
+	gzclose(f);
+	snprintf(src, srclen, "%s", path);
+	return 0;
+}

@@ -1,0 +1,114 @@
+#include "model/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+double nl_remote_ratio(const struct nl_counts *c)
+{
+	uint64_t all = 0, remote = 0;
+
+	for (int i = 0; i < NL_MAX_NODES; i++)
+		for (int j = 0; j < NL_MAX_NODES; j++) {
+			uint64_t n = c->faults[i][j] + c->hint_faults[i][j];
+			all += n;
+			if (i != j)
+				remote += n;
+		}
+	return all ? (double)remote / (double)all : NAN;
+}
+
+void nl_counts_add(struct nl_counts *d, const struct nl_counts *s)
+{
+	for (int i = 0; i < NL_MAX_NODES; i++) {
+		for (int j = 0; j < NL_MAX_NODES; j++) {
+			d->faults[i][j] += s->faults[i][j];
+			d->hint_faults[i][j] += s->hint_faults[i][j];
+			d->migrated_pages[i][j] += s->migrated_pages[i][j];
+		}
+		d->first_touch_pages[i] += s->first_touch_pages[i];
+		d->cpu_ns[i] += s->cpu_ns[i];
+	}
+	d->faults_unresolved += s->faults_unresolved;
+	d->node_migrations += s->node_migrations;
+	d->migrate_stall_ns += s->migrate_stall_ns;
+	d->numa_task_moves += s->numa_task_moves;
+	nl_counts_add_autonuma(d, s);
+}
+
+void nl_counts_add_autonuma(struct nl_counts *d, const struct nl_counts *s)
+{
+	d->hint_pages += s->hint_pages;
+	d->hint_local += s->hint_local;
+	d->hint_migrated_pages += s->hint_migrated_pages;
+	d->hint_migrate_fail += s->hint_migrate_fail;
+	d->migrate_fail += s->migrate_fail;
+	for (int r = 0; r < NL_MIGRATE_REASONS; r++) {
+		d->migrate_pages_by_reason[r] += s->migrate_pages_by_reason[r];
+		d->migrate_fail_by_reason[r] += s->migrate_fail_by_reason[r];
+		d->migrate_stall_ns_by_reason[r] += s->migrate_stall_ns_by_reason[r];
+	}
+	for (int b = 0; b < NL_HIST_BUCKETS; b++)
+		d->migrate_stall_hist[b] += s->migrate_stall_hist[b];
+	d->numa_task_swaps += s->numa_task_swaps;
+	d->numa_task_sticks += s->numa_task_sticks;
+	for (int r = 0; r < NL_TLB_REASONS; r++)
+		d->tlb_shootdowns[r] += s->tlb_shootdowns[r];
+	d->tlb_autonuma_sent += s->tlb_autonuma_sent;
+	d->tlb_autonuma_recv += s->tlb_autonuma_recv;
+	d->ipi_count += s->ipi_count;
+	d->ipi_ns += s->ipi_ns;
+	d->ipi_autonuma_ns += s->ipi_autonuma_ns;
+	d->numa_scan_count += s->numa_scan_count;
+	d->numa_scan_ns += s->numa_scan_ns;
+}
+
+static void free_stack(struct nl_stack *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->nr; i++) {
+		free(st->frames[i].symbol);
+		free(st->frames[i].module);
+	}
+	free(st);
+}
+
+void nl_snapshot_free(struct nl_snapshot *s)
+{
+	if (!s)
+		return;
+	for (int p = 0; p < s->nr_procs; p++) {
+		struct nl_process *pr = &s->procs[p];
+		for (int t = 0; t < pr->nr_threads; t++)
+			free_stack(pr->threads[t].first_touch_stack);
+		free(pr->threads);
+		for (int v = 0; v < pr->nr_vmas; v++)
+			free(pr->vmas[v].name);
+		free(pr->vmas);
+	}
+	free(s->procs);
+	for (int n = 0; n < NL_MAX_NODES; n++)
+		free(s->topo.cpus[n]);
+	s->procs = NULL;
+	s->nr_procs = 0;
+}
+
+double nl_resident_remote_ratio(const struct nl_counts *c, const uint64_t resident[NL_MAX_NODES])
+{
+	uint64_t all_res = 0, all_cpu = 0;
+	double r = 0.0;
+
+	if (!c || !resident)
+		return NAN;
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		all_res += resident[n];
+		all_cpu += c->cpu_ns[n];
+	}
+	if (!all_res || !all_cpu)
+		return NAN;
+	for (int n = 0; n < NL_MAX_NODES; n++)
+		if (c->cpu_ns[n])
+			r += (double)c->cpu_ns[n] / (double)all_cpu *
+			     ((double)(all_res - resident[n]) / (double)all_res);
+	return r;
+}
