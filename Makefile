@@ -87,9 +87,16 @@ $(OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h | $(BPF_SKELS)
 $(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
 $(OUT)/obj/collect/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
 
-$(LIB): $(LIB_OBJS)
+# The include direction (scripts/check-layers) is part of the build: a renderer that
+# reaches into the collector does not link.
+$(BUILD)/.layers-ok: scripts/check-layers $(USER_HDRS) $(wildcard user/*/*.c)
+	$(call msg,LAYERS,user/)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/check-layers && touch $@
+
+$(LIB): $(LIB_OBJS) $(BUILD)/.layers-ok
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJS)
 
 $(OUT)/numalens: $(OUT)/obj/cli/main.o $(LIB)
 	$(call msg,LINK,$@)

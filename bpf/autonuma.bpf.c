@@ -65,6 +65,7 @@ const volatile __u64 target_cgroup = 0;  /* cgroup v2 id; 0 = every cgroup */
 const volatile __u32 mode_fallback = 0;  /* hint faults from task_struct buffers */
 const volatile __u32 nr_node_ids = 1;    /* layout of task_struct.numa_faults */
 const volatile __u32 nr_pfn_ranges = 0;
+const volatile __u32 emit_events = 0;    /* per-event records for `record` (an_events) */
 const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
 
 /* Transient per-task state (not counters): every task, before the target filter,
@@ -115,6 +116,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } an_drops SEC(".maps");
+
+/* Per-event records (struct nl_event) for `record`; user space sizes it (a page when
+ * events are off) and reads it on its own timer: submits never wake it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} an_events SEC(".maps");
 
 /* Old page of a migration pte, until the pte is restored: (tid, address) -> node. */
 struct pte_key {
@@ -172,6 +180,32 @@ static __always_inline void drop(__u32 what)
 
 	if (d)
 		(*d)++;
+}
+
+/* One event record, when recording. A full ring buffer loses the record, counted. */
+static __always_inline void emit(__u32 type, struct task_struct *task, __u32 a, __u32 b,
+				 __u64 v0, __u64 v1, __u64 v2)
+{
+	struct nl_event *e;
+
+	if (!emit_events)
+		return;
+	e = bpf_ringbuf_reserve(&an_events, sizeof(*e), 0);
+	if (!e) {
+		drop(NL_AN_DROP_EVENT);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->type = type;
+	e->tid = BPF_CORE_READ(task, pid);
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->cpu = bpf_get_smp_processor_id();
+	e->a = a;
+	e->b = b;
+	e->v0 = v0;
+	e->v1 = v1;
+	e->v2 = v2;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline struct nl_autonuma_sys *sys(void)
@@ -361,6 +395,7 @@ static __always_inline void scan_end(void)
 	if (t) {
 		t->scan_count++;
 		t->scan_ns += dt;
+		emit(NL_EV_NUMA_SCAN, bpf_get_current_task_btf(), 0, 0, 0, 0, dt);
 	}
 }
 
@@ -729,6 +764,7 @@ static __always_inline void on_migrate_end(unsigned long succeeded, unsigned lon
 		t->migrate_stall_ns[r] += dt;
 		t->migrate_stall_hist[log2_bucket(dt) & (NL_HIST_BUCKETS - 1)]++;
 	}
+	emit(NL_EV_MIGRATE, bpf_get_current_task_btf(), r, 0, succeeded, failed, dt);
 }
 
 /* 6.1: (succeeded, failed, thp_succeeded, thp_failed, thp_split, mode, reason) */
@@ -758,8 +794,10 @@ int BPF_PROG(an_move_numa, struct task_struct *p, int src_cpu, int dst_cpu)
 {
 	struct nl_autonuma_thread *t = thread_task(p);
 
-	if (t)
+	if (t) {
 		__sync_fetch_and_add(&t->task_moves, 1);
+		emit(NL_EV_NUMA_MOVE, p, src_cpu, dst_cpu, 0, 0, 0);
+	}
 	return 0;
 }
 
@@ -768,12 +806,16 @@ int BPF_PROG(an_swap_numa, struct task_struct *src, int src_cpu, struct task_str
 {
 	struct nl_autonuma_thread *t = thread_task(src);
 
-	if (t)
+	if (t) {
 		__sync_fetch_and_add(&t->task_swaps, 1);
+		emit(NL_EV_NUMA_SWAP, src, src_cpu, dst_cpu, 0, 0, 0);
+	}
 	if (dst) {
 		t = thread_task(dst);
-		if (t)
+		if (t) {
 			__sync_fetch_and_add(&t->task_swaps, 1);
+			emit(NL_EV_NUMA_SWAP, dst, dst_cpu, src_cpu, 0, 0, 0);
+		}
 	}
 	return 0;
 }
@@ -783,8 +825,10 @@ int BPF_PROG(an_stick_numa, struct task_struct *src, int src_cpu, struct task_st
 {
 	struct nl_autonuma_thread *t = thread_task(src);
 
-	if (t)
+	if (t) {
 		__sync_fetch_and_add(&t->task_sticks, 1);
+		emit(NL_EV_NUMA_STICK, src, src_cpu, dst_cpu, 0, 0, 0);
+	}
 	return 0;
 }
 

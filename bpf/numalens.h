@@ -185,7 +185,37 @@ enum nl_an_drop {
 	NL_AN_DROP_STATE,      /* per-task state (LRU) evicted or not created */
 	NL_AN_DROP_PTE,        /* migration pte without its pair (from/to node unknown) */
 	NL_AN_DROP_NODE,       /* a node id >= NL_MAX_NODES or a pfn outside every range */
+	NL_AN_DROP_EVENT,      /* an event record the ring buffer had no room for */
 	NL_AN_DROP_MAX,
+};
+
+
+/* ---- per-event records (bpf/autonuma.bpf.c -> ring buffer -> `record`) ----
+ * Only `numalens record` turns them on (const volatile emit_events): the live view
+ * needs the counters alone. A reserve that fails is counted in NL_AN_DROP_EVENT. */
+enum nl_event_type {
+	NL_EV_MIGRATE = 1,  /* one migrate_pages() call: a = reason, v0 = pages migrated,
+			     * v1 = pages failed, v2 = stall ns (time inside the call) */
+	NL_EV_NUMA_MOVE,    /* sched_move_numa: a = from CPU, b = to CPU (user space has
+			     * the CPU -> node table) */
+	NL_EV_NUMA_SWAP,    /* sched_swap_numa, once per thread swapped: a = its CPU,
+			     * b = the CPU it is swapped to */
+	NL_EV_NUMA_STICK,   /* sched_stick_numa: a = src CPU, b = dst CPU */
+	NL_EV_NUMA_SCAN,    /* a task_numa_work run: v2 = ns (fentry/kprobe paths only) */
+	NL_EV_MAX,
+};
+
+struct nl_event {
+	__u64 ts_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 type;         /* enum nl_event_type */
+	__u32 tid;
+	__u32 tgid;
+	__u32 cpu;
+	__u32 a;
+	__u32 b;
+	__u64 v0;
+	__u64 v1;
+	__u64 v2;
 };
 
 #endif /* NUMALENS_H */

@@ -20,9 +20,13 @@
 #include <unistd.h>
 
 #include "collect/autonuma.h"
+#include "collect/collect.h"
 #include "model/model.h"
 #include "common/util.h"
 #include "collect/vmstat.h"
+
+/* The recording kernel's reason names (from the collector). */
+static struct nl_enum_names names;
 
 static uint64_t sum_hint(const struct nl_counts *c)
 {
@@ -74,7 +78,7 @@ static void print_counts(const char *prefix, const struct nl_counts *c)
 		mig_by_reason += c->migrate_pages_by_reason[r];
 		if (c->migrate_pages_by_reason[r] || c->migrate_fail_by_reason[r])
 			printf("%smigrate_reason_%s=%" PRIu64 " fail=%" PRIu64 " stall_ns=%" PRIu64 "\n",
-			       prefix, nl_migrate_reason_name(r), c->migrate_pages_by_reason[r],
+			       prefix, names.migrate_reason[r], c->migrate_pages_by_reason[r],
 			       c->migrate_fail_by_reason[r], c->migrate_stall_ns_by_reason[r]);
 	}
 	printf("%smigrate_succeeded=%" PRIu64 "\n", prefix, mig_by_reason);
@@ -88,7 +92,7 @@ static void print_counts(const char *prefix, const struct nl_counts *c)
 	for (int r = 1; r < NL_TLB_REASONS; r++) {
 		tlb += c->tlb_shootdowns[r];
 		if (c->tlb_shootdowns[r])
-			printf("%stlb_%s=%" PRIu64 "\n", prefix, nl_tlb_reason_name(r),
+			printf("%stlb_%s=%" PRIu64 "\n", prefix, names.tlb_reason[r],
 			       c->tlb_shootdowns[r]);
 	}
 	printf("%stlb_shootdowns=%" PRIu64 " autonuma_sent=%" PRIu64 " autonuma_recv=%" PRIu64 "\n",
@@ -153,7 +157,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	struct nl_autonuma_opts o = { .path = NL_AUTONUMA_PATH_AUTO, .verbose = getenv("NL_VERBOSE") != NULL };
-	struct nl_autonuma *a = NULL;
+	struct nl_collector *a = NULL;
+	struct nl_view view = { 0 };
+	const char *path_name, *path_why;
 	struct nl_snapshot total = { .numa_balancing = -1 };
 	struct nl_vmstat vm0, vm1, vmd;
 	double interval = 1.0;
@@ -224,12 +230,18 @@ int main(int argc, char **argv)
 			o.target_pid = (uint32_t)child;
 	}
 
-	if (nl_autonuma_open(&o, &a, err, sizeof(err))) {
+	/* The AutoNUMA source through the whole collector, as top runs it (no stacks). */
+	struct nl_collect_opts co = { .target_pid = o.target_pid, .verbose = o.verbose,
+				      .autonuma_path = (int)o.path };
+	if (nl_collector_open(&co, &a, err, sizeof(err)) ||
+	    nl_collector_autonuma(a, &path_name, &path_why, err, sizeof(err)) ||
+	    nl_view_init(&view, a)) {
 		printf("open=failed\nerror=%s\n", err);
 		goto cleanup;
 	}
-	printf("open=ok\npath=%s\n", nl_autonuma_path_name(nl_autonuma_path(a)));
-	printf("path_why=%s\n", nl_autonuma_path_why(a));
+	names = *nl_collector_names(a);
+	printf("open=ok\npath=%s\n", path_name);
+	printf("path_why=%s\n", path_why);
 	fflush(stdout);
 	if (nl_vmstat_read(NULL, &vm0))
 		memset(&vm0, 0, sizeof(vm0));
@@ -263,7 +275,7 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 			done = i >= count;
 		}
-		if (nl_autonuma_fill(a, &s)) {
+		if (nl_view_interval(&view, 0, &s)) {
 			printf("fill=failed\n");
 			nl_snapshot_free(&s);
 			goto cleanup;
@@ -295,8 +307,7 @@ int main(int argc, char **argv)
 		}
 		total.lost_events += s.lost_events;
 		if (i == 1 || done) {
-			memcpy(total.sources, s.sources, sizeof(s.sources));
-			total.nr_sources = s.nr_sources;
+			nl_sources_copy(total.sources, s.sources);
 			memcpy(total.autonuma_state, s.autonuma_state, sizeof(s.autonuma_state));
 		}
 		nl_snapshot_free(&s);
@@ -308,9 +319,10 @@ int main(int argc, char **argv)
 		memset(&vm1, 0, sizeof(vm1));
 	nl_vmstat_delta(&vm0, &vm1, &vmd);
 	printf("state=%s\n", total.autonuma_state);
-	for (int i = 0; i < total.nr_sources; i++)
-		printf("source_%s=%s %s\n", total.sources[i].name,
-		       total.sources[i].active ? "active" : "inactive", total.sources[i].detail);
+	for (int i = 0; i < NL_SRC_MAX; i++)
+		if (total.sources[i].known)
+			printf("source_%s=%s %s\n", nl_source_name(i),
+			       total.sources[i].active ? "active" : "inactive", total.sources[i].detail);
 	printf("vmstat_numa_hint_faults=%" PRIu64 "\n", vmd.numa_hint_faults);
 	printf("vmstat_numa_hint_faults_local=%" PRIu64 "\n", vmd.numa_hint_faults_local);
 	printf("vmstat_numa_pages_migrated=%" PRIu64 "\n", vmd.numa_pages_migrated);
@@ -347,7 +359,8 @@ cleanup:
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
-	nl_autonuma_close(a);
+	nl_view_free(&view);
+	nl_collector_close(a);
 	printf("closed=1\n");
 	nl_snapshot_free(&total);
 	return rc;

@@ -44,7 +44,7 @@ struct totals {
 	char best_stack[512];   /* of the thread that first-touched the most pages */
 	uint64_t best_stack_pages;
 	uint32_t best_stack_tid;
-	char sources[NL_MAX_SOURCES][200];
+	char sources[NL_SRC_MAX][400];
 	int nr_sources;
 };
 
@@ -71,10 +71,12 @@ static void fold(struct totals *t, const struct nl_snapshot *s, uint32_t pid, bo
 	t->lost += s->lost_events;
 	t->nr_nodes = s->topo.nr_nodes;
 	t->numa_balancing = s->numa_balancing;
-	t->nr_sources = s->nr_sources;
-	for (int i = 0; i < s->nr_sources; i++)
-		snprintf(t->sources[i], sizeof(t->sources[i]), "%s=%s %s", s->sources[i].name,
-			 s->sources[i].active ? "on" : "off", s->sources[i].detail);
+	t->nr_sources = 0;
+	for (int i = 0; i < NL_SRC_MAX; i++)
+		if (s->sources[i].known)
+			snprintf(t->sources[t->nr_sources++], sizeof(t->sources[0]), "%s=%s %s",
+				 nl_source_name(i), s->sources[i].active ? "on" : "off",
+				 s->sources[i].detail);
 	for (int p = 0; p < s->nr_procs; p++) {
 		const struct nl_process *pr = &s->procs[p];
 
@@ -264,6 +266,11 @@ int main(int argc, char **argv)
 	}
 	close(go[1]);
 
+	struct nl_view view;
+	if (nl_view_init(&view, c)) {
+		fprintf(stderr, "collect_probe: no view\n");
+		goto out;
+	}
 	double start = mono_s();
 	bool alive = true, killed = false;
 	while (alive) {
@@ -272,8 +279,9 @@ int main(int argc, char **argv)
 		sleep_s(interval);
 		pid_t w = waitpid(child, &status, WNOHANG);
 		alive = w == 0;
-		if (nl_collector_snapshot(c, &s)) {
+		if (nl_view_interval(&view, NL_SAMPLE_RESIDENCY, &s)) {
 			fprintf(stderr, "collect_probe: snapshot failed\n");
+			nl_view_free(&view);
 			goto out;
 		}
 		fold(&t, &s, (uint32_t)child, alive);
@@ -283,6 +291,7 @@ int main(int argc, char **argv)
 			killed = true;
 		}
 	}
+	nl_view_free(&view);
 	print_totals(&t, (uint32_t)child);
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 out:

@@ -13,7 +13,7 @@
 #include "model/model.h"
 #include "render/render_json.h"
 #include "render/render_table.h"
-#include "analyze/trend.h"
+#include "model/trend.h"
 
 /* A 2-node machine whose nodes are 0 and 2 (node 1 offline), so node id and
  * position differ for the second node. */
@@ -37,10 +37,10 @@ static void topo_0_2(struct nl_snapshot *s)
 
 static void add_source(struct nl_snapshot *s, const char *name, bool active, const char *detail)
 {
-	struct nl_source_state *src = &s->sources[s->nr_sources++];
-	src->name = name;
-	src->active = active;
-	snprintf(src->detail, sizeof(src->detail), "%s", detail);
+	int id = nl_source_id(name);
+
+	assert_true(id >= 0);
+	assert_int_equal(nl_source_set(&s->sources[id], active, "%s", detail), 0);
 }
 
 struct fixture {
@@ -59,6 +59,7 @@ static struct fixture *make_fixture(void)
 	struct nl_snapshot *s = &f->s;
 
 	topo_0_2(s);
+	nl_enum_names_default(&s->names);
 	s->interval_ns = 1000000000ULL;
 	s->timestamp_ns = 1700000000000000000ULL;
 	s->numa_balancing = 0;
@@ -68,8 +69,9 @@ static struct fixture *make_fixture(void)
 	add_source(s, "residency", true, "numa_maps");
 
 	f->stack.nr = 2;
-	f->stack.frames[0] = (struct nl_frame){ 0x401136, "init_weights+0x16", "/usr/bin/server" };
-	f->stack.frames[1] = (struct nl_frame){ 0x4011a0, NULL, "[unknown]" };
+	f->stack.frames[0] = (struct nl_frame){ .ip = 0x401136, .symbol = "init_weights+0x16",
+						.module = "/usr/bin/server" };
+	f->stack.frames[1] = (struct nl_frame){ .ip = 0x4011a0, .module = "[unknown]" };
 
 	struct nl_thread *init = &f->thr[0], *worker = &f->thr[1];
 	init->tid = 43;
@@ -168,7 +170,10 @@ static void test_json_one_line_and_header(void **state)
 	assert_has(j, "\"timestamp_ns\":1700000000000000000,");
 	assert_has(j, "\"lost_events\":0,");
 	assert_has(j, "\"numa_balancing\":0,");
-	assert_has(j, "\"sources\":{\"faults\":{\"active\":true,\"via\":\"tp_btf/page_fault_user+kmem page alloc\"},"
+	/* in the model's source order: sched, faults, residency, pmu, hint_faults, ... */
+	assert_has(j, "\"sources\":{\"sched\":{\"active\":true,\"via\":\"tp_btf/sched_switch\"},"
+		      "\"faults\":{\"active\":true,\"via\":\"tp_btf/page_fault_user+kmem page alloc\"},"
+		      "\"residency\":{\"active\":true,\"via\":\"numa_maps\"},"
 		      "\"hint_faults\":{\"active\":false,\"reason\":\"numa_balancing is 0\"}");
 	free(j);
 	free(f);
@@ -293,8 +298,7 @@ static void set_autonuma(struct fixture *f)
 	struct nl_counts *c = &f->proc[0].c;
 
 	s->numa_balancing = 1;
-	s->sources[1].active = true;
-	snprintf(s->sources[1].detail, sizeof(s->sources[1].detail), "fentry/task_numa_fault");
+	add_source(s, "hint_faults", true, "fentry/task_numa_fault");
 	add_source(s, "migrations", true, "tp_btf mm_migrate_pages*");
 	add_source(s, "numa_sched", true, "tp_btf sched_move_numa");
 	add_source(s, "tlb", true, "tp_btf tlb_flush");
@@ -555,7 +559,7 @@ static void test_table_matrix(void **state)
 static void test_table_hint_and_migrations(void **state)
 {
 	struct fixture *f = make_fixture();
-	f->s.sources[1].active = true;
+	f->s.sources[NL_SRC_HINT_FAULTS].active = true;
 	f->s.numa_balancing = 1;
 	f->proc[0].c.hint_faults[2][0] = 64;
 	f->proc[0].c.migrated_pages[0][2] = 512;
@@ -804,8 +808,10 @@ static void test_table_legend_and_lost(void **state)
 	struct fixture *f = make_fixture();
 	struct nl_lines l = table_of(&f->s, false, 60);
 
-	int s = find_line(&l, "sources: faults: tp_btf/page_fault_user+kmem");
+	/* listed in the model's source order (sched, faults, residency, ...) */
+	int s = find_line(&l, "sources: sched: tp_btf/sched_switch; faults:");
 	assert_true(s >= 0);
+	assert_true(find_line(&l, "tp_btf/page_fault_user+kmem") >= s);
 	assert_true(find_line(&l, "hint_faults: off (numa_balancing is 0)") >= 0 ||
 		    find_line(&l, "hint_faults: off (numa_balancing") >= 0);
 	int lost = find_line(&l, "lost events: 0");

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "model/model.h"
-#include "analyze/trend.h"
+#include "model/trend.h"
 
 static void test_ratio_all_remote(void **state)
 {

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collect/numa_maps.h"
 #include "common/util.h"
 
 /* Where, and how concentrated, a per-node quantity is. */

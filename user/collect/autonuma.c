@@ -16,17 +16,15 @@
 #include <bpf/libbpf.h>
 
 #include "autonuma.skel.h"
+#include "collect/threads.h"
 #include "collect/pfn_nodes.h"
 #include "common/util.h"
 #include "collect/vmstat.h"
 
 #define DEFAULT_MAX_THREADS 4096
 #define MAX_LINKS 48
-
-struct prev_thread {
-	uint32_t tid;
-	struct nl_autonuma_thread v;
-};
+/* 4 MiB: 87k events of 48 bytes; `record` drains it every interval (100 ms) */
+#define EVENT_RING_BYTES (4u << 20)
 
 struct nl_autonuma {
 	struct autonuma_bpf *skel;
@@ -46,44 +44,14 @@ struct nl_autonuma {
 	char missing[256];      /* optional programs that did not attach, and why */
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
 	bool pfn_ok;
-	struct prev_thread *prev;
-	size_t nr_prev;
-	struct nl_autonuma_sys prev_sys;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
-	uint64_t prev_drops;
-	struct nl_vmstat prev_vm;
-	bool prev_vm_ok;
-	struct nl_vmstat open_vm; /* at attach: the cumulative comparison's baseline */
+	struct nl_vmstat open_vm; /* at attach: the vmstat check's baseline */
 	bool open_vm_ok;
+	struct ring_buffer *rb;   /* per-event records, when recording */
+	struct drain_ctx { int (*fn)(void *ctx, const struct nl_event *ev); void *ctx; } drain;
 };
 
 /* ---- names ---- */
-
-static char reason_names[NL_MIGRATE_REASONS][32] = {
-	"compaction", "memory_failure", "memory_hotplug", "syscall", "mempolicy_mbind",
-	"numa_misplaced", "contig_range", "longterm_pin", "demotion", "damon", "", "", "",
-	"", "other",
-};
-
-/* 6.18 adds TLB_REMOTE_WRONG_CPU = 5; names come from BTF when a module is opened. */
-static char tlb_names[NL_TLB_REASONS][32] = {
-	"task_switch", "remote_shootdown", "local_shootdown", "local_mm_shootdown",
-	"remote_ipi_send", "reason_5", "reason_6", "other",
-};
-
-const char *nl_migrate_reason_name(int r)
-{
-	if (r < 0 || r >= NL_MIGRATE_REASONS)
-		return NULL;
-	return reason_names[r];
-}
-
-const char *nl_tlb_reason_name(int r)
-{
-	if (r < 0 || r >= NL_TLB_REASONS)
-		return NULL;
-	return tlb_names[r];
-}
 
 static const char *path_names[] = { "auto", "fentry", "kprobe", "fallback" };
 
@@ -159,41 +127,6 @@ static int tracepoint_nargs(const struct btf *btf, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
-/* Copies enum NAME's constants into names[], lower-cased without PREFIX; values past
- * max - 1 (the "other" slot) and the NR_/MR_TYPES sentinels are left alone. */
-static void load_enum_names(const struct btf *btf, const char *name, const char *prefix,
-			    char (*names)[32], int max)
-{
-	int id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_ENUM) : -1;
-	const struct btf_type *t;
-
-	if (id <= 0)
-		return;
-	t = btf__type_by_id(btf, id);
-	const struct btf_enum *e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++, e++) {
-		const char *n = btf__name_by_offset(btf, e->name_off);
-		long v = e->val;
-
-		if (!n || v < 0 || v >= max - 1 || !strncmp(n, "NR_", 3) || !strcmp(n, "MR_TYPES"))
-			continue;
-		if (!strncmp(n, prefix, strlen(prefix)))
-			n += strlen(prefix);
-		size_t j = 0;
-		for (; n[j] && j + 1 < sizeof(names[v]); j++)
-			names[v][j] = (char)tolower((unsigned char)n[j]);
-		names[v][j] = '\0';
-	}
-}
-
-/* enum migrate_reason names from this kernel's BTF ("MR_NUMA_MISPLACED" ->
- * "numa_misplaced"), so a reordered enum cannot mislabel anything. */
-static void load_reason_names(const struct btf *btf)
-{
-	load_enum_names(btf, "migrate_reason", "MR_", reason_names, NL_MIGRATE_REASONS);
-	load_enum_names(btf, "tlb_flush_reason", "TLB_", tlb_names, NL_TLB_REASONS);
-}
-
 static bool in_kallsyms(const char *sym)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
@@ -264,67 +197,78 @@ static void detach_all(struct nl_autonuma *a)
 
 enum role { R_OFF, R_REQUIRED, R_OPTIONAL };
 
-struct prog_plan {
-	const char *prog;
-	enum role role;
-	const char *why_off; /* shown in `missing` when an optional program is off */
+enum { ON_FENTRY = 1 << NL_AUTONUMA_PATH_FENTRY, ON_KPROBE = 1 << NL_AUTONUMA_PATH_KPROBE,
+       ON_FALLBACK = 1 << NL_AUTONUMA_PATH_FALLBACK,
+       ON_ALL = ON_FENTRY | ON_KPROBE | ON_FALLBACK };
+
+/* Every program of bpf/autonuma.bpf.c: on which paths it runs, whether the path fails
+ * without it, the tracepoint it needs (NULL: none), and for the two variants of
+ * mm_migrate_pages the argument count it is written for. */
+struct prog_rule {
+	struct bpf_program *prog;
+	unsigned paths;
+	bool required;
+	const char *tp;
+	int nargs;
 };
 
-/* Which programs a path runs. Required ones failing fail the path. */
-static enum role role_of(const char *name, enum nl_autonuma_path path, const struct btf *btf,
-			 int migrate_nargs, const char **why)
+#define NR_RULES 36
+
+static int prog_rules(const struct autonuma_bpf *k, struct prog_rule *r)
+{
+	const struct prog_rule rules[] = {
+		{ k->progs.an_fentry_migrate_prep, ON_FENTRY, true, NULL, 0 },
+		{ k->progs.an_fentry_numa_fault, ON_FENTRY, true, NULL, 0 },
+		{ k->progs.an_fentry_scan, ON_FENTRY, false, NULL, 0 },
+		{ k->progs.an_fexit_scan, ON_FENTRY, false, NULL, 0 },
+		{ k->progs.an_fentry_flush, ON_FENTRY, false, NULL, 0 },
+		{ k->progs.an_kprobe_migrate_prep, ON_KPROBE, true, NULL, 0 },
+		{ k->progs.an_kprobe_numa_fault, ON_KPROBE, true, NULL, 0 },
+		{ k->progs.an_kprobe_scan, ON_KPROBE, false, NULL, 0 },
+		{ k->progs.an_kretprobe_scan, ON_KPROBE, false, NULL, 0 },
+		{ k->progs.an_kprobe_flush, ON_KPROBE, false, NULL, 0 },
+		{ k->progs.an_fb_fault, ON_FALLBACK, true, NULL, 0 },
+		{ k->progs.an_fb_iter, ON_FALLBACK, true, NULL, 0 },
+		{ k->progs.an_migrate_end7, ON_ALL, true, "mm_migrate_pages", 7 },
+		{ k->progs.an_migrate_end8, ON_ALL, true, "mm_migrate_pages", 8 },
+		/* migration start/end and exit are what every path's counts rest on */
+		{ k->progs.an_migrate_start, ON_ALL, true, "mm_migrate_pages_start", 0 },
+		{ k->progs.an_exit, ON_ALL, true, "sched_process_exit", 0 },
+		{ k->progs.an_set_pte, ON_ALL, false, "set_migration_pte", 0 },
+		{ k->progs.an_remove_pte, ON_ALL, false, "remove_migration_pte", 0 },
+		{ k->progs.an_set_pmd, ON_ALL, false, "set_migration_pmd", 0 },
+		{ k->progs.an_remove_pmd, ON_ALL, false, "remove_migration_pmd", 0 },
+		{ k->progs.an_move_numa, ON_ALL, false, "sched_move_numa", 0 },
+		{ k->progs.an_swap_numa, ON_ALL, false, "sched_swap_numa", 0 },
+		{ k->progs.an_stick_numa, ON_ALL, false, "sched_stick_numa", 0 },
+		{ k->progs.an_tlb_flush, ON_ALL, false, "tlb_flush", 0 },
+		{ k->progs.an_ipi_entry, ON_ALL, false, "call_function_entry", 0 },
+		{ k->progs.an_ipi_exit, ON_ALL, false, "call_function_exit", 0 },
+		{ k->progs.an_ipi1_entry, ON_ALL, false, "call_function_single_entry", 0 },
+		{ k->progs.an_ipi1_exit, ON_ALL, false, "call_function_single_exit", 0 },
+	};
+	int n = (int)NL_ARRAY_SIZE(rules);
+
+	_Static_assert(NL_ARRAY_SIZE(rules) <= NR_RULES, "NR_RULES too small");
+	memcpy(r, rules, sizeof(rules));
+	return n;
+}
+
+/* Which role a rule's program has on a path, on this kernel; *why names a missing
+ * tracepoint. */
+static enum role role_of(const struct prog_rule *r, enum nl_autonuma_path path,
+			 const struct btf *btf, int migrate_nargs, const char **why)
 {
 	*why = NULL;
-	if (!strncmp(name, "an_fentry_", 10) || !strncmp(name, "an_fexit_", 9)) {
-		if (path != NL_AUTONUMA_PATH_FENTRY)
-			return R_OFF;
-		return strstr(name, "numa_fault") || strstr(name, "migrate_prep") ? R_REQUIRED
-										   : R_OPTIONAL;
+	if (!(r->paths & (1u << path)))
+		return R_OFF;
+	if (r->nargs)
+		return migrate_nargs == r->nargs ? R_REQUIRED : R_OFF;
+	if (r->tp && !has_tracepoint(btf, r->tp)) {
+		*why = r->tp;
+		return R_OFF;
 	}
-	if (!strncmp(name, "an_kprobe_", 10) || !strncmp(name, "an_kretprobe_", 13)) {
-		if (path != NL_AUTONUMA_PATH_KPROBE)
-			return R_OFF;
-		return strstr(name, "numa_fault") || strstr(name, "migrate_prep") ? R_REQUIRED
-										   : R_OPTIONAL;
-	}
-	if (!strncmp(name, "an_fb_", 6))
-		return path == NL_AUTONUMA_PATH_FALLBACK ? R_REQUIRED : R_OFF;
-	if (!strcmp(name, "an_migrate_end7"))
-		return migrate_nargs == 7 ? R_REQUIRED : R_OFF;
-	if (!strcmp(name, "an_migrate_end8"))
-		return migrate_nargs == 8 ? R_REQUIRED : R_OFF;
-
-	static const struct {
-		const char *prog, *tp;
-	} tps[] = {
-		{ "an_set_pte", "set_migration_pte" },
-		{ "an_remove_pte", "remove_migration_pte" },
-		{ "an_set_pmd", "set_migration_pmd" },
-		{ "an_remove_pmd", "remove_migration_pmd" },
-		{ "an_migrate_start", "mm_migrate_pages_start" },
-		{ "an_move_numa", "sched_move_numa" },
-		{ "an_swap_numa", "sched_swap_numa" },
-		{ "an_stick_numa", "sched_stick_numa" },
-		{ "an_tlb_flush", "tlb_flush" },
-		{ "an_ipi_entry", "call_function_entry" },
-		{ "an_ipi_exit", "call_function_exit" },
-		{ "an_ipi1_entry", "call_function_single_entry" },
-		{ "an_ipi1_exit", "call_function_single_exit" },
-		{ "an_exit", "sched_process_exit" },
-	};
-	for (size_t i = 0; i < NL_ARRAY_SIZE(tps); i++) {
-		if (strcmp(name, tps[i].prog))
-			continue;
-		if (!has_tracepoint(btf, tps[i].tp)) {
-			*why = tps[i].tp;
-			return R_OFF;
-		}
-		/* Migration start/end and exit are what every path's counts rest on. */
-		if (!strcmp(name, "an_migrate_start") || !strcmp(name, "an_exit"))
-			return R_REQUIRED;
-		return R_OPTIONAL;
-	}
-	return R_OPTIONAL;
+	return r->required ? R_REQUIRED : R_OPTIONAL;
 }
 
 /* Can AutoNUMA take hinting faults now? Not with one online node (task_numa_work
@@ -380,21 +324,15 @@ static void fb_fault_update(struct nl_autonuma *a)
 		a->fb_note[0] = '\0';
 }
 
-static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
-		    const struct nl_autonuma_opts *o, const struct btf *btf,
-		    const struct nl_pfn_range *ranges, int nr_ranges, char *err, size_t errlen)
+/* Whether this kernel can run path at all; why not in err. */
+static int path_available(enum nl_autonuma_path path, const struct btf *btf, int migrate_nargs,
+			  char *err, size_t errlen)
 {
-	struct bpf_program *prog;
-	int migrate_nargs = tracepoint_nargs(btf, "mm_migrate_pages");
-	int rc;
-
-	a->missing[0] = '\0';
-	if (path == NL_AUTONUMA_PATH_FENTRY) {
-		if (!btf_has(btf, "task_numa_fault", BTF_KIND_FUNC) ||
-		    !btf_has(btf, "numa_migrate_prep", BTF_KIND_FUNC)) {
-			snprintf(err, errlen, "no task_numa_fault/numa_migrate_prep in kernel BTF");
-			return -ENOENT;
-		}
+	if (path == NL_AUTONUMA_PATH_FENTRY &&
+	    (!btf_has(btf, "task_numa_fault", BTF_KIND_FUNC) ||
+	     !btf_has(btf, "numa_migrate_prep", BTF_KIND_FUNC))) {
+		snprintf(err, errlen, "no task_numa_fault/numa_migrate_prep in kernel BTF");
+		return -ENOENT;
 	}
 	if (path == NL_AUTONUMA_PATH_KPROBE) {
 		if (access("/sys/kernel/tracing/kprobe_events", F_OK) &&
@@ -413,51 +351,70 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 			 migrate_nargs);
 		return -ENOTSUP;
 	}
+	return 0;
+}
 
-	a->skel = autonuma_bpf__open();
-	if (!a->skel) {
-		rc = -errno;
-		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
-		return rc;
-	}
+/* .rodata and map sizes, before load. */
+static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
+		      const struct nl_autonuma_opts *o, const struct nl_pfn_range *ranges,
+		      int nr_ranges)
+{
 	a->skel->rodata->target_tgid = o->target_pid;
 	a->skel->rodata->target_cgroup = o->cgroup_id;
 	a->skel->rodata->mode_fallback = path == NL_AUTONUMA_PATH_FALLBACK;
 	a->skel->rodata->nr_node_ids = (uint32_t)read_nr_node_ids();
 	a->skel->rodata->nr_pfn_ranges = (uint32_t)nr_ranges;
+	a->skel->rodata->emit_events = o->events;
 	memcpy((void *)a->skel->rodata->pfn_ranges, ranges, (size_t)nr_ranges * sizeof(*ranges));
 	bpf_map__set_max_entries(a->skel->maps.an_threads,
 				 o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS);
+	/* a page when nothing is recorded; else room for a busy interval's events */
+	bpf_map__set_max_entries(a->skel->maps.an_events, o->events ? EVENT_RING_BYTES : 4096);
+}
 
-	bpf_object__for_each_program(prog, a->skel->obj) {
+/* Sets each program's autoload from the rules; every program must have a rule. */
+static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struct btf *btf,
+		  int migrate_nargs, struct prog_rule *rules, int *nr, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int progs = 0;
+
+	*nr = prog_rules(a->skel, rules);
+	bpf_object__for_each_program(prog, a->skel->obj)
+		progs++;
+	if (progs != *nr) { /* a program added to the BPF side without a rule here */
+		snprintf(err, errlen, "%d programs but %d rules in collect/autonuma.c", progs, *nr);
+		return -EINVAL;
+	}
+	for (int i = 0; i < *nr; i++) {
 		const char *why;
-		enum role r = role_of(bpf_program__name(prog), path, btf, migrate_nargs, &why);
+		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
 
-		bpf_program__set_autoload(prog, r != R_OFF);
+		bpf_program__set_autoload(rules[i].prog, r != R_OFF);
 		if (why)
 			appendf(a->missing, sizeof(a->missing), "%sno tracepoint %s",
 				a->missing[0] ? ", " : "", why);
 	}
-	rc = autonuma_bpf__load(a->skel);
-	if (rc) {
-		snprintf(err, errlen, "load: %s", strerror(-rc));
-		goto fail;
-	}
-	bpf_object__for_each_program(prog, a->skel->obj) {
-		const char *why, *name = bpf_program__name(prog);
-		enum role r = role_of(name, path, btf, migrate_nargs, &why);
+	return 0;
+}
+
+static int attach_all(struct nl_autonuma *a, enum nl_autonuma_path path, const struct btf *btf,
+		      int migrate_nargs, const struct prog_rule *rules, int nr, char *err,
+		      size_t errlen)
+{
+	for (int i = 0; i < nr; i++) {
+		const char *why, *name = bpf_program__name(rules[i].prog);
+		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
 		struct bpf_link *l;
 
-		if (r == R_OFF)
-			continue;
-		if (!strcmp(name, "an_fb_fault"))
-			continue; /* fb_fault_update(), below and at every fill */
-		l = bpf_program__attach(prog);
+		if (r == R_OFF || rules[i].prog == a->skel->progs.an_fb_fault)
+			continue; /* the fallback sampler: fb_fault_update(), at every sample */
+		l = bpf_program__attach(rules[i].prog);
 		if (!l) {
-			rc = -errno;
+			int rc = -errno;
 			if (r == R_REQUIRED) {
 				snprintf(err, errlen, "attach %s: %s", name, strerror(errno));
-				goto fail;
+				return rc;
 			}
 			appendf(a->missing, sizeof(a->missing), "%s%s: %s",
 				a->missing[0] ? ", " : "", name, strerror(errno));
@@ -465,14 +422,46 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		}
 		if (a->nr_links >= MAX_LINKS) {
 			bpf_link__destroy(l);
-			rc = -E2BIG;
 			snprintf(err, errlen, "more than %d programs", MAX_LINKS);
-			goto fail;
+			return -E2BIG;
 		}
 		a->links[a->nr_links++] = l;
-		if (!strcmp(name, "an_fb_iter"))
+		if (rules[i].prog == a->skel->progs.an_fb_iter)
 			a->iter = l;
 	}
+	return 0;
+}
+
+static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
+		    const struct nl_autonuma_opts *o, const struct btf *btf,
+		    const struct nl_pfn_range *ranges, int nr_ranges, char *err, size_t errlen)
+{
+	struct prog_rule rules[NR_RULES];
+	int migrate_nargs = tracepoint_nargs(btf, "mm_migrate_pages");
+	int rc, nr;
+
+	a->missing[0] = '\0';
+	rc = path_available(path, btf, migrate_nargs, err, errlen);
+	if (rc)
+		return rc;
+	a->skel = autonuma_bpf__open();
+	if (!a->skel) {
+		rc = -errno;
+		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
+		return rc;
+	}
+	configure(a, path, o, ranges, nr_ranges);
+	rc = choose(a, path, btf, migrate_nargs, rules, &nr, err, errlen);
+	if (rc)
+		goto fail;
+	rc = autonuma_bpf__load(a->skel);
+	if (rc) {
+		snprintf(err, errlen, "load: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = attach_all(a, path, btf, migrate_nargs, rules, nr, err, errlen);
+	if (rc)
+		goto fail;
 	a->path = path;
 	fb_fault_update(a);
 	return 0;
@@ -516,7 +505,6 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 		snprintf(err, errlen, "kernel has no BTF (%s)", strerror(errno));
 		goto cleanup;
 	}
-	load_reason_names(btf);
 
 	long page_size = sysconf(_SC_PAGESIZE);
 	if (nl_pfn_nodes_read(NULL, page_size > 0 ? (uint64_t)page_size : 4096, ranges,
@@ -547,13 +535,10 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 	 * read right after /proc/vmstat, so the two sides of the vmstat check start at the
 	 * same instant: attaching a dozen programs (fentry trampolines) can take a while,
 	 * and what the first ones counted meanwhile is not in vmstat's baseline. */
-	a->prev_vm_ok = nl_vmstat_read(NULL, &a->prev_vm) == 0;
-	a->open_vm = a->prev_vm;
-	a->open_vm_ok = a->prev_vm_ok;
+	a->open_vm_ok = nl_vmstat_read(NULL, &a->open_vm) == 0;
 	{
 		uint64_t drops_so_far; /* not a baseline: every drop is reported */
-		sum_sys(a, &a->prev_sys, &drops_so_far);
-		a->open_sys = a->prev_sys;
+		sum_sys(a, &a->open_sys, &drops_so_far);
 	}
 	*out = a;
 	a = NULL;
@@ -569,8 +554,8 @@ void nl_autonuma_close(struct nl_autonuma *a)
 {
 	if (!a)
 		return;
+	ring_buffer__free(a->rb);
 	detach_all(a);
-	free(a->prev);
 	free(a);
 }
 
@@ -597,151 +582,92 @@ static int run_iter(struct nl_autonuma *a)
 	return rc;
 }
 
-static int cmp_prev(const void *x, const void *y)
+/* The fields of nl_counts this source owns, from a thread's cumulative map entry:
+ * hint faults, migrations (every reason, with stall), NUMA task moves, TLB and IPIs,
+ * scanner runs. */
+static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *c)
 {
-	const struct prev_thread *a = x, *b = y;
-
-	return a->tid < b->tid ? -1 : a->tid > b->tid;
-}
-
-static struct prev_thread *find_prev(struct nl_autonuma *a, uint32_t tid)
-{
-	struct prev_thread key = { .tid = tid };
-
-	if (!a->nr_prev)
-		return NULL;
-	return bsearch(&key, a->prev, a->nr_prev, sizeof(*a->prev), cmp_prev);
-}
-
-/* cur - prev, field by field; a counter that went backwards means the entry was
- * recreated (tid reuse), and then the whole current value is new. */
-static uint64_t d64(uint64_t cur, uint64_t prev)
-{
-	return cur >= prev ? cur - prev : cur;
-}
-
-static bool thread_delta(const struct nl_autonuma_thread *cur,
-			 const struct nl_autonuma_thread *prev, struct nl_counts *c)
-{
-	static const struct nl_autonuma_thread zero;
-	uint64_t any = 0;
-
-	if (!prev)
-		prev = &zero;
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++) {
-			c->hint_faults[i][j] = d64(cur->hint_faults[i][j], prev->hint_faults[i][j]);
-			c->migrated_pages[i][j] = d64(cur->migrated[i][j], prev->migrated[i][j]);
-			any |= c->hint_faults[i][j] | c->migrated_pages[i][j];
-		}
-	c->hint_pages = d64(cur->hint_pages, prev->hint_pages);
-	c->hint_local = d64(cur->hint_local, prev->hint_local);
-	c->hint_migrated_pages = d64(cur->hint_migrated_pages, prev->hint_migrated_pages);
-	c->hint_migrate_fail = d64(cur->hint_migrate_fail, prev->hint_migrate_fail);
+	memcpy(c->hint_faults, v->hint_faults, sizeof(c->hint_faults));
+	memcpy(c->migrated_pages, v->migrated, sizeof(c->migrated_pages));
+	c->hint_pages = v->hint_pages;
+	c->hint_local = v->hint_local;
+	c->hint_migrated_pages = v->hint_migrated_pages;
+	c->hint_migrate_fail = v->hint_migrate_fail;
+	c->migrate_fail = 0;
+	c->migrate_stall_ns = 0;
 	for (int r = 0; r < NL_MIGRATE_REASONS; r++) {
-		c->migrate_pages_by_reason[r] = d64(cur->migrate_pages[r], prev->migrate_pages[r]);
-		c->migrate_fail_by_reason[r] = d64(cur->migrate_fail[r], prev->migrate_fail[r]);
-		c->migrate_stall_ns_by_reason[r] =
-			d64(cur->migrate_stall_ns[r], prev->migrate_stall_ns[r]);
-		c->migrate_fail += c->migrate_fail_by_reason[r];
-		c->migrate_stall_ns += c->migrate_stall_ns_by_reason[r];
-		any |= c->migrate_pages_by_reason[r] | c->migrate_fail_by_reason[r] |
-		       d64(cur->migrate_calls[r], prev->migrate_calls[r]);
+		c->migrate_pages_by_reason[r] = v->migrate_pages[r];
+		c->migrate_fail_by_reason[r] = v->migrate_fail[r];
+		c->migrate_stall_ns_by_reason[r] = v->migrate_stall_ns[r];
+		c->migrate_fail += v->migrate_fail[r];
+		c->migrate_stall_ns += v->migrate_stall_ns[r];
 	}
-	for (int b = 0; b < NL_HIST_BUCKETS; b++)
-		c->migrate_stall_hist[b] = d64(cur->migrate_stall_hist[b], prev->migrate_stall_hist[b]);
-	uint64_t moves = d64(cur->task_moves, prev->task_moves);
-	c->numa_task_swaps = d64(cur->task_swaps, prev->task_swaps);
-	c->numa_task_moves = moves + c->numa_task_swaps;
-	c->numa_task_sticks = d64(cur->task_sticks, prev->task_sticks);
-	for (int r = 0; r < NL_TLB_REASONS; r++) {
-		c->tlb_shootdowns[r] = d64(cur->tlb[r], prev->tlb[r]);
-		any |= c->tlb_shootdowns[r];
-	}
-	c->tlb_autonuma_sent = d64(cur->tlb_autonuma_sent, prev->tlb_autonuma_sent);
-	c->tlb_autonuma_recv = d64(cur->tlb_autonuma_recv, prev->tlb_autonuma_recv);
-	c->ipi_count = d64(cur->ipi_count, prev->ipi_count);
-	c->ipi_ns = d64(cur->ipi_ns, prev->ipi_ns);
-	c->ipi_autonuma_ns = d64(cur->ipi_autonuma_ns, prev->ipi_autonuma_ns);
-	c->numa_scan_count = d64(cur->scan_count, prev->scan_count);
-	c->numa_scan_ns = d64(cur->scan_ns, prev->scan_ns);
-	any |= c->hint_pages | c->hint_migrated_pages | c->numa_task_moves |
-	       c->numa_task_sticks | c->ipi_count | c->numa_scan_count;
-	return any != 0;
+	memcpy(c->migrate_stall_hist, v->migrate_stall_hist, sizeof(c->migrate_stall_hist));
+	c->numa_task_swaps = v->task_swaps;
+	c->numa_task_moves = v->task_moves + v->task_swaps;
+	c->numa_task_sticks = v->task_sticks;
+	memcpy(c->tlb_shootdowns, v->tlb, sizeof(c->tlb_shootdowns));
+	c->tlb_autonuma_sent = v->tlb_autonuma_sent;
+	c->tlb_autonuma_recv = v->tlb_autonuma_recv;
+	c->ipi_count = v->ipi_count;
+	c->ipi_ns = v->ipi_ns;
+	c->ipi_autonuma_ns = v->ipi_autonuma_ns;
+	c->numa_scan_count = v->scan_count;
+	c->numa_scan_ns = v->scan_ns;
 }
 
-/* Adds a's fields of src into dst: the AutoNUMA part plus the three pre-existing
- * fields it owns (hint_faults, migrated_pages, migrate_stall_ns, numa_task_moves). */
-static void add_counts(struct nl_counts *d, const struct nl_counts *s)
+static int remember(uint32_t **v, size_t *n, size_t *cap, uint32_t key)
 {
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++) {
-			d->hint_faults[i][j] += s->hint_faults[i][j];
-			d->migrated_pages[i][j] += s->migrated_pages[i][j];
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		uint32_t *nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = key;
+	return 0;
+}
+
+/* Per thread: each map entry's cumulative values into the thread table. Entries are
+ * never deleted while BPF writes them, only after their thread exited and the table
+ * took their final values. */
+static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq)
+{
+	int map = bpf_map__fd(a->skel->maps.an_threads);
+	uint32_t key, *prev_key = NULL, *dead = NULL;
+	size_t nr_dead = 0, cap = 0;
+	struct nl_autonuma_thread v;
+	int rc = 0;
+
+	while (bpf_map_get_next_key(map, prev_key, &key) == 0) {
+		prev_key = &key;
+		if (bpf_map_lookup_elem(map, &key, &v))
+			continue; /* deleted meanwhile */
+		struct nl_tracked *e = nl_tt_find(tt, v.tid, seq);
+		if (!e) {
+			if (!(e = nl_tt_add(tt, v.tid, v.tgid))) {
+				rc = -ENOMEM;
+				break;
+			}
+			if (nl_read_comm(v.tgid, v.tid, e->comm, NL_COMM_LEN))
+				snprintf(e->comm, NL_COMM_LEN, "?");
 		}
-	d->migrate_stall_ns += s->migrate_stall_ns;
-	d->numa_task_moves += s->numa_task_moves;
-	nl_counts_add_autonuma(d, s);
-}
-
-static void read_comm(char *dst, uint32_t pid, uint32_t tid)
-{
-	if (nl_read_comm(pid, tid, dst, NL_COMM_LEN))
-		snprintf(dst, NL_COMM_LEN, "?");
-}
-
-static struct nl_process *get_proc(struct nl_snapshot *snap, uint32_t pid)
-{
-	for (int i = 0; i < snap->nr_procs; i++)
-		if (snap->procs[i].pid == pid)
-			return &snap->procs[i];
-	struct nl_process *v = realloc(snap->procs, (size_t)(snap->nr_procs + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	snap->procs = v;
-	struct nl_process *p = &v[snap->nr_procs++];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	read_comm(p->comm, pid, 0);
-	return p;
-}
-
-static struct nl_thread *get_thread(struct nl_process *p, uint32_t tid, bool exited)
-{
-	for (int i = 0; i < p->nr_threads; i++)
-		if (p->threads[i].tid == tid)
-			return &p->threads[i];
-	struct nl_thread *v = realloc(p->threads, (size_t)(p->nr_threads + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	p->threads = v;
-	struct nl_thread *t = &v[p->nr_threads++];
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	t->exited = exited;
-	read_comm(t->comm, p->pid, tid);
-	return t;
-}
-
-static void set_source(struct nl_snapshot *snap, const char *name, bool active,
-		       const char *fmt, ...)
-{
-	struct nl_source_state *s = NULL;
-	va_list ap;
-
-	for (int i = 0; i < snap->nr_sources; i++)
-		if (snap->sources[i].name && !strcmp(snap->sources[i].name, name))
-			s = &snap->sources[i];
-	if (!s) {
-		if (snap->nr_sources >= NL_MAX_SOURCES)
-			return;
-		s = &snap->sources[snap->nr_sources++];
+		thread_counts(&v, &e->c);
+		if (!v.exited)
+			continue;
+		if (!e->exited) {
+			e->exited = true;
+			e->exit_seq = seq;
+		}
+		if ((rc = remember(&dead, &nr_dead, &cap, key)))
+			break;
 	}
-	s->name = name;
-	s->active = active;
-	va_start(ap, fmt);
-	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
-	va_end(ap);
+	for (size_t i = 0; i < nr_dead; i++)
+		bpf_map_delete_elem(map, &dead[i]);
+	free(dead);
+	return rc;
 }
 
 /* d = cur - old, field by field (all __u64 counters). */
@@ -752,7 +678,7 @@ static void sys_sub(struct nl_autonuma_sys *d, const struct nl_autonuma_sys *cur
 	uint64_t *out = (uint64_t *)d;
 
 	for (size_t k = 0; k < sizeof(*d) / sizeof(uint64_t); k++)
-		out[k] = d64(c[k], o[k]);
+		out[k] = c[k] >= o[k] ? c[k] - o[k] : 0;
 }
 
 static void sum_sys(struct nl_autonuma *a, struct nl_autonuma_sys *out, uint64_t *drops)
@@ -781,20 +707,33 @@ static void sum_sys(struct nl_autonuma *a, struct nl_autonuma_sys *out, uint64_t
 	free(d);
 }
 
-/* The BPF side of a vmstat check, from system totals (a window's or cumulative). */
-static void bpf_fill_check(const struct nl_autonuma *a, struct nl_vmstat_check *chk,
-			   const struct nl_autonuma_sys *t)
+/* BPF's system-wide totals since attach, for the vmstat check. numa_pages_migrated is
+ * mm_migrate_pages of reason numa_misplaced, found by name in the kernel's enum. */
+static void bpf_totals(const struct nl_autonuma *a, const struct nl_autonuma_sys *t,
+		       const struct nl_enum_names *names, struct nl_bpf_totals *out)
 {
-	memset(chk, 0, sizeof(*chk));
-	chk->bpf_valid = !strcmp(reason_names[5], "numa_misplaced"); /* else: unknown enum */
-	chk->bpf_local_exact = a->path != NL_AUTONUMA_PATH_FALLBACK;
-	chk->bpf_hint_faults = t->hint_faults;
-	chk->bpf_hint_faults_local = t->hint_local;
-	chk->bpf_pages_migrated = t->migrate_pages[5 /* numa_misplaced */];
+	int misplaced = nl_migrate_reason_index(names, "numa_misplaced");
+
+	memset(out, 0, sizeof(*out));
+	out->valid = misplaced >= 0;
+	out->local_exact = a->path != NL_AUTONUMA_PATH_FALLBACK;
+	out->hint_faults = t->hint_faults;
+	out->hint_faults_local = t->hint_local;
+	out->pages_migrated = misplaced >= 0 ? t->migrate_pages[misplaced] : 0;
 	for (int r = 0; r < NL_MIGRATE_REASONS; r++) {
-		chk->bpf_pgmigrate_success += t->migrate_pages[r];
-		chk->bpf_pgmigrate_fail += t->migrate_fail[r];
+		out->pgmigrate_success += t->migrate_pages[r];
+		out->pgmigrate_fail += t->migrate_fail[r];
 	}
+}
+
+static void vm_totals(const struct nl_vmstat *v, struct nl_vm_totals *out)
+{
+	*out = (struct nl_vm_totals){
+		.have_numa = v->have_numa, .have_pgmigrate = v->have_pgmigrate,
+		.hint_faults = v->numa_hint_faults, .hint_faults_local = v->numa_hint_faults_local,
+		.pages_migrated = v->numa_pages_migrated, .pgmigrate_success = v->pgmigrate_success,
+		.pgmigrate_fail = v->pgmigrate_fail,
+	};
 }
 
 static void autonuma_state(struct nl_snapshot *snap)
@@ -803,14 +742,6 @@ static void autonuma_state(struct nl_snapshot *snap)
 	int nodes = snap->topo.nr_nodes;
 	bool have = nl_read_u64(NULL, "/proc/sys/kernel/numa_balancing", &bal) == 0;
 
-	if (nodes <= 0) {
-		char *s = nl_read_file(NULL, "/sys/devices/system/node/online");
-		int *v = NULL;
-
-		nodes = s ? nl_parse_cpulist(s, &v) : -1;
-		free(v);
-		free(s);
-	}
 	if (!have)
 		snprintf(snap->autonuma_state, sizeof(snap->autonuma_state),
 			 "AutoNUMA unavailable (no kernel.numa_balancing: kernel without "
@@ -830,150 +761,89 @@ static void autonuma_state(struct nl_snapshot *snap)
 		snap->numa_balancing = (int)bal;
 }
 
-int nl_autonuma_fill(struct nl_autonuma *a, struct nl_snapshot *snap)
+int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *src)
 {
-	int map = bpf_map__fd(a->skel->maps.an_threads);
-	struct prev_thread *next = NULL;
-	size_t nr_next = 0, cap = 0;
-	uint32_t key, *prev_key = NULL;
-	struct nl_autonuma_thread v;
-	uint32_t *dead = NULL;
-	size_t nr_dead = 0;
+	int rc = 0;
+
+	switch (a->path) {
+	case NL_AUTONUMA_PATH_FENTRY:
+		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true,
+				    "fentry/task_numa_fault+numa_migrate_prep");
+		rc |= nl_source_set(&src[NL_SRC_NUMA_SCAN], true, "fentry/fexit task_numa_work");
+		break;
+	case NL_AUTONUMA_PATH_KPROBE:
+		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true,
+				    "kprobe/task_numa_fault+numa_migrate_prep");
+		rc |= nl_source_set(&src[NL_SRC_NUMA_SCAN], true, "kprobe/kretprobe task_numa_work");
+		break;
+	default:
+		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true,
+				    "fallback: task_struct numa_faults buffers at page_fault_user + "
+				    "iter/task%s%s", a->fb_note[0] ? "; " : "", a->fb_note);
+		rc |= nl_source_set(&src[NL_SRC_NUMA_SCAN], false,
+				    "not measured: needs fentry or kprobe on task_numa_work");
+		break;
+	}
+	rc |= nl_source_set(&src[NL_SRC_MIGRATIONS], true,
+			    "tp_btf mm_migrate_pages*, *_migration_pte/pmd; %s", a->pfn_note);
+	rc |= nl_source_set(&src[NL_SRC_NUMA_SCHED], true,
+			    "tp_btf sched_move_numa/swap_numa/stick_numa");
+	rc |= nl_source_set(&src[NL_SRC_TLB], true, "tp_btf tlb_flush, call_function IPIs%s",
+			    a->path == NL_AUTONUMA_PATH_FALLBACK ?
+				    "; victims' AutoNUMA attribution needs fentry/kprobe" : "");
+	return rc ? -ENOMEM : 0;
+}
+
+int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq,
+		       struct nl_source_state *sources, struct nl_snapshot *cum)
+{
+	struct nl_autonuma_sys sys, since_open;
+	struct nl_vmstat now;
+	uint64_t drops;
 	int rc;
 
 	fb_fault_update(a);
 	rc = run_iter(a);
+	if (!rc)
+		rc = read_threads(a, tt, seq);
 	if (rc)
 		return rc;
-
-	/* Per thread: walk the hash, diff against the previous walk. Entries are never
-	 * deleted while BPF writes them, only after their thread exited and its final
-	 * values were read. */
-	while (bpf_map_get_next_key(map, prev_key, &key) == 0) {
-		prev_key = &key;
-		if (bpf_map_lookup_elem(map, &key, &v))
-			continue; /* deleted meanwhile */
-		struct nl_counts c;
-		memset(&c, 0, sizeof(c));
-		struct prev_thread *pv = find_prev(a, key);
-
-		if (thread_delta(&v, pv ? &pv->v : NULL, &c)) {
-			struct nl_process *p = get_proc(snap, v.tgid);
-			struct nl_thread *t = p ? get_thread(p, v.tid, v.exited) : NULL;
-
-			if (!t) {
-				rc = -ENOMEM;
-				goto cleanup;
-			}
-			add_counts(&t->c, &c);
-			add_counts(&p->c, &c);
-			if (v.exited)
-				t->exited = true;
-		}
-		if (v.exited) {
-			uint32_t *nd = realloc(dead, (nr_dead + 1) * sizeof(*nd));
-			if (!nd) {
-				rc = -ENOMEM;
-				goto cleanup;
-			}
-			dead = nd;
-			dead[nr_dead++] = key;
-			continue;
-		}
-		if (nr_next == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct prev_thread *nn = realloc(next, ncap * sizeof(*nn));
-			if (!nn) {
-				rc = -ENOMEM;
-				goto cleanup;
-			}
-			next = nn;
-			cap = ncap;
-		}
-		next[nr_next].tid = key;
-		next[nr_next].v = v;
-		nr_next++;
-	}
-	for (size_t i = 0; i < nr_dead; i++)
-		bpf_map_delete_elem(map, &dead[i]);
-	if (nr_next)
-		qsort(next, nr_next, sizeof(*next), cmp_prev);
-	free(a->prev);
-	a->prev = next;
-	a->nr_prev = nr_next;
-	next = NULL;
-
-	/* System-wide totals and drops. */
-	struct nl_autonuma_sys sys, ds;
-	uint64_t drops;
 	sum_sys(a, &sys, &drops);
-	sys_sub(&ds, &sys, &a->prev_sys);
-	a->prev_sys = sys;
-	snap->lost_events += d64(drops, a->prev_drops);
-	a->prev_drops = drops;
-
-	/* The kernel's own counts for the same window. */
-	struct nl_vmstat now, delta;
-	struct nl_vmstat_check *chk = &snap->vmstat;
-	bool vm_ok = nl_vmstat_read(NULL, &now) == 0;
-
-	struct nl_vmstat_check cum;
-	struct nl_autonuma_sys since_open;
 	sys_sub(&since_open, &sys, &a->open_sys);
-	/* The interval's figures are what is shown. Whether they disagree is decided on
-	 * the totals since attach: the maps and /proc/vmstat are not read at the same
-	 * instant, so a busy interval can lend a few hundred events to the next one; over
-	 * the whole run that skew stays a few events while a real miss keeps growing. */
-	bpf_fill_check(a, chk, &ds);
-	bpf_fill_check(a, &cum, &since_open);
-	if (vm_ok && a->prev_vm_ok && a->open_vm_ok) {
-		nl_vmstat_delta(&a->prev_vm, &now, &delta);
-		nl_vmstat_compare(chk, &delta, 2, 2.0);
-		nl_vmstat_delta(&a->open_vm, &now, &delta);
-		nl_vmstat_compare(&cum, &delta, 2, 2.0);
-		chk->disagree = cum.disagree;
-		if (cum.disagree)
-			snprintf(chk->note, sizeof(chk->note), "since start: %.300s", cum.note);
-		else if (strncmp(chk->note, "agree", 5) && strncmp(chk->note, "not compared", 12))
-			appendf(chk->note, sizeof(chk->note), " (window-edge skew: totals since start agree)");
-	} else {
-		snprintf(chk->note, sizeof(chk->note), "not compared: /proc/vmstat unreadable");
+	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);
+	cum->lost_events += drops;
+	if (nl_vmstat_read(NULL, &now) == 0 && a->open_vm_ok) {
+		vm_totals(&now, &cum->vm_now);
+		vm_totals(&a->open_vm, &cum->vm_open);
 	}
-	a->prev_vm = now;
-	a->prev_vm_ok = vm_ok;
-
-	/* Sources and state. */
-	autonuma_state(snap);
-	switch (a->path) {
-	case NL_AUTONUMA_PATH_FENTRY:
-		set_source(snap, "hint_faults", true, "fentry/task_numa_fault+numa_migrate_prep");
-		set_source(snap, "numa_scan", true, "fentry/fexit task_numa_work");
-		break;
-	case NL_AUTONUMA_PATH_KPROBE:
-		set_source(snap, "hint_faults", true, "kprobe/task_numa_fault+numa_migrate_prep");
-		set_source(snap, "numa_scan", true, "kprobe/kretprobe task_numa_work");
-		break;
-	default:
-		/* detail[] is 128 bytes: the note says it all (the iterator still runs). */
-		if (a->fb_note[0])
-			set_source(snap, "hint_faults", true, "%s", a->fb_note);
-		else
-			set_source(snap, "hint_faults", true,
-				   "fallback: task_struct numa_faults buffers at page_fault_user + "
-				   "iter/task");
-		set_source(snap, "numa_scan", false,
-			   "not measured: needs fentry or kprobe on task_numa_work");
-		break;
-	}
-	set_source(snap, "migrations", true, "tp_btf mm_migrate_pages*, *_migration_pte/pmd; %s",
-		   a->pfn_note);
-	set_source(snap, "numa_sched", true, "tp_btf sched_move_numa/swap_numa/stick_numa");
-	set_source(snap, "tlb", true, "tp_btf tlb_flush, call_function IPIs%s",
-		   a->path == NL_AUTONUMA_PATH_FALLBACK ?
-			   "; victims' AutoNUMA attribution needs fentry/kprobe" : "");
-	rc = 0;
-cleanup:
-	free(next);
-	free(dead);
+	autonuma_state(cum);
+	/* the fallback sampler's note changes as AutoNUMA turns on and off */
+	rc = nl_autonuma_describe(a, sources);
+	if (!rc)
+		rc = nl_autonuma_describe(a, cum->sources);
 	return rc;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct drain_ctx *d = ctx;
+
+	if (size < sizeof(struct nl_event))
+		return 0; /* a record of another layout: cannot happen with our own object */
+	return d->fn(d->ctx, data);
+}
+
+int nl_autonuma_drain(struct nl_autonuma *a, int (*fn)(void *ctx, const struct nl_event *ev),
+		      void *ctx)
+{
+	struct drain_ctx d = { fn, ctx };
+
+	if (!a->rb) {
+		a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.an_events), on_event, &a->drain,
+					 NULL);
+		if (!a->rb)
+			return -errno;
+	}
+	a->drain = d;
+	return ring_buffer__consume(a->rb);
 }

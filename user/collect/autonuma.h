@@ -32,6 +32,7 @@ struct nl_autonuma_opts {
 	enum nl_autonuma_path path; /* AUTO, or force one (tests) */
 	uint32_t max_threads;       /* per-thread hash size; 0 = 4096 */
 	bool verbose;               /* libbpf messages on stderr */
+	bool events;                /* per-event records into the ring buffer (record) */
 };
 
 struct nl_autonuma;
@@ -47,21 +48,25 @@ const char *nl_autonuma_path_why(const struct nl_autonuma *a);
 /* "fentry"/"kprobe"/"fallback"/"auto" -> path; -1 if none. */
 int nl_autonuma_path_parse(const char *s, enum nl_autonuma_path *out);
 
-/* Adds what happened since the previous call (the first: since open) to snap: the
- * AutoNUMA fields of nl_counts for each thread and its process (creating the ones
- * the snapshot does not have yet), snap->lost_events (what BPF dropped), sources
- * "hint_faults", "migrations", "numa_sched", "tlb", "numa_scan", autonuma_state and
- * the vmstat check. Call it after the collector filled snap. 0 or negative errno. */
-int nl_autonuma_fill(struct nl_autonuma *a, struct nl_snapshot *snap);
+struct nl_thread_table;
+
+/* Folds the programs' cumulative per-thread counters into the thread table (threads it
+ * has not seen are added; exits are marked with sample seq), adds the system-wide
+ * totals since attach (bpf_sys, vm_now, vm_open), what BPF dropped (lost_events),
+ * autonuma_state, and the AutoNUMA sources' texts to cum and to sources (the
+ * collector's own). 0 or negative errno. */
+int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq,
+		       struct nl_source_state *sources, struct nl_snapshot *cum);
+
+/* The AutoNUMA sources' texts (hint_faults, numa_scan, migrations, numa_sched, tlb). */
+int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *src);
+
+/* Calls fn for each event record in the ring buffer (opts.events). Returns the number
+ * of records or a negative errno. */
+int nl_autonuma_drain(struct nl_autonuma *a, int (*fn)(void *ctx, const struct nl_event *ev),
+		      void *ctx);
 
 /* Detaches and frees; safe on NULL. */
 void nl_autonuma_close(struct nl_autonuma *a);
-
-/* Names of enum migrate_reason / tlb_flush_reason slots, as the kernel spells them in
- * its tracepoints ("numa_misplaced", "syscall_or_cpuset", ...); "other" for the last
- * migrate slot, NULL past the end. From the running kernel's BTF once a module was
- * opened, else the 6.18 table. */
-const char *nl_migrate_reason_name(int r);
-const char *nl_tlb_reason_name(int r);
 
 #endif

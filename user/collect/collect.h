@@ -1,5 +1,7 @@
-/* Collection: loads and attaches the BPF programs, and turns their maps (plus
- * /proc/PID/numa_maps) into nl_snapshot intervals. Rendering never sees BPF. */
+/* Collection: the sources (BPF programs, /proc) behind one table, and the collector
+ * that samples them into cumulative snapshots. Several consumers share one collector:
+ * each reads through its own view, at its own pace, and a read changes nothing for
+ * the others. Rendering never sees BPF. */
 #ifndef NL_COLLECT_H
 #define NL_COLLECT_H
 
@@ -16,24 +18,65 @@ struct nl_collect_opts {
 	uint32_t max_stacks;   /* size of the stack map; 0 = default */
 	bool stacks;           /* take user stacks of first-touching code */
 	bool verbose;          /* libbpf messages on stderr */
-	bool no_autonuma;      /* leave the AutoNUMA programs (user/autonuma.c) out */
+	bool no_autonuma;      /* leave the AutoNUMA programs (collect/autonuma.c) out */
 	int autonuma_path;     /* enum nl_autonuma_path: AUTO, or force one (tests) */
+	bool events;           /* per-event records (record): the AutoNUMA ring buffer */
 };
 
 struct nl_collector;
 
-/* Probes features, opens, configures (rodata, map sizes, autoload), loads and attaches.
- * On failure returns non-zero with a one-line reason in err (e.g. "not root",
- * "kernel has no BTF"). */
+/* Probes every source, decides which run and records why the others do not, opens,
+ * configures (rodata, map sizes, autoload), loads and attaches. On failure returns
+ * non-zero with a one-line reason in err (e.g. "not root", "kernel has no BTF"). */
 int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **out,
 		      char *err, size_t errlen);
 
-/* Fills snap with what happened since the previous call (the first call: since open),
- * including sources, lost events, topology summary and residency. Caller frees with
- * nl_snapshot_free. Returns 0 or a negative errno. */
-int nl_collector_snapshot(struct nl_collector *c, struct nl_snapshot *snap);
+/* A consumer's handle on the collector: up to 8 at once. Returns its id, or -ENOSPC. */
+int nl_collector_add_view(struct nl_collector *c);
+
+enum {
+	/* nl_view_interval: read the interval's processes' /proc/PID/numa_maps (it takes
+	 * each one's mmap lock, so a recorder does it at a coarser interval) */
+	NL_SAMPLE_RESIDENCY = 1 << 0,
+	NL_SAMPLE_NUMASTAT = 1 << 1,  /* read each node's numastat */
+};
+
+/* A cumulative snapshot (every count since attach; see model.h) for view, which has
+ * now read everything up to it. Caller frees with nl_snapshot_free. 0 or -errno. */
+int nl_collector_sample(struct nl_collector *c, int view, unsigned flags,
+			struct nl_snapshot *cum);
+
+/* Per-event records (opts.events): calls fn for each event the ring buffer holds.
+ * Returns the number handled or -errno; 0 when events are off. */
+int nl_collector_drain_events(struct nl_collector *c,
+			      int (*fn)(void *ctx, const struct nl_event *ev), void *ctx);
+
+/* The sources as decided at open (deep copy; free with nl_sources_free). */
+int nl_collector_sources(const struct nl_collector *c, struct nl_source_state *out);
+const struct nl_enum_names *nl_collector_names(const struct nl_collector *c);
+/* The machine's topology as the snapshots carry it (free with nl_topo_summary_free). */
+int nl_collector_topology(const struct nl_collector *c, struct nl_topo_summary *out);
+
+/* The AutoNUMA programs' hook path ("fentry", "kprobe", "fallback") and why the better
+ * ones were not taken. 0, or -1 with why AutoNUMA is not running in err. */
+int nl_collector_autonuma(const struct nl_collector *c, const char **path, const char **why,
+			  char *err, size_t errlen);
 
 /* Detaches and frees everything; safe on NULL. */
 void nl_collector_close(struct nl_collector *c);
+
+/* A consumer's intervals: the cumulative snapshot it read last is its baseline. */
+struct nl_view {
+	struct nl_collector *c;
+	int id;
+	struct nl_snapshot prev;
+	bool have_prev;
+};
+
+int nl_view_init(struct nl_view *v, struct nl_collector *c);
+/* The interval since the previous call (the first: since attach), into out (free it
+ * with nl_snapshot_free). 0 or -errno. */
+int nl_view_interval(struct nl_view *v, unsigned flags, struct nl_snapshot *out);
+void nl_view_free(struct nl_view *v);
 
 #endif

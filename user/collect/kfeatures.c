@@ -1,6 +1,7 @@
 #include "collect/kfeatures.h"
 
 #include <bpf/btf.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -137,4 +138,40 @@ int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *s
 	gzclose(f);
 	snprintf(src, srclen, "%s", path);
 	return 0;
+}
+
+/* Copies enum NAME's constants into names[], lower-cased without PREFIX; values past
+ * max - 1 (the "other" slot) and the NR_/MR_TYPES sentinels are left alone. */
+static void load_enum(const struct btf *btf, const char *name, const char *prefix,
+		      char (*names)[32], int max)
+{
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
+	const struct btf_type *t;
+
+	if (id <= 0)
+		return;
+	t = btf__type_by_id(btf, id);
+	const struct btf_enum *e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++) {
+		const char *n = btf__name_by_offset(btf, e->name_off);
+		long v = e->val;
+
+		if (!n || v < 0 || v >= max - 1 || !strncmp(n, "NR_", 3) || !strcmp(n, "MR_TYPES"))
+			continue;
+		if (!strncmp(n, prefix, strlen(prefix)))
+			n += strlen(prefix);
+		size_t j = 0;
+		for (; n[j] && j + 1 < sizeof(names[v]); j++)
+			names[v][j] = (char)tolower((unsigned char)n[j]);
+		names[v][j] = '\0';
+	}
+}
+
+void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *out)
+{
+	nl_enum_names_default(out);
+	if (!vmlinux_btf)
+		return;
+	load_enum(vmlinux_btf, "migrate_reason", "MR_", out->migrate_reason, NL_MIGRATE_REASONS);
+	load_enum(vmlinux_btf, "tlb_flush_reason", "TLB_", out->tlb_reason, NL_TLB_REASONS);
 }

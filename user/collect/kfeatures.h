@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/model.h"
+
 struct btf;
 
 /* Root, or both CAP_BPF and CAP_PERFMON effective (CAP_SYS_ADMIN also does on kernels
@@ -36,5 +38,10 @@ int nl_ensure_tracefs_event(const char *category, const char *name, char *why, s
  * src, or -1 when neither file is readable (values untouched). */
 int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *src,
 		    size_t srclen);
+
+/* enum migrate_reason and enum tlb_flush_reason names of this kernel ("MR_NUMA_MISPLACED"
+ * -> "numa_misplaced"), over the defaults of nl_enum_names_default, so a reordered enum
+ * cannot mislabel anything and a trace carries its own kernel's names. */
+void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *out);
 
 #endif

@@ -189,14 +189,6 @@ void nl_vmas_free(struct nl_vma *v, int nr)
 	free(v);
 }
 
-uint64_t nl_vma_base_pages(const struct nl_vma *v, int node)
-{
-	if (node < 0 || node >= NL_MAX_NODES)
-		return 0;
-	/* page_size is 0 only for VMAs with no pages, where pages[] are all 0 */
-	return v->pages[node] * (v->page_size / (NL_BASE_PAGE_KB * 1024));
-}
-
 /* ENOENT on numa_maps means either the process is gone or this kernel has no NUMA. */
 static int missing_file_error(const char *root, uint32_t pid)
 {

@@ -70,8 +70,6 @@ int nl_numa_maps_read(const char *root, uint32_t pid, struct nl_vma **vmas, int 
 int nl_numa_maps_fill_process(const char *root, struct nl_process *p,
 			      uint64_t *resident_beyond);
 
-/* The VMA's pages on node in 4 KiB base pages. */
-uint64_t nl_vma_base_pages(const struct nl_vma *v, int node);
 
 void nl_vmas_free(struct nl_vma *v, int nr);
 

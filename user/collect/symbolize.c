@@ -327,6 +327,34 @@ static int label_in_file(Dwfl_Module *mod, const struct map_range *m, uint64_t i
 	return set_frame(f, sym, m->path);
 }
 
+/* What finds the frame again on another machine: the file offset of ip in its mapping
+ * and the module's GNU build-id (a trace is symbolized where it was recorded, but the
+ * pair lets a later tool look the address up in the very same binary). */
+static int file_identity(Dwfl_Module *mod, const struct map_range *m, uint64_t ip,
+			 struct nl_frame *f)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len;
+
+	if (!m->path || m->path[0] != '/')
+		return 0;
+	f->file_offset = ip - m->start + m->pgoff;
+	f->has_offset = true;
+	len = mod ? dwfl_module_build_id(mod, &bits, &vaddr) : 0;
+	if (len <= 0 || len > 64)
+		return 0;
+	f->build_id = malloc((size_t)len * 2 + 1);
+	if (!f->build_id)
+		return -ENOMEM;
+	for (int i = 0; i < len; i++)
+		snprintf(f->build_id + 2 * i, 3, "%02x", bits[i]);
+	return 0;
+}
+
+static int resolve_symbol(struct proc_cache *c, uint64_t ip, uint64_t addr,
+			  const struct map_range *m, Dwfl_Module *mod, struct nl_frame *f);
+
 static int resolve_one(struct proc_cache *c, uint64_t ip, bool is_return_address,
 		       struct nl_frame *f)
 {
@@ -339,10 +367,22 @@ static int resolve_one(struct proc_cache *c, uint64_t ip, bool is_return_address
 	f->ip = ip;
 	f->symbol = NULL;
 	f->module = NULL;
+	f->build_id = NULL;
+	f->has_offset = false;
 	if (!m)
 		return 1; /* the caller may re-read the mappings */
-
 	mod = dwfl_addrmodule(c->dwfl, addr);
+	err = resolve_symbol(c, ip, addr, m, mod, f);
+	if (err)
+		return err;
+	return file_identity(mod, m, ip, f);
+}
+
+static int resolve_symbol(struct proc_cache *c, uint64_t ip, uint64_t addr,
+			  const struct map_range *m, Dwfl_Module *mod, struct nl_frame *f)
+{
+	int err;
+
 	if (mod) {
 		GElf_Off off;
 		GElf_Sym sym;
@@ -392,8 +432,10 @@ void nl_stack_release(struct nl_stack *st)
 	for (int i = 0; i < st->nr; i++) {
 		free(st->frames[i].symbol);
 		free(st->frames[i].module);
+		free(st->frames[i].build_id);
 		st->frames[i].symbol = NULL;
 		st->frames[i].module = NULL;
+		st->frames[i].build_id = NULL;
 	}
 	st->nr = 0;
 }

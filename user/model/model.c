@@ -1,7 +1,9 @@
 #include "model/model.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 double nl_remote_ratio(const struct nl_counts *c)
 {
@@ -62,17 +64,48 @@ void nl_counts_add_autonuma(struct nl_counts *d, const struct nl_counts *s)
 	d->numa_scan_ns += s->numa_scan_ns;
 }
 
-static void free_stack(struct nl_stack *st)
+void nl_stack_free(struct nl_stack *st)
 {
 	if (!st)
 		return;
 	for (int i = 0; i < st->nr; i++) {
 		free(st->frames[i].symbol);
 		free(st->frames[i].module);
+		free(st->frames[i].build_id);
 	}
 	free(st);
 }
 
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src && !(*dst = strdup(src)))
+		return -ENOMEM;
+	return 0;
+}
+
+struct nl_stack *nl_stack_dup(const struct nl_stack *st)
+{
+	struct nl_stack *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	for (int i = 0; i < st->nr && i < NL_MAX_FRAMES; i++) {
+		const struct nl_frame *f = &st->frames[i];
+		struct nl_frame *g = &d->frames[i];
+
+		*g = *f;
+		d->nr = i + 1;
+		if (dup_str(&g->symbol, f->symbol) | dup_str(&g->module, f->module) |
+		    dup_str(&g->build_id, f->build_id)) {
+			nl_stack_free(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+/* Frees everything a snapshot owns and leaves it empty (safe to free again). */
 void nl_snapshot_free(struct nl_snapshot *s)
 {
 	if (!s)
@@ -80,17 +113,28 @@ void nl_snapshot_free(struct nl_snapshot *s)
 	for (int p = 0; p < s->nr_procs; p++) {
 		struct nl_process *pr = &s->procs[p];
 		for (int t = 0; t < pr->nr_threads; t++)
-			free_stack(pr->threads[t].first_touch_stack);
+			nl_stack_free(pr->threads[t].first_touch_stack);
 		free(pr->threads);
 		for (int v = 0; v < pr->nr_vmas; v++)
 			free(pr->vmas[v].name);
 		free(pr->vmas);
 	}
 	free(s->procs);
-	for (int n = 0; n < NL_MAX_NODES; n++)
+	for (int n = 0; n < NL_MAX_NODES; n++) {
 		free(s->topo.cpus[n]);
+		s->topo.cpus[n] = NULL;
+	}
+	nl_sources_free(s->sources);
 	s->procs = NULL;
 	s->nr_procs = 0;
+}
+
+uint64_t nl_vma_base_pages(const struct nl_vma *v, int node)
+{
+	if (node < 0 || node >= NL_MAX_NODES)
+		return 0;
+	/* page_size is 0 only for VMAs with no pages, where pages[] are all 0 */
+	return v->pages[node] * (v->page_size / 4096);
 }
 
 double nl_resident_remote_ratio(const struct nl_counts *c, const uint64_t resident[NL_MAX_NODES])

@@ -52,8 +52,11 @@ struct nl_counts {
 
 struct nl_frame {
 	uint64_t ip;
-	char *symbol; /* "init_weights+0x1c" or NULL when unknown */
-	char *module; /* "/usr/bin/app" or "[unknown]" / "[jit]" */
+	char *symbol;   /* "init_weights+0x1c" or NULL when unknown */
+	char *module;   /* "/usr/bin/app" or "[unknown]" / "[jit]" */
+	char *build_id; /* the module's GNU build-id in hex, NULL when unknown */
+	uint64_t file_offset; /* ip's offset in the module's file (valid with has_offset) */
+	bool has_offset;
 };
 
 struct nl_stack {
@@ -63,6 +66,10 @@ struct nl_stack {
 
 struct nl_thread {
 	uint32_t tid;
+	/* Which thread this is across snapshots: tids are reused, serials are not (the
+	 * collector gives each thread it sees a new one). 0 in hand-made snapshots:
+	 * then the tid is the identity. */
+	uint64_t serial;
 	char comm[NL_COMM_LEN];
 	struct nl_counts c;
 	/* The stack that first-touched the most pages of this thread, if any. */
@@ -108,6 +115,7 @@ struct nl_process {
 	struct nl_thread *threads;
 	int nr_threads;
 	struct nl_diagnosis diag;
+	bool followed;  /* the target process: reported every interval, busy or not */
 };
 
 struct nl_topo_summary {
@@ -116,6 +124,7 @@ struct nl_topo_summary {
 	int distance[NL_MAX_NODES][NL_MAX_NODES]; /* indexed by node id */
 	int *cpus[NL_MAX_NODES];      /* per node id, sorted CPU numbers */
 	int nr_cpus[NL_MAX_NODES];
+	uint64_t mem_total_kb[NL_MAX_NODES]; /* per node id; 0 unknown or memory-less */
 };
 
 /* System-wide AutoNUMA totals of one window: /proc/vmstat deltas and what the BPF
@@ -138,36 +147,151 @@ struct nl_vmstat_check {
 	char note[320];               /* what differs, or "agree" */
 };
 
-/* Which sources produced this snapshot, and why the others did not. */
-struct nl_source_state {
-	const char *name;   /* "faults", "hint_faults", "migrations", "sched", "residency", "pmu" */
-	bool active;
-	char detail[128];   /* "tp_btf/page_fault_user" or why it is off */
+/* Every source numalens knows. The order is the order sources are listed in. */
+enum nl_source_id {
+	NL_SRC_SCHED = 0,
+	NL_SRC_FAULTS,
+	NL_SRC_RESIDENCY,
+	NL_SRC_PMU,
+	NL_SRC_HINT_FAULTS,
+	NL_SRC_NUMA_SCAN,
+	NL_SRC_MIGRATIONS,
+	NL_SRC_NUMA_SCHED,
+	NL_SRC_TLB,
+	NL_SRC_MAX,
 };
 
-#define NL_MAX_SOURCES 16 /* 8 + AutoNUMA's hint_faults, migrations, numa_sched, tlb, numa_scan */
+/* Which sources produced this snapshot, and why the others did not. A source nothing
+ * was said of (known false) is not listed. */
+struct nl_source_state {
+	bool known;
+	bool active;
+	char *detail;       /* malloc'd: "tp_btf/sched_switch" or why it is off; never cut */
+};
 
+/* "sched", "faults", ... ("hint_faults"); NULL past the end. */
+const char *nl_source_name(enum nl_source_id id);
+/* The id of a source name, or -1 (trace files name sources). */
+int nl_source_id(const char *name);
+/* Sets known/active and a formatted detail (replacing the old one). 0 or -ENOMEM. */
+int nl_source_set(struct nl_source_state *s, bool active, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Appends formatted text to the detail. 0 or -ENOMEM. */
+int nl_source_append(struct nl_source_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Deep copy of every source; dst's old details are freed. 0 or -ENOMEM. */
+int nl_sources_copy(struct nl_source_state *dst, const struct nl_source_state *src);
+void nl_sources_free(struct nl_source_state *s);
+
+/* The recording kernel's enum names (from its BTF): a snapshot read on another machine
+ * or from a trace is labelled by the kernel that produced it. "" for an unknown slot. */
+struct nl_enum_names {
+	char migrate_reason[NL_MIGRATE_REASONS][32]; /* enum migrate_reason, "numa_misplaced" */
+	char tlb_reason[NL_TLB_REASONS][32];         /* enum tlb_flush_reason, "remote_shootdown" */
+};
+
+/* Fills the 6.18 names (what a snapshot without a kernel behind it uses). */
+void nl_enum_names_default(struct nl_enum_names *n);
+/* The index of enum migrate_reason's MR_NUMA_MISPLACED in n, or -1. */
+int nl_migrate_reason_index(const struct nl_enum_names *n, const char *name);
+
+/* /proc/vmstat's AutoNUMA counters as read (cumulative since boot). */
+struct nl_vm_totals {
+	bool have_numa;        /* numa_* lines (CONFIG_NUMA_BALANCING) */
+	bool have_pgmigrate;   /* pgmigrate_* lines (CONFIG_MIGRATION) */
+	uint64_t hint_faults, hint_faults_local, pages_migrated;
+	uint64_t pgmigrate_success, pgmigrate_fail;
+};
+
+/* What the BPF programs counted over every task, cumulative since they attached. */
+struct nl_bpf_totals {
+	bool valid;            /* the AutoNUMA programs ran and the reason enum is known */
+	bool local_exact;      /* the local count is the kernel's own verdict (not fallback) */
+	uint64_t hint_faults, hint_faults_local, pages_migrated;
+	uint64_t pgmigrate_success, pgmigrate_fail;
+};
+
+struct nl_numastat {
+	uint64_t numa_hit, numa_miss, numa_foreign, interleave_hit, local_node, other_node;
+};
+
+/* What a report covers of a recording; borrowed by the snapshot, never owned or
+ * copied. Renderers add it to what they show when it is set. */
+struct nl_recording {
+	const char *file, *hostname, *kernel_release, *machine, *target, *cmdline, *version;
+	uint64_t start_realtime_ns; /* when the recording started */
+	uint64_t from_ns, to_ns;    /* the window reported, from the recording's start */
+	uint64_t intervals;         /* intervals added up */
+	uint64_t chunks;            /* chunks read */
+	bool truncated;             /* the file ends before the recording's END record */
+	uint64_t bytes_lost;        /* bytes after the last complete chunk */
+	const char *problem;        /* what the reader stopped at, or NULL */
+};
+
+/* A snapshot is either cumulative (what the collector samples: every count since the
+ * programs attached, exited threads kept until every consumer saw them) or an
+ * interval (nl_snapshot_delta of two cumulative ones: what renderers show). Reading a
+ * cumulative snapshot changes nothing for anyone else. */
 struct nl_snapshot {
 	struct nl_topo_summary topo;
-	uint64_t interval_ns;   /* 0 for a whole recording */
+	bool cumulative;
+	uint64_t seq;           /* the collector's sample number (cumulative snapshots) */
+	uint64_t mono_ns;       /* CLOCK_MONOTONIC at the end of the window */
+	uint64_t interval_ns;   /* the window's length; 0 for a whole recording */
 	uint64_t timestamp_ns;  /* CLOCK_REALTIME at the end of the window */
 	uint64_t lost_events;   /* everything BPF dropped (map full, ring buffer full) */
 	int numa_balancing;     /* kernel.numa_balancing, -1 unknown */
-	struct nl_source_state sources[NL_MAX_SOURCES];
-	int nr_sources;
+	struct nl_source_state sources[NL_SRC_MAX];
+	struct nl_enum_names names;
 	struct nl_process *procs;
 	int nr_procs;
-	/* AutoNUMA (user/autonuma.c), appended. */
+	/* AutoNUMA (collect/autonuma.c). */
 	char autonuma_state[128];     /* "AutoNUMA off (kernel.numa_balancing=0)", "on", ... */
 	struct nl_vmstat_check vmstat; /* system-wide BPF totals vs /proc/vmstat, this window */
+	/* Cumulative snapshots only: the raw totals the interval's vmstat check is made of. */
+	struct nl_vm_totals vm_now;   /* /proc/vmstat at this sample */
+	struct nl_vm_totals vm_open;  /* /proc/vmstat when the programs attached */
+	struct nl_bpf_totals bpf_sys; /* BPF's system-wide totals since attach */
+	/* Per-node numastat (/sys/devices/system/node/nodeN/numastat), as read at the end
+	 * of the window (cumulative since boot, like numastat(8) shows); not always read. */
+	bool numastat_valid;
+	struct nl_numastat numastat[NL_MAX_NODES]; /* by node id */
+	const struct nl_recording *recording; /* a report's; NULL live */
 };
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */
 double nl_remote_ratio(const struct nl_counts *c);
 void nl_counts_add(struct nl_counts *dst, const struct nl_counts *src);
+/* d = now - before, field by field (0 where before is larger); whether any is non-zero. */
+bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struct nl_counts *before);
 /* The AutoNUMA fields only (nl_counts_add calls it). */
 void nl_counts_add_autonuma(struct nl_counts *dst, const struct nl_counts *src);
 void nl_snapshot_free(struct nl_snapshot *s);
+
+/* The interval between two cumulative snapshots of one collector (prev NULL: since
+ * the start): counts are now - prev per thread (matched by serial, else tid), threads
+ * without a change left out unless they exited in the window; residency, names,
+ * sources and state are now's; the vmstat check is made for the window. out is a
+ * new, independent snapshot (free it). 0 or -ENOMEM. */
+int nl_snapshot_delta(const struct nl_snapshot *now, const struct nl_snapshot *prev,
+		      struct nl_snapshot *out);
+/* Deep copy. 0 or -ENOMEM (dst then holds nothing to free). */
+int nl_snapshot_copy(struct nl_snapshot *dst, const struct nl_snapshot *src);
+struct nl_stack *nl_stack_dup(const struct nl_stack *st);
+void nl_stack_free(struct nl_stack *st);
+/* The vmstat check of a window (model/vmstat_check.c): vm and bpf are the window's
+ * deltas; pairs off by more than slack and pct percent disagree. */
+void nl_vmstat_check_make(struct nl_vmstat_check *c, const struct nl_vm_totals *vm,
+			  const struct nl_bpf_totals *bpf, uint64_t slack, double pct);
+/* The check of the window between two cumulative snapshots (prev NULL: since attach). */
+void nl_vmstat_check_window(struct nl_vmstat_check *chk, const struct nl_snapshot *now,
+			    const struct nl_snapshot *prev);
+void nl_vm_totals_sub(struct nl_vm_totals *d, const struct nl_vm_totals *now,
+		      const struct nl_vm_totals *before);
+void nl_bpf_totals_sub(struct nl_bpf_totals *d, const struct nl_bpf_totals *now,
+		       const struct nl_bpf_totals *before);
+/* A VMA's pages on node in 4 KiB base pages. */
+uint64_t nl_vma_base_pages(const struct nl_vma *v, int node);
 
 /* ESTIMATE, not a measurement (sources: residency x sched): the share of accesses that
  * would be remote if the CPU time c spent on each node touched resident pages

@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "collect/autonuma.h" /* reason names */
 #include "render/json.h"
 
 /* The node ids that JSON positions map to: topology order, online nodes only. Ids
@@ -13,6 +12,7 @@
 struct node_index {
 	int nr;
 	int id[NL_MAX_NODES];
+	const struct nl_enum_names *names; /* the recording kernel's reason names */
 };
 
 static void node_index_init(struct node_index *ni, const struct nl_topo_summary *t)
@@ -89,12 +89,9 @@ static void topology(struct nl_json *j, const struct nl_topo_summary *t,
 	"estimate from residency x sched: the share of accesses that would be remote if each "    \
 	"node's CPU time touched the resident pages uniformly"
 
-static bool source_active(const struct nl_snapshot *s, const char *name)
+static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 {
-	for (int i = 0; i < s->nr_sources && i < NL_MAX_SOURCES; i++)
-		if (s->sources[i].name && !strcmp(s->sources[i].name, name))
-			return s->sources[i].active;
-	return false;
+	return s->sources[id].known && s->sources[id].active;
 }
 
 /* {"faults":{"active":true,"via":"tp_btf/page_fault_user"},
@@ -103,21 +100,21 @@ static void sources(struct nl_json *j, const struct nl_snapshot *s)
 {
 	nl_json_key(j, "sources");
 	nl_json_obj_begin(j);
-	for (int i = 0; i < s->nr_sources && i < NL_MAX_SOURCES; i++) {
+	for (int i = 0; i < NL_SRC_MAX; i++) {
 		const struct nl_source_state *src = &s->sources[i];
-		if (!src->name)
+		if (!src->known)
 			continue;
-		nl_json_key(j, src->name);
+		nl_json_key(j, nl_source_name(i));
 		nl_json_obj_begin(j);
 		nl_json_kbool(j, "active", src->active);
-		nl_json_kstr(j, src->active ? "via" : "reason", src->detail);
+		nl_json_kstr(j, src->active ? "via" : "reason", src->detail ? src->detail : "");
 		nl_json_obj_end(j);
 	}
 	/* Not a mechanism but a derived figure, listed here so that its provenance is
 	 * stated next to the sources it combines. */
 	nl_json_key(j, "resident_remote_ratio");
 	nl_json_obj_begin(j);
-	nl_json_kbool(j, "active", source_active(s, "residency") && source_active(s, "sched"));
+	nl_json_kbool(j, "active", source_active(s, NL_SRC_RESIDENCY) && source_active(s, NL_SRC_SCHED));
 	nl_json_kbool(j, "estimate", true);
 	nl_json_kstr(j, "via", RESIDENT_REMOTE_VIA);
 	nl_json_obj_end(j);
@@ -175,6 +172,13 @@ static void stack(struct nl_json *j, const char *key, const struct nl_stack *st)
 			nl_json_str(j, f->module);
 		else
 			nl_json_null(j);
+		/* build-id + file offset: what symbolizes the frame again on another machine */
+		if (f->build_id)
+			nl_json_kstr(j, "build_id", f->build_id);
+		if (f->has_offset) {
+			snprintf(ip, sizeof(ip), "0x%" PRIx64, f->file_offset);
+			nl_json_kstr(j, "file_offset", ip);
+		}
 		nl_json_obj_end(j);
 	}
 	nl_json_arr_end(j);
@@ -202,7 +206,8 @@ static const char *reason_key(const char *name, int r, char *buf, size_t len)
 
 /* {"numa_misplaced":{"pages":4096,"fail":0,"stall_ns":138000000}}: reasons with any
  * non-zero figure only. */
-static void migrations_by_reason(struct nl_json *j, const struct nl_counts *c)
+static void migrations_by_reason(struct nl_json *j, const struct nl_counts *c,
+				 const struct nl_enum_names *names)
 {
 	char buf[24];
 
@@ -212,7 +217,7 @@ static void migrations_by_reason(struct nl_json *j, const struct nl_counts *c)
 		if (!c->migrate_pages_by_reason[r] && !c->migrate_fail_by_reason[r] &&
 		    !c->migrate_stall_ns_by_reason[r])
 			continue;
-		nl_json_key(j, reason_key(nl_migrate_reason_name(r), r, buf, sizeof(buf)));
+		nl_json_key(j, reason_key(names->migrate_reason[r], r, buf, sizeof(buf)));
 		nl_json_obj_begin(j);
 		nl_json_ku64(j, "pages", c->migrate_pages_by_reason[r]);
 		nl_json_ku64(j, "fail", c->migrate_fail_by_reason[r]);
@@ -243,7 +248,8 @@ static void stall_hist(struct nl_json *j, const struct nl_counts *c)
 
 /* {"remote_shootdown":12}: tlb_flush events by reason, non-zero reasons only
  * (reason 0, task_switch, is not counted: it is no shootdown). */
-static void tlb_shootdowns(struct nl_json *j, const struct nl_counts *c)
+static void tlb_shootdowns(struct nl_json *j, const struct nl_counts *c,
+			   const struct nl_enum_names *names)
 {
 	char buf[24];
 
@@ -251,7 +257,7 @@ static void tlb_shootdowns(struct nl_json *j, const struct nl_counts *c)
 	nl_json_obj_begin(j);
 	for (int r = 0; r < NL_TLB_REASONS; r++)
 		if (c->tlb_shootdowns[r])
-			nl_json_ku64(j, reason_key(nl_tlb_reason_name(r), r, buf, sizeof(buf)),
+			nl_json_ku64(j, reason_key(names->tlb_reason[r], r, buf, sizeof(buf)),
 				     c->tlb_shootdowns[r]);
 	nl_json_obj_end(j);
 }
@@ -272,11 +278,11 @@ static void counts_tail(struct nl_json *j, const struct nl_counts *c, const stru
 	nl_json_ku64(j, "hint_migrated_pages", c->hint_migrated_pages);
 	nl_json_ku64(j, "hint_migrate_fail", c->hint_migrate_fail);
 	nl_json_ku64(j, "migrate_fail", c->migrate_fail);
-	migrations_by_reason(j, c);
+	migrations_by_reason(j, c, ni->names);
 	stall_hist(j, c);
 	nl_json_ku64(j, "numa_task_swaps", c->numa_task_swaps);
 	nl_json_ku64(j, "numa_task_sticks", c->numa_task_sticks);
-	tlb_shootdowns(j, c);
+	tlb_shootdowns(j, c, ni->names);
 	nl_json_ku64(j, "tlb_autonuma_sent", c->tlb_autonuma_sent);
 	nl_json_ku64(j, "tlb_autonuma_recv", c->tlb_autonuma_recv);
 	nl_json_ku64(j, "ipi_count", c->ipi_count);
@@ -373,12 +379,45 @@ static void process(struct nl_json *j, const struct nl_process *p, const struct 
 	nl_json_obj_end(j);
 }
 
+static void kstr_or_null(struct nl_json *j, const char *key, const char *v)
+{
+	nl_json_key(j, key);
+	if (v)
+		nl_json_str(j, v);
+	else
+		nl_json_null(j);
+}
+
+/* A report's provenance: which file, machine and window, and what was lost. */
+static void recording(struct nl_json *j, const struct nl_recording *r)
+{
+	nl_json_key(j, "recording");
+	nl_json_obj_begin(j);
+	kstr_or_null(j, "file", r->file);
+	kstr_or_null(j, "hostname", r->hostname);
+	kstr_or_null(j, "kernel_release", r->kernel_release);
+	kstr_or_null(j, "machine", r->machine);
+	kstr_or_null(j, "target", r->target);
+	kstr_or_null(j, "cmdline", r->cmdline);
+	kstr_or_null(j, "numalens_version", r->version);
+	nl_json_ku64(j, "start_realtime_ns", r->start_realtime_ns);
+	nl_json_ku64(j, "from_ns", r->from_ns);
+	nl_json_ku64(j, "to_ns", r->to_ns);
+	nl_json_ku64(j, "intervals", r->intervals);
+	nl_json_ku64(j, "chunks", r->chunks);
+	nl_json_kbool(j, "truncated", r->truncated);
+	nl_json_ku64(j, "bytes_lost", r->bytes_lost);
+	kstr_or_null(j, "problem", r->problem);
+	nl_json_obj_end(j);
+}
+
 void nl_render_json(const struct nl_snapshot *s, FILE *out, bool threads)
 {
 	struct nl_json j;
 	struct node_index ni;
 
 	node_index_init(&ni, &s->topo);
+	ni.names = &s->names;
 	nl_json_init(&j, out, false);
 	nl_json_obj_begin(&j);
 	nl_json_ku64(&j, "version", 1);
@@ -398,6 +437,8 @@ void nl_render_json(const struct nl_snapshot *s, FILE *out, bool threads)
 	else
 		nl_json_null(&j); /* the AutoNUMA programs did not run */
 	vmstat_check(&j, &s->vmstat);
+	if (s->recording)
+		recording(&j, s->recording);
 	nl_json_key(&j, "processes");
 	nl_json_arr_begin(&j);
 	for (int i = 0; i < s->nr_procs; i++)

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collect/autonuma.h" /* reason names */
 
 /* ---- line list ---- */
 
@@ -209,12 +208,9 @@ static uint64_t sum_vec(const uint64_t v[NL_MAX_NODES])
 	return s;
 }
 
-static bool source_active(const struct nl_snapshot *s, const char *name)
+static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 {
-	for (int i = 0; i < s->nr_sources && i < NL_MAX_SOURCES; i++)
-		if (s->sources[i].name && !strcmp(s->sources[i].name, name))
-			return s->sources[i].active;
-	return false;
+	return s->sources[id].known && s->sources[id].active;
 }
 
 /* ---- ordering: busiest first ---- */
@@ -416,7 +412,7 @@ static int grid_lines(const struct grid *g, const bool shown[NCOLS], struct nl_l
  * source runs; its other columns each need their own source. */
 static bool autonuma_table_shown(const struct nl_snapshot *s)
 {
-	return source_active(s, "hint_faults") || source_active(s, "migrations");
+	return source_active(s, NL_SRC_HINT_FAULTS) || source_active(s, NL_SRC_MIGRATIONS);
 }
 
 static int process_table(const struct nl_snapshot *s, const struct nodes *n,
@@ -437,7 +433,7 @@ static int process_table(const struct nl_snapshot *s, const struct nodes *n,
 	g.left[COL_MIGRATED] = g.left[COL_MOVES] = true;
 	/* AutoNUMA's hinting faults only exist when it runs: no column of zeros that
 	 * would read as "measured, none". The legend says why it is missing. */
-	g.shown[COL_HINT] = source_active(s, "hint_faults");
+	g.shown[COL_HINT] = source_active(s, NL_SRC_HINT_FAULTS);
 
 	struct row *r = grid_row(&g, NL_LINE_TITLE);
 	if (!r)
@@ -500,11 +496,11 @@ static int process_table(const struct nl_snapshot *s, const struct nodes *n,
 	/* The AutoNUMA table: same rows in the same order, its own columns. */
 	bool an[NCOLS] = { false };
 	an[COL_ID] = an[COL_COMM] = true;
-	an[COL_HINT_LR] = source_active(s, "hint_faults");
-	an[COL_MIGRATED] = an[COL_MIGFAIL] = an[COL_STALL] = source_active(s, "migrations");
-	an[COL_MOVES] = source_active(s, "numa_sched");
-	an[COL_IPI] = source_active(s, "tlb");
-	an[COL_SCAN] = source_active(s, "numa_scan");
+	an[COL_HINT_LR] = source_active(s, NL_SRC_HINT_FAULTS);
+	an[COL_MIGRATED] = an[COL_MIGFAIL] = an[COL_STALL] = source_active(s, NL_SRC_MIGRATIONS);
+	an[COL_MOVES] = source_active(s, NL_SRC_NUMA_SCHED);
+	an[COL_IPI] = source_active(s, NL_SRC_TLB);
+	an[COL_SCAN] = source_active(s, NL_SRC_NUMA_SCAN);
 	err = -ENOMEM;
 	if (addf(out, NL_LINE_PLAIN, "%s", "") ||
 	    addf(out, NL_LINE_TITLE, "AutoNUMA, this %s:", s->interval_ns ? "interval" : "recording"))
@@ -571,7 +567,8 @@ static const char *reason_label(const char *name, int r, char *buf, size_t len)
 }
 
 /* "  by reason: numa_misplaced 4096 (stall 138.6 ms); compaction 12 (3 failed, ...)" */
-static int migrations_by_reason(const struct nl_counts *c, int width, struct nl_lines *out)
+static int migrations_by_reason(const struct nl_counts *c, const struct nl_enum_names *names,
+				int width, struct nl_lines *out)
 {
 	char line[1024], name[24], stall[32];
 	size_t off = 0;
@@ -583,7 +580,7 @@ static int migrations_by_reason(const struct nl_counts *c, int width, struct nl_
 			continue;
 		fmt_ns(stall, sizeof(stall), ns);
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %" PRIu64 " (", off ? "; " : "",
-					reason_label(nl_migrate_reason_name(r), r, name, sizeof(name)), ok);
+					reason_label(names->migrate_reason[r], r, name, sizeof(name)), ok);
 		if (bad && off < sizeof(line))
 			off += (size_t)snprintf(line + off, sizeof(line) - off, "%" PRIu64 " failed, ", bad);
 		if (off < sizeof(line))
@@ -636,7 +633,8 @@ static int stall_summary(const struct nl_counts *c, int width, struct nl_lines *
 
 /* What AutoNUMA's bookkeeping cost the process: task moves, TLB shootdowns, IPIs and
  * scanner time; only when any of it happened. */
-static int autonuma_cost(const struct nl_counts *c, int width, struct nl_lines *out)
+static int autonuma_cost(const struct nl_counts *c, const struct nl_enum_names *names, int width,
+			 struct nl_lines *out)
 {
 	uint64_t tlb = 0;
 	char line[512], name[24], t1[32], t2[32];
@@ -653,7 +651,7 @@ static int autonuma_cost(const struct nl_counts *c, int width, struct nl_lines *
 		for (int r = 0; r < NL_TLB_REASONS && off < sizeof(line); r++)
 			if (c->tlb_shootdowns[r])
 				off += (size_t)snprintf(line + off, sizeof(line) - off, " %s %" PRIu64,
-							reason_label(nl_tlb_reason_name(r), r, name, sizeof(name)),
+							reason_label(names->tlb_reason[r], r, name, sizeof(name)),
 							c->tlb_shootdowns[r]);
 		if (off < sizeof(line))
 			off += (size_t)snprintf(line + off, sizeof(line) - off,
@@ -679,7 +677,7 @@ static int autonuma_cost(const struct nl_counts *c, int width, struct nl_lines *
 static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 			 const struct nl_process *p, int width, struct nl_lines *out)
 {
-	bool hint = source_active(s, "hint_faults");
+	bool hint = source_active(s, NL_SRC_HINT_FAULTS);
 	const int w = 9;
 	char head[2 * NL_MAX_NODES * 16 + 64];
 	size_t off;
@@ -729,7 +727,8 @@ static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 		if (addf(out, NL_LINE_PLAIN, "%s", line))
 			return -ENOMEM;
 	}
-	if (migrations_by_reason(&p->c, width, out) || stall_summary(&p->c, width, out) || autonuma_cost(&p->c, width, out))
+	if (migrations_by_reason(&p->c, &s->names, width, out) || stall_summary(&p->c, width, out) ||
+	    autonuma_cost(&p->c, &s->names, width, out))
 		return -ENOMEM;
 	return 0;
 }
@@ -889,19 +888,26 @@ static int lost_line(const struct nl_snapshot *s, struct nl_lines *out)
 
 static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 {
-	char buf[NL_MAX_SOURCES * 180 + 16];
-	size_t off = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc;
 
-	buf[0] = '\0';
-	for (int i = 0; i < s->nr_sources && i < NL_MAX_SOURCES; i++) {
+	if (!m)
+		return -ENOMEM;
+	for (int i = 0; i < NL_SRC_MAX; i++) {
 		const struct nl_source_state *src = &s->sources[i];
-		if (!src->name || off >= sizeof(buf))
+		if (!src->known)
 			continue;
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s: %s%s%s", off ? "; " : "",
-					src->name, src->active ? "" : "off (", src->detail,
-					src->active ? "" : ")");
+		fprintf(m, "%s%s: %s%s%s", ftell(m) ? "; " : "", nl_source_name(i),
+			src->active ? "" : "off (", src->detail ? src->detail : "",
+			src->active ? "" : ")");
 	}
-	if (add_wrapped(out, NL_LINE_DIM, "sources: ", off ? buf : "none reported", width))
+	if (fclose(m) || !buf)
+		return -ENOMEM;
+	rc = add_wrapped(out, NL_LINE_DIM, "sources: ", len ? buf : "none reported", width);
+	free(buf);
+	if (rc)
 		return -ENOMEM;
 	if (add_wrapped(out, NL_LINE_DIM, "columns: ",
 			"n0/n1/... = per node; CPU% of one CPU (CPU-s: seconds); FAULTS, HINT by node of "
@@ -927,6 +933,29 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 
 /* ---- the whole table ---- */
 
+/* Where a report's figures come from: the file, the machine and kernel that recorded
+ * it, the window, and what was lost. */
+static int recording_header(const struct nl_recording *r, int width, struct nl_lines *out)
+{
+	char line[1024];
+
+	if (!r)
+		return 0;
+	snprintf(line, sizeof(line),
+		 "%s: recorded on %s (%s, %s) by numalens %s, following %s; %.3f s to %.3f s, "
+		 "%" PRIu64 " intervals", r->file ? r->file : "?", r->hostname ? r->hostname : "?",
+		 r->kernel_release ? r->kernel_release : "?", r->machine ? r->machine : "?",
+		 r->version ? r->version : "?", r->target ? r->target : "?", r->from_ns / 1e9,
+		 r->to_ns / 1e9, r->intervals);
+	if (add_wrapped(out, NL_LINE_DIM, "recording: ", line, width))
+		return -ENOMEM;
+	if (!r->truncated && !r->problem)
+		return 0;
+	snprintf(line, sizeof(line), "%s%s%s", r->truncated ? "the file ends early" : "",
+		 r->truncated && r->problem ? ": " : "", r->problem ? r->problem : "");
+	return add_wrapped(out, NL_LINE_WARN, "incomplete: ", line, width);
+}
+
 int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opts,
 		    struct nl_lines *out)
 {
@@ -951,7 +980,7 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 		 s->numa_balancing < 0 ? "unknown" : s->numa_balancing ? "on" : "off", s->nr_procs,
 		 s->nr_procs == 1 ? "" : "es"))
 		return -ENOMEM;
-	if (autonuma_header(s, width, out))
+	if (recording_header(s->recording, width, out) || autonuma_header(s, width, out))
 		return -ENOMEM;
 	if (addf(out, NL_LINE_PLAIN, "%s", ""))
 		return -ENOMEM;

@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #include "model/model.h"
-#include "analyze/trend.h"
+#include "model/trend.h"
 
 enum nl_line_style {
 	NL_LINE_PLAIN = 0,

@@ -733,6 +733,7 @@ int nl_topology_summary(const struct nl_topology *t, struct nl_topo_summary *s)
 		for (int j = 0; j < t->nr_nodes; j++)
 			s->distance[n->id][t->nodes[j].id] = nl_topology_distance(t, i, j);
 		s->nr_cpus[n->id] = n->nr_cpus;
+		s->mem_total_kb[n->id] = n->mem_total_bytes / 1024;
 		if (n->nr_cpus) {
 			s->cpus[n->id] = malloc(n->nr_cpus * sizeof(int));
 			if (!s->cpus[n->id]) {

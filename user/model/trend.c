@@ -1,4 +1,4 @@
-#include "analyze/trend.h"
+#include "model/trend.h"
 
 #include <errno.h>
 #include <math.h>

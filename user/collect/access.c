@@ -1,0 +1,634 @@
+/* The access profile source: bpf/access.bpf.c (faults by CPU node x page node, first
+ * touch with sampled stacks, CPU time per node). Probes what this kernel offers,
+ * configures .rodata and map sizes, loads, attaches, and at each sample folds the
+ * programs' cumulative per-thread counters into the collector's thread table.
+ *
+ * No read-then-delete races: BPF only ever adds to cumulative counters; the only map
+ * entries deleted are exited threads' final counts (and their stack counts), which BPF
+ * no longer writes once they are in the exited map, after the table took them. */
+#include "collect/internal.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access.skel.h"
+#include "collect/kfeatures.h"
+#include "collect/pfn_nodes.h"
+#include "common/util.h"
+
+#define DEFAULT_MAX_STACKS 4096
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU -> node table into .rodata (before load). */
+static int configure_cpu_nodes(struct nl_collector *c, char *err, size_t errlen)
+{
+	for (int n = 0; n < c->topo.nr_nodes; n++) {
+		const struct nl_node *node = &c->topo.nodes[n];
+
+		if (node->id >= NL_MAX_NODES) {
+			snprintf(err, errlen, "node %d is beyond the %d nodes numalens handles",
+				 node->id, NL_MAX_NODES);
+			return -E2BIG;
+		}
+		for (int i = 0; i < node->nr_cpus; i++)
+			if (node->cpus[i] >= 0 && node->cpus[i] < NL_MAX_CPUS)
+				c->skel->rodata->cpu_node[node->cpus[i]] = (uint8_t)node->id;
+	}
+	return 0;
+}
+
+/* pfn -> node ranges into .rodata (before load); *source names where they came from. */
+static int configure_pfn_ranges(struct nl_collector *c, const char **source, int *nr,
+				char *err, size_t errlen)
+{
+	struct nl_pfn_range *ranges = calloc(NL_MAX_PFN_RANGES, sizeof(*ranges));
+	long page_size = sysconf(_SC_PAGESIZE);
+
+	if (!ranges) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (nl_pfn_nodes_read(NULL, page_size > 0 ? (uint64_t)page_size : 4096, ranges,
+			      NL_MAX_PFN_RANGES, nr, source, err, errlen)) {
+		free(ranges);
+		return -EINVAL;
+	}
+	for (int i = 0; i < *nr; i++) {
+		c->skel->rodata->pfn_ranges[i].start = ranges[i].start;
+		c->skel->rodata->pfn_ranges[i].end = ranges[i].end;
+		c->skel->rodata->pfn_ranges[i].node = ranges[i].node;
+	}
+	c->skel->rodata->nr_pfn_ranges = (uint32_t)*nr;
+	free(ranges);
+	return 0;
+}
+
+/* Page node from page->flags (tp_btf/mm_page_alloc) or from pfn ranges (the classic
+ * tracepoint): decided here from the kernel's config, before the object is opened,
+ * because the __kconfig externs get exactly these values (bpf_object_open_opts.kconfig,
+ * so libbpf never needs a config file of its own: the object loads without one).
+ * page->flags holds the node in its top CONFIG_NODES_SHIFT bits when
+ * CONFIG_SPARSEMEM_VMEMMAP=y (bpf/access.bpf.c explains why); anything else - no
+ * readable config (/boot/config-$(uname -r) or /proc/config.gz), another layout, a
+ * 32-bit kernel - takes the pfn ranges.
+ *
+ * NUMALENS_FORCE_PFN_RANGES=1 in the environment forces the pfn-range path even when
+ * page->flags would do: the tests run both and compare (tests/vm/access.sh). */
+static void page_node_plan(struct nl_collector *c)
+{
+	static const char *const names[] = { "CONFIG_NODES_SHIFT", "CONFIG_SPARSEMEM_VMEMMAP",
+					     "CONFIG_64BIT" };
+	char vals[3][32], src[160];
+	const char *force = getenv("NUMALENS_FORCE_PFN_RANGES");
+	int shift = 0;
+	bool vmemmap = false;
+
+	c->page_flags_ok = false;
+	if (nl_kconfig_read(names, 3, vals, src, sizeof(src)) == 0) {
+		char *end;
+		long v = strtol(vals[0], &end, 10);
+
+		if (vals[0][0] && !*end && v >= 1 && v <= 16)
+			shift = (int)v;
+		vmemmap = !strcmp(vals[1], "y");
+		if (!shift)
+			snprintf(c->page_flags_why, sizeof(c->page_flags_why), "NODES_SHIFT=%s",
+				 vals[0][0] ? vals[0] : "unset");
+		else if (!vmemmap)
+			snprintf(c->page_flags_why, sizeof(c->page_flags_why), "no SPARSEMEM_VMEMMAP");
+		else if (strcmp(vals[2], "y"))
+			snprintf(c->page_flags_why, sizeof(c->page_flags_why), "not 64-bit");
+		else
+			c->page_flags_ok = true;
+	} else {
+		snprintf(c->page_flags_why, sizeof(c->page_flags_why), "no kernel config");
+	}
+	if (c->page_flags_ok && force && strcmp(force, "") && strcmp(force, "0")) {
+		c->page_flags_ok = false;
+		snprintf(c->page_flags_why, sizeof(c->page_flags_why), "forced by env");
+	}
+	c->nodes_shift = c->page_flags_ok ? shift : 0;
+	snprintf(c->kconfig, sizeof(c->kconfig),
+		 "CONFIG_NODES_SHIFT=%d\nCONFIG_SPARSEMEM_VMEMMAP=%c\n", c->nodes_shift,
+		 c->page_flags_ok ? 'y' : 'n');
+}
+
+/* Turns programs off that this kernel cannot run, and records why. */
+static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct access_bpf *skel = c->skel;
+	char why[160];
+	int ret = 0;
+
+	if (!vmlinux) {
+		/* libbpf says ESRCH for "no valid vmlinux BTF found": name the file instead. */
+		snprintf(err, errlen, "kernel has no usable BTF (/sys/kernel/btf/vmlinux %s); "
+				      "numalens needs CONFIG_DEBUG_INFO_BTF=y",
+			 errno == ESRCH || errno == ENOENT ? "missing or empty" : strerror(errno));
+		return -ENOENT;
+	}
+	static const char *const sched_tps[] = { "sched_switch", "sched_process_exit" };
+	for (size_t i = 0; i < NL_ARRAY_SIZE(sched_tps); i++)
+		if (!nl_have_btf_tracepoint(vmlinux, sched_tps[i])) {
+			snprintf(err, errlen, "kernel has no %s tracepoint", sched_tps[i]);
+			ret = -ENOENT;
+			goto out;
+		}
+	if (!nl_have_btf_tracepoint(vmlinux, "sched_migrate_task"))
+		bpf_program__set_autoload(skel->progs.nl_migrate_task, false);
+	/* AutoNUMA migrations only matter for first touch when they can happen. */
+	if (!nl_have_btf_tracepoint(vmlinux, "mm_migrate_pages_start") ||
+	    !nl_have_btf_tracepoint(vmlinux, "mm_migrate_pages")) {
+		bpf_program__set_autoload(skel->progs.nl_migrate_start, false);
+		bpf_program__set_autoload(skel->progs.nl_migrate_end, false);
+	}
+	nl_source_set(&c->sources[NL_SRC_SCHED], true, "tp_btf/sched_switch%s",
+		      bpf_program__autoload(skel->progs.nl_migrate_task) ? " + sched_migrate_task" : "");
+
+	if (c->page_flags_ok && !nl_have_btf_tracepoint(vmlinux, "mm_page_alloc")) {
+		c->page_flags_ok = false;
+		snprintf(c->page_flags_why, sizeof(c->page_flags_why), "no tp_btf mm_page_alloc");
+	}
+	/* One of the two page allocation programs (page_node_plan). */
+	bpf_program__set_autoload(skel->progs.nl_page_alloc_btf, c->page_flags_ok);
+	bpf_program__set_autoload(skel->progs.nl_page_alloc, !c->page_flags_ok);
+	/* Counter mode needs current->in_user_fault (CONFIG_MEMCG) to know an allocation
+	 * is a user fault's; NUMALENS_FAULT_TRACEPOINT=1 forces the tracepoint mode, so
+	 * the tests can run both and compare. */
+	const char *force_tp = getenv("NUMALENS_FAULT_TRACEPOINT");
+	c->fault_counter_mode = false;
+	if (force_tp && strcmp(force_tp, "") && strcmp(force_tp, "0"))
+		snprintf(c->fault_hook, sizeof(c->fault_hook), "tp_btf/page_fault_user (forced by env)");
+	else if (!nl_btf_has_member(vmlinux, "task_struct", "in_user_fault"))
+		snprintf(c->fault_hook, sizeof(c->fault_hook),
+			 "tp_btf/page_fault_user (no task_struct.in_user_fault: CONFIG_MEMCG off)");
+	else {
+		c->fault_counter_mode = true;
+		snprintf(c->fault_hook, sizeof(c->fault_hook),
+			 "the kernel's per-thread fault count (min_flt+maj_flt)");
+	}
+	skel->rodata->fault_counter_mode = c->fault_counter_mode;
+	skel->rodata->load_ns = now_ns(CLOCK_MONOTONIC);
+	if (c->fault_counter_mode) {
+		bpf_program__set_autoload(skel->progs.nl_fault, false);
+	} else if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {
+		/* x86 only (arch/x86/include/asm/trace/exceptions.h). */
+		bpf_program__set_autoload(skel->progs.nl_fault, false);
+		bpf_program__set_autoload(skel->progs.nl_page_alloc, false);
+		bpf_program__set_autoload(skel->progs.nl_page_alloc_btf, false);
+		nl_source_set(&c->sources[NL_SRC_FAULTS], false,
+			      "no exceptions:page_fault_user tracepoint (x86 only)");
+	} else if (!c->page_flags_ok &&
+		   nl_ensure_tracefs_event("kmem", "mm_page_alloc", why, sizeof(why))) {
+		bpf_program__set_autoload(skel->progs.nl_page_alloc, false);
+		nl_source_set(&c->sources[NL_SRC_FAULTS], true,
+			      "page nodes unknown (%s): every fault unresolved", why);
+	}
+out:
+	btf__free(vmlinux);
+	return ret;
+}
+
+
+static void set_size(struct bpf_map *m, uint32_t n)
+{
+	bpf_map__set_max_entries(m, n ? n : 1);
+}
+
+static bool access_probe(struct nl_collector *c, char *why, size_t len)
+{
+	if (!nl_have_kernel_btf()) {
+		snprintf(why, len, "kernel has no BTF (/sys/kernel/btf/vmlinux missing); "
+				   "numalens needs CONFIG_DEBUG_INFO_BTF=y");
+		return false;
+	}
+	return true;
+}
+
+/* The faults source's text, once the page-node path is settled. */
+static int describe_faults(struct nl_collector *c, char *err, size_t errlen)
+{
+	const char *pfn_source;
+	int nr_ranges, ret;
+
+	if (bpf_program__autoload(c->skel->progs.nl_page_alloc_btf))
+		return nl_source_set(&c->sources[NL_SRC_FAULTS], true,
+				     "%s + tp_btf/mm_page_alloc; page node from page->flags "
+				     "(NODES_SHIFT=%d)", c->fault_hook, c->nodes_shift);
+	if (!bpf_program__autoload(c->skel->progs.nl_page_alloc))
+		return 0;
+	ret = configure_pfn_ranges(c, &pfn_source, &nr_ranges, err, errlen);
+	if (ret)
+		return ret;
+	return nl_source_set(&c->sources[NL_SRC_FAULTS], true,
+			     "%s + tracepoint/kmem/mm_page_alloc; page node from pfn via %s (%s)",
+			     c->fault_hook, pfn_source, c->page_flags_why);
+}
+
+static int access_open(struct nl_collector *c, char *err, size_t errlen)
+{
+	int ret;
+
+	page_node_plan(c);
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .kconfig = c->kconfig);
+	c->skel = access_bpf__open_opts(&open_opts);
+	if (!c->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return ret;
+	}
+	c->skel->rodata->target_tgid = c->opts.target_pid;
+	c->skel->rodata->target_cgroup = c->opts.cgroup_id;
+	c->skel->rodata->stacks_enabled = c->opts.stacks;
+	ret = choose_programs(c, err, errlen);
+	if (!ret)
+		ret = configure_cpu_nodes(c, err, errlen);
+	if (ret)
+		return ret;
+	for (int n = 0; n < c->topo.nr_nodes; n++)
+		if (c->topo.nodes[n].id >= 0 && c->topo.nodes[n].id < NL_MAX_NODES)
+			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
+	ret = describe_faults(c, err, errlen);
+	if (ret)
+		return ret;
+	uint32_t max_stacks = c->opts.max_stacks ? c->opts.max_stacks : DEFAULT_MAX_STACKS;
+	set_size(c->skel->maps.oncpu, (uint32_t)c->nr_cpus);
+	set_size(c->skel->maps.exited, c->opts.max_threads);
+	set_size(c->skel->maps.exited_procs, c->opts.max_threads / 4);
+	set_size(c->skel->maps.stacks, c->opts.stacks ? max_stacks : 1);
+	set_size(c->skel->maps.stack_counts, c->opts.stacks ? max_stacks * 4 : 1);
+
+	ret = access_bpf__load(c->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+			 c->opts.verbose ? "" : " (--verbose shows the verifier log)");
+		return ret;
+	}
+	ret = access_bpf__attach(c->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach the BPF programs: %s", strerror(-ret));
+		return ret;
+	}
+	if (c->opts.stacks && !(c->sym = nl_symbolizer_new())) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void access_close(struct nl_collector *c)
+{
+	access_bpf__destroy(c->skel);
+	c->skel = NULL;
+	nl_symbolizer_free(c->sym);
+	c->sym = NULL;
+}
+
+/* ---- sampling ---- */
+
+/* The fields of nl_counts this source owns, from a thread's cumulative stats. */
+static void stats_to_counts(const struct nl_thread_stats *s, struct nl_counts *c)
+{
+	memcpy(c->faults, s->faults, sizeof(c->faults));
+	memcpy(c->first_touch_pages, s->first_touch_pages, sizeof(c->first_touch_pages));
+	memcpy(c->cpu_ns, s->cpu_ns, sizeof(c->cpu_ns));
+	c->faults_unresolved = s->faults_unresolved;
+	c->node_migrations = s->node_migrations;
+}
+
+static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited)
+{
+	struct nl_tracked *e = exited ? nl_tt_find(&c->threads, s->tid, c->seq) :
+					nl_tt_live(&c->threads, s->tid);
+
+	if (!e && !(e = nl_tt_add(&c->threads, s->tid, s->tgid)))
+		return -ENOMEM;
+	e->tgid = s->tgid;
+	memcpy(e->comm, s->comm, NL_COMM_LEN);
+	e->comm[NL_COMM_LEN - 1] = '\0';
+	stats_to_counts(s, &e->c);
+	if (exited && !e->exited) {
+		e->exited = true;
+		e->exit_seq = c->seq;
+	}
+	return 0;
+}
+
+/* Live threads from the task iterator, in-flight CPU time added. */
+static int read_live(struct nl_collector *c)
+{
+	struct nl_thread_record rec;
+	int fd = bpf_iter_create(bpf_link__fd(c->skel->links.nl_dump));
+	size_t have = 0;
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, (char *)&rec + have, sizeof(rec) - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have < sizeof(rec))
+			continue;
+		have = 0;
+		if (rec.inflight.node < NL_MAX_NODES)
+			rec.s.cpu_ns[rec.inflight.node] += rec.inflight.oncpu_ns;
+		ret = track(c, &rec.s, false);
+		if (ret)
+			break;
+	}
+	if (!ret && have)
+		ret = -EIO; /* a torn record: the iterator and this file disagree on layout */
+	close(fd);
+	return ret;
+}
+
+/* Exited threads' final counts; a thread that exited after the iterator passed it is
+ * in both, and the exited copy (final) wins. Their tids go to *keys: the map entries
+ * are deleted once the stacks are read. */
+static int read_exited(struct nl_collector *c, uint32_t **keys, size_t *nkeys)
+{
+	int fd = bpf_map__fd(c->skel->maps.exited);
+	uint32_t key, next, *k = NULL;
+	size_t nk = 0, cap = 0;
+	void *prev = NULL;
+	struct nl_thread_stats s;
+	int ret = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &s))
+			continue; /* deleted under us: cannot happen, we are the only deleter */
+		if (nk == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			uint32_t *nkv = realloc(k, ncap * sizeof(*nkv));
+			if (!nkv) {
+				ret = -ENOMEM;
+				break;
+			}
+			k = nkv;
+			cap = ncap;
+		}
+		k[nk++] = key;
+		ret = track(c, &s, true);
+		if (ret)
+			break;
+	}
+	*keys = k;
+	*nkeys = nk;
+	return ret;
+}
+
+/* Per-process aggregates of threads whose exit did not fit in the exited map. */
+static int read_exited_procs(struct nl_collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.exited_procs);
+	uint32_t key, next;
+	void *prev = NULL;
+	struct nl_thread_stats s;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &s))
+			continue;
+		struct nl_tracked *e = nl_tt_folded(&c->threads, key);
+		if (!e && !(e = nl_tt_add(&c->threads, 0, key)))
+			return -ENOMEM;
+		memcpy(e->comm, s.comm, NL_COMM_LEN);
+		e->comm[NL_COMM_LEN - 1] = '\0';
+		stats_to_counts(&s, &e->c);
+	}
+	return 0;
+}
+
+static struct nl_stack *load_stack(struct nl_collector *c, uint32_t pid, uint32_t stackid)
+{
+	uint64_t ips[NL_STACK_DEPTH] = {};
+	struct nl_stack *st;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &stackid, ips))
+		return NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	if (c->sym && nl_symbolize(c->sym, pid, ips, NL_STACK_DEPTH, st) == 0)
+		return st;
+	/* The process is gone and was never cached: keep the raw addresses. */
+	for (int i = 0; i < NL_STACK_DEPTH && i < NL_MAX_FRAMES && ips[i]; i++)
+		st->frames[st->nr++].ip = ips[i];
+	return st;
+}
+
+/* For each thread, the stack that first-touched the most pages (cumulative), loaded
+ * and symbolized when it changed. */
+static void pick_stacks(struct nl_collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.stack_counts);
+	struct nl_stack_key key, next;
+	void *prev = NULL;
+	struct nl_stack_count cnt;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &cnt))
+			continue;
+		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, c->seq);
+		if (e && (!e->has_stack || cnt.pages_est > e->stack_pages ||
+			  key.stackid == e->stackid)) {
+			e->has_stack = true;
+			e->stack_pages = cnt.pages_est;
+			e->stackid = key.stackid;
+		}
+	}
+	for (size_t i = 0; i < c->threads.n; i++) {
+		struct nl_tracked *e = &c->threads.v[i];
+		if (!e->has_stack || (e->stack && e->stack_of == e->stackid))
+			continue;
+		nl_stack_free(e->stack);
+		e->stack = load_stack(c, e->tgid, e->stackid);
+		e->stack_of = e->stackid;
+	}
+}
+
+/* Deletes the map entries of threads that exited in this sample: the table holds
+ * their final counts and stacks now. */
+static void forget_exited(struct nl_collector *c, const uint32_t *keys, size_t nkeys)
+{
+	int efd = bpf_map__fd(c->skel->maps.exited);
+	int sfd = bpf_map__fd(c->skel->maps.stack_counts);
+	struct nl_stack_key key, next, *doomed = NULL;
+	size_t nd = 0, cap = 0;
+	void *prev = NULL;
+
+	for (size_t i = 0; i < nkeys; i++)
+		bpf_map_delete_elem(efd, &keys[i]);
+	if (!c->opts.stacks || !nkeys)
+		return;
+	/* Collect first: deleting while walking would restart get_next_key. */
+	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, c->seq);
+		if (!e || !e->exited)
+			continue;
+		if (nd == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct nl_stack_key *nv = realloc(doomed, ncap * sizeof(*nv));
+			if (!nv)
+				break;
+			doomed = nv;
+			cap = ncap;
+		}
+		doomed[nd++] = key;
+	}
+	for (size_t i = 0; i < nd; i++)
+		bpf_map_delete_elem(sfd, &doomed[i]);
+	free(doomed);
+	for (size_t i = 0; c->sym && i < nkeys; i++) {
+		struct nl_tracked *e = nl_tt_find(&c->threads, keys[i], c->seq);
+		if (e && e->exited && e->tid == e->tgid)
+			nl_symbolizer_forget(c->sym, e->tgid);
+	}
+}
+
+/* Frees the stack map's buckets no stack count refers to any more (their threads
+ * exited and the table keeps their symbolized stacks). The map is a hash by stack
+ * without BPF_F_REUSE_STACKID (reuse would silently relabel counts that point at a
+ * bucket), so without this a long system-wide run fills it and every new stack whose
+ * bucket is taken is lost (NL_DROP_STACK). A stack sampled between the two walks may
+ * lose its bucket once; it is stored again at its next sample. */
+static void gc_stacks(struct nl_collector *c)
+{
+	uint32_t max = bpf_map__max_entries(c->skel->maps.stacks), key, next;
+	int sfd = bpf_map__fd(c->skel->maps.stack_counts), mfd = bpf_map__fd(c->skel->maps.stacks);
+	struct nl_stack_key sk, snext;
+	uint32_t *doomed = NULL;
+	size_t nd = 0, cap = 0;
+	bool *used = calloc(max, sizeof(*used));
+	void *prev = NULL;
+
+	if (!used)
+		return;
+	while (bpf_map_get_next_key(sfd, prev, &snext) == 0) {
+		sk = snext;
+		prev = &sk;
+		if (sk.stackid < max)
+			used[sk.stackid] = true;
+	}
+	prev = NULL;
+	while (bpf_map_get_next_key(mfd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key < max && used[key])
+			continue;
+		if (nd == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			uint32_t *nv = realloc(doomed, ncap * sizeof(*nv));
+			if (!nv)
+				break;
+			doomed = nv;
+			cap = ncap;
+		}
+		doomed[nd++] = key;
+	}
+	for (size_t i = 0; i < nd; i++)
+		bpf_map_delete_elem(mfd, &doomed[i]);
+	free(doomed);
+	free(used);
+}
+
+static void read_drops(struct nl_collector *c, uint64_t out[NL_DROP_MAX])
+{
+	int fd = bpf_map__fd(c->skel->maps.drops);
+	uint64_t *vals = calloc((size_t)c->nr_cpus, sizeof(*vals));
+
+	memset(out, 0, sizeof(uint64_t) * NL_DROP_MAX);
+	if (!vals)
+		return;
+	for (uint32_t k = 0; k < NL_DROP_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int i = 0; i < c->nr_cpus; i++)
+			out[k] += vals[i];
+	}
+	free(vals);
+}
+
+/* Stack samples and unresolvable page nodes are not lost events: the faults are
+ * counted (unresolved); the faults source says how many, since the start. */
+static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
+{
+	uint64_t drops[NL_DROP_MAX];
+	struct nl_source_state *f = &cum->sources[NL_SRC_FAULTS];
+
+	read_drops(c, drops);
+	for (int k = 0; k < NL_DROP_MAX; k++)
+		if (k != NL_DROP_STACK && k != NL_DROP_PAGE_NODE)
+			cum->lost_events += drops[k];
+	if (f->known && drops[NL_DROP_PAGE_NODE] &&
+	    nl_source_append(f, "; %" PRIu64 " pages on no known node", drops[NL_DROP_PAGE_NODE]))
+		return -ENOMEM;
+	if (f->known && c->opts.stacks && drops[NL_DROP_STACK] &&
+	    nl_source_append(f, "; %" PRIu64 " stack samples not stored", drops[NL_DROP_STACK]))
+		return -ENOMEM;
+	return 0;
+}
+
+static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
+{
+	uint32_t *exited = NULL;
+	size_t nexited = 0;
+	int ret;
+
+	/* Live threads first, then the exited map (final counts win). */
+	ret = read_live(c);
+	if (!ret)
+		ret = read_exited(c, &exited, &nexited);
+	if (!ret)
+		ret = read_exited_procs(c);
+	if (!ret && c->opts.stacks)
+		pick_stacks(c);
+	if (!ret)
+		forget_exited(c, exited, nexited);
+	if (!ret && c->opts.stacks && nexited)
+		gc_stacks(c);
+	free(exited);
+	if (!ret)
+		ret = account_drops(c, cum);
+	return ret;
+}
+
+const struct nl_source_ops nl_access_source = {
+	.what = "access profile (faults, first touch, CPU time)",
+	.required = true,
+	.probe = access_probe,
+	.open = access_open,
+	.sample = access_sample,
+	.close = access_close,
+};

@@ -1,0 +1,56 @@
+/* What the collector's sources share (not for consumers: they see collect.h only). */
+#ifndef NL_COLLECT_INTERNAL_H
+#define NL_COLLECT_INTERNAL_H
+
+#include "collect/autonuma.h"
+#include "collect/collect.h"
+#include "collect/symbolize.h"
+#include "collect/threads.h"
+#include "sysinfo/topology.h"
+
+#define NL_MAX_VIEWS 8
+
+struct access_bpf;
+
+struct nl_collector {
+	struct nl_collect_opts opts;
+	struct nl_topology topo;
+	struct nl_enum_names names;   /* the running kernel's, from BTF */
+	struct nl_source_state sources[NL_SRC_MAX];
+	int nr_cpus;
+	struct nl_thread_table threads;
+	uint64_t seq;                 /* samples taken */
+	uint64_t open_mono_ns;
+	uint64_t view_seq[NL_MAX_VIEWS]; /* the last sample each view read */
+	int nr_views;
+	/* the access profile (collect/access.c) */
+	struct access_bpf *skel;
+	struct nl_symbolizer *sym;
+	bool page_flags_ok;           /* the page node is the top NODES_SHIFT bits of flags */
+	int nodes_shift;
+	char page_flags_why[64];      /* why not, when !page_flags_ok */
+	bool fault_counter_mode;      /* one program per fault (see bpf/access.bpf.c) */
+	char fault_hook[128];
+	char kconfig[96];             /* handed to libbpf for the __kconfig externs */
+	/* AutoNUMA (collect/autonuma.c); NULL when left out or it could not start */
+	struct nl_autonuma *autonuma;
+};
+
+/* One source of the table in collect.c: probe says whether it can run here (and why
+ * not), open loads it, sample adds its part to the thread table and the cumulative
+ * snapshot, close undoes open. */
+struct nl_source_ops {
+	const char *what;
+	bool required;   /* the collector cannot start without it */
+	bool (*probe)(struct nl_collector *c, char *why, size_t len);
+	int (*open)(struct nl_collector *c, char *err, size_t len);
+	int (*sample)(struct nl_collector *c, struct nl_snapshot *cum);
+	void (*close)(struct nl_collector *c);
+};
+
+extern const struct nl_source_ops nl_access_source;
+extern const struct nl_source_ops nl_residency_source;
+extern const struct nl_source_ops nl_autonuma_source;
+extern const struct nl_source_ops nl_pmu_source;
+
+#endif

@@ -1,0 +1,122 @@
+#include "collect/threads.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t bucket_of(const struct nl_thread_table *t, uint32_t tid)
+{
+	return (tid * 2654435761u) & (t->nr_buckets - 1);
+}
+
+/* Re-links every entry: after growth or pruning moved them. */
+static int rehash(struct nl_thread_table *t, size_t want)
+{
+	size_t nb = 1024;
+
+	while (nb < want * 2)
+		nb *= 2;
+	if (nb > t->nr_buckets) { /* never shrinks: pruning re-links without allocating */
+		int *b = malloc(nb * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		free(t->buckets);
+		t->buckets = b;
+		t->nr_buckets = nb;
+	}
+	memset(t->buckets, 0xff, t->nr_buckets * sizeof(*t->buckets));
+	for (size_t i = 0; i < t->n; i++) {
+		size_t b = bucket_of(t, t->v[i].tid);
+		t->v[i].next = t->buckets[b];
+		t->buckets[b] = (int)i;
+	}
+	return 0;
+}
+
+struct nl_tracked *nl_tt_live(struct nl_thread_table *t, uint32_t tid)
+{
+	if (!t->nr_buckets || !tid)
+		return NULL;
+	for (int i = t->buckets[bucket_of(t, tid)]; i >= 0; i = t->v[i].next)
+		if (t->v[i].tid == tid && !t->v[i].exited)
+			return &t->v[i];
+	return NULL;
+}
+
+struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t seq)
+{
+	struct nl_tracked *exited = NULL;
+
+	if (!t->nr_buckets || !tid)
+		return NULL;
+	for (int i = t->buckets[bucket_of(t, tid)]; i >= 0; i = t->v[i].next) {
+		struct nl_tracked *e = &t->v[i];
+		if (e->tid != tid)
+			continue;
+		if (!e->exited)
+			return e;
+		if (e->exit_seq == seq || e->exit_seq + 1 == seq)
+			exited = e;
+	}
+	return exited;
+}
+
+struct nl_tracked *nl_tt_folded(struct nl_thread_table *t, uint32_t tgid)
+{
+	if (!t->nr_buckets)
+		return NULL;
+	for (int i = t->buckets[bucket_of(t, 0)]; i >= 0; i = t->v[i].next)
+		if (t->v[i].tid == 0 && t->v[i].tgid == tgid)
+			return &t->v[i];
+	return NULL;
+}
+
+struct nl_tracked *nl_tt_add(struct nl_thread_table *t, uint32_t tid, uint32_t tgid)
+{
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 256;
+		struct nl_tracked *nv = realloc(t->v, ncap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		t->v = nv;
+		t->cap = ncap;
+	}
+	if (t->n + 1 > t->nr_buckets / 2 && rehash(t, t->n + 1))
+		return NULL;
+	struct nl_tracked *e = &t->v[t->n];
+	memset(e, 0, sizeof(*e));
+	e->tid = tid;
+	e->tgid = tgid;
+	e->serial = ++t->next_serial;
+	size_t b = bucket_of(t, tid);
+	e->next = t->buckets[b];
+	t->buckets[b] = (int)t->n;
+	t->n++;
+	return e;
+}
+
+void nl_tt_prune(struct nl_thread_table *t, uint64_t seen_by_all)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct nl_tracked *e = &t->v[i];
+		if (e->exited && e->exit_seq < seen_by_all) {
+			nl_stack_free(e->stack);
+			continue;
+		}
+		t->v[keep++] = *e;
+	}
+	t->n = keep;
+	if (t->nr_buckets)
+		rehash(t, 0); /* no growth: cannot fail */
+}
+
+void nl_tt_free(struct nl_thread_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		nl_stack_free(t->v[i].stack);
+	free(t->v);
+	free(t->buckets);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,58 @@
+/* The collector's memory of every thread it has seen: cumulative counts since the
+ * programs attached, kept in user space so that reading them consumes nothing. BPF
+ * maps give each thread's running totals; this table outlives the map entries of
+ * exited threads until every consumer (view) has read the exit.
+ *
+ * Identity: a live thread is found by tid (the kernel reuses a tid only after the
+ * thread is gone); each entry also gets a serial no other entry ever gets, which is
+ * what snapshots use to match a thread across samples. */
+#ifndef NL_COLLECT_THREADS_H
+#define NL_COLLECT_THREADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+
+struct nl_tracked {
+	uint32_t tid;         /* 0: the folded exits of tgid that had no room in the maps */
+	uint32_t tgid;
+	uint64_t serial;
+	char comm[NL_COMM_LEN];
+	struct nl_counts c;   /* cumulative since first seen */
+	bool exited;
+	uint64_t exit_seq;    /* the sample that saw the exit */
+	/* The first-touch stack that placed the most pages, once symbolized. */
+	bool has_stack;
+	uint32_t stackid;
+	uint64_t stack_pages;
+	struct nl_stack *stack;
+	uint32_t stack_of;    /* stackid the stack above was loaded for */
+	int next;             /* hash chain (index), -1 ends it */
+};
+
+struct nl_thread_table {
+	struct nl_tracked *v;
+	size_t n, cap;
+	int *buckets;         /* heads by tid hash, -1 empty */
+	size_t nr_buckets;
+	uint64_t next_serial;
+};
+
+/* The entry of a live (not exited) thread tid, or NULL. */
+struct nl_tracked *nl_tt_live(struct nl_thread_table *t, uint32_t tid);
+/* The entry of tid that is live, or that sample seq or the one before saw exit (the
+ * two sources see an exit in either order, a sample apart at most); NULL if none. */
+struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t seq);
+/* The folded-exits entry of tgid, or NULL. */
+struct nl_tracked *nl_tt_folded(struct nl_thread_table *t, uint32_t tgid);
+/* A new entry (zero counts, a new serial). NULL on -ENOMEM. Pointers into the table
+ * are valid until the next add or prune. */
+struct nl_tracked *nl_tt_add(struct nl_thread_table *t, uint32_t tid, uint32_t tgid);
+/* Drops exited entries whose exit every view has read, one sample late (exit_seq <
+ * seen_by_all) so that the other source's view of the same exit still finds them. */
+void nl_tt_prune(struct nl_thread_table *t, uint64_t seen_by_all);
+void nl_tt_free(struct nl_thread_table *t);
+
+#endif

@@ -1,0 +1,240 @@
+/* Copies and intervals of snapshots. A consumer keeps the cumulative snapshot it read
+ * last and asks for the interval since: nothing the collector holds is reset by it, so
+ * consumers at different intervals share one collector. */
+#include "model/model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(struct nl_counts) % sizeof(uint64_t) == 0,
+	       "nl_counts is made of uint64_t counters only");
+
+bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struct nl_counts *before)
+{
+	const uint64_t *n = (const uint64_t *)now, *b = (const uint64_t *)before;
+	uint64_t *o = (uint64_t *)d, any = 0;
+
+	for (size_t k = 0; k < sizeof(*d) / sizeof(uint64_t); k++) {
+		o[k] = n[k] > b[k] ? n[k] - b[k] : 0;
+		any |= o[k];
+	}
+	return any != 0;
+}
+
+static int topo_copy(struct nl_topo_summary *dst, const struct nl_topo_summary *src)
+{
+	*dst = *src;
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		dst->cpus[n] = NULL;
+		if (!src->cpus[n] || !src->nr_cpus[n])
+			continue;
+		dst->cpus[n] = malloc((size_t)src->nr_cpus[n] * sizeof(int));
+		if (!dst->cpus[n])
+			return -ENOMEM;
+		memcpy(dst->cpus[n], src->cpus[n], (size_t)src->nr_cpus[n] * sizeof(int));
+	}
+	return 0;
+}
+
+/* Everything but the processes. */
+static int header_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
+{
+	*dst = *src;
+	dst->procs = NULL;
+	dst->nr_procs = 0;
+	memset(dst->sources, 0, sizeof(dst->sources));
+	memset(dst->topo.cpus, 0, sizeof(dst->topo.cpus));
+	if (topo_copy(&dst->topo, &src->topo) || nl_sources_copy(dst->sources, src->sources))
+		return -ENOMEM;
+	return 0;
+}
+
+static int vmas_copy(struct nl_process *dst, const struct nl_process *src)
+{
+	dst->vmas = NULL;
+	dst->nr_vmas = 0;
+	if (!src->nr_vmas)
+		return 0;
+	dst->vmas = calloc((size_t)src->nr_vmas, sizeof(*dst->vmas));
+	if (!dst->vmas)
+		return -ENOMEM;
+	for (int v = 0; v < src->nr_vmas; v++) {
+		dst->vmas[v] = src->vmas[v];
+		dst->vmas[v].name = NULL;
+		dst->nr_vmas = v + 1;
+		if (src->vmas[v].name && !(dst->vmas[v].name = strdup(src->vmas[v].name)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A process without its threads: residency, names, diagnosis. */
+static int process_shell(struct nl_process *dst, const struct nl_process *src)
+{
+	*dst = *src;
+	dst->threads = NULL;
+	dst->nr_threads = 0;
+	memset(&dst->c, 0, sizeof(dst->c));
+	return vmas_copy(dst, src);
+}
+
+static int thread_copy(struct nl_thread *dst, const struct nl_thread *src)
+{
+	*dst = *src;
+	dst->first_touch_stack = NULL;
+	if (src->first_touch_stack && !(dst->first_touch_stack = nl_stack_dup(src->first_touch_stack)))
+		return -ENOMEM;
+	return 0;
+}
+
+int nl_snapshot_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
+{
+	if (header_copy(dst, src))
+		goto fail;
+	if (src->nr_procs && !(dst->procs = calloc((size_t)src->nr_procs, sizeof(*dst->procs))))
+		goto fail;
+	for (int p = 0; p < src->nr_procs; p++) {
+		const struct nl_process *sp = &src->procs[p];
+		struct nl_process *dp = &dst->procs[p];
+
+		dst->nr_procs = p + 1;
+		if (process_shell(dp, sp))
+			goto fail;
+		dp->c = sp->c;
+		if (sp->nr_threads && !(dp->threads = calloc((size_t)sp->nr_threads, sizeof(*dp->threads))))
+			goto fail;
+		for (int t = 0; t < sp->nr_threads; t++) {
+			dp->nr_threads = t + 1;
+			if (thread_copy(&dp->threads[t], &sp->threads[t]))
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	nl_snapshot_free(dst);
+	return -ENOMEM;
+}
+
+/* ---- delta ---- */
+
+struct thread_ref {
+	uint32_t pid, tid;
+	uint64_t serial;
+	const struct nl_thread *t;
+};
+
+static int cmp_ref(const void *x, const void *y)
+{
+	const struct thread_ref *a = x, *b = y;
+
+	if (a->serial != b->serial)
+		return a->serial < b->serial ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+/* Every thread of a snapshot, sorted for lookups by (serial, pid, tid). */
+static struct thread_ref *index_threads(const struct nl_snapshot *s, size_t *nr)
+{
+	size_t n = 0, k = 0;
+	struct thread_ref *v;
+
+	for (int p = 0; p < s->nr_procs; p++)
+		n += (size_t)s->procs[p].nr_threads;
+	*nr = n;
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (int p = 0; p < s->nr_procs; p++)
+		for (int t = 0; t < s->procs[p].nr_threads; t++) {
+			const struct nl_thread *th = &s->procs[p].threads[t];
+			v[k++] = (struct thread_ref){ s->procs[p].pid, th->tid, th->serial, th };
+		}
+	qsort(v, n, sizeof(*v), cmp_ref);
+	return v;
+}
+
+static const struct nl_thread *find_thread(const struct thread_ref *v, size_t n, uint32_t pid,
+					   const struct nl_thread *t)
+{
+	struct thread_ref key = { pid, t->tid, t->serial, NULL };
+	const struct thread_ref *hit = v ? bsearch(&key, v, n, sizeof(*v), cmp_ref) : NULL;
+
+	return hit ? hit->t : NULL;
+}
+
+/* The threads of process sp that changed since prev, into dp. */
+static int delta_threads(struct nl_process *dp, const struct nl_process *sp,
+			 const struct thread_ref *prev, size_t nr_prev)
+{
+	static const struct nl_counts zero;
+
+	if (sp->nr_threads && !(dp->threads = calloc((size_t)sp->nr_threads, sizeof(*dp->threads))))
+		return -ENOMEM;
+	for (int t = 0; t < sp->nr_threads; t++) {
+		const struct nl_thread *now = &sp->threads[t];
+		const struct nl_thread *was = find_thread(prev, nr_prev, sp->pid, now);
+		struct nl_counts d;
+		bool changed = nl_counts_sub(&d, &now->c, was ? &was->c : &zero);
+		bool exited_now = now->exited && !(was && was->exited);
+
+		if (!changed && !exited_now)
+			continue;
+		struct nl_thread *out = &dp->threads[dp->nr_threads];
+		if (thread_copy(out, now))
+			return -ENOMEM;
+		dp->nr_threads++;
+		out->c = d;
+		nl_counts_add(&dp->c, &d);
+	}
+	return 0;
+}
+
+int nl_snapshot_delta(const struct nl_snapshot *now, const struct nl_snapshot *prev,
+		      struct nl_snapshot *out)
+{
+	struct thread_ref *idx = NULL;
+	size_t nr_idx = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (prev && !(idx = index_threads(prev, &nr_idx)))
+		return -ENOMEM;
+	if (header_copy(out, now))
+		goto fail;
+	out->cumulative = false;
+	if (prev) {
+		out->interval_ns = now->mono_ns > prev->mono_ns ? now->mono_ns - prev->mono_ns : 0;
+		out->lost_events = now->lost_events > prev->lost_events ?
+					   now->lost_events - prev->lost_events : 0;
+	}
+	nl_vmstat_check_window(&out->vmstat, now, prev);
+	if (now->nr_procs && !(out->procs = calloc((size_t)now->nr_procs, sizeof(*out->procs))))
+		goto fail;
+	for (int p = 0; p < now->nr_procs; p++) {
+		struct nl_process *dp = &out->procs[out->nr_procs];
+
+		if (process_shell(dp, &now->procs[p])) {
+			out->nr_procs++; /* so its vmas are freed */
+			goto fail;
+		}
+		out->nr_procs++;
+		if (delta_threads(dp, &now->procs[p], idx, nr_idx))
+			goto fail;
+		if (!dp->nr_threads && !dp->followed) {
+			/* nothing happened in it: drop the shell again */
+			out->nr_procs--;
+			for (int v = 0; v < dp->nr_vmas; v++)
+				free(dp->vmas[v].name);
+			free(dp->vmas);
+			free(dp->threads);
+		}
+	}
+	free(idx);
+	return 0;
+fail:
+	free(idx);
+	nl_snapshot_free(out);
+	return -ENOMEM;
+}
