@@ -150,3 +150,50 @@ vmlinux:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- trace files: fuzzing and the seed/measure tool (tests/fuzz/) ----
+# `make fuzz` builds build/fuzz/fuzz_trace_reader with clang's libFuzzer, ASan and UBSan
+# (the trace library and the model it needs, compiled again by clang into build/fuzz/)
+# and its seed corpus. The unit tier runs it for 20 s (tests/unit/fuzz_trace.sh);
+# `make fuzz-long FUZZ_RUNS=N` runs it N times more, one job. FUZZ_CORPUS names the
+# directory of extra inputs (real recordings, past crashes), read and never written.
+FUZZ_CORPUS ?= tests/fuzz/corpus
+FUZZ_RUNS   ?= 10000000
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -std=gnu11 -D_GNU_SOURCE \
+               -iquote bpf -iquote user
+TRACE_SRCS  := $(wildcard user/trace/*.c user/model/*.c user/common/*.c)
+FUZZ_OBJS   := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(TRACE_SRCS))
+
+.PHONY: fuzz fuzz-long
+
+$(FUZZ_DIR)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/libtrace.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_trace_reader: tests/fuzz/fuzz_trace_reader.c $(FUZZ_DIR)/libtrace.a
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libtrace.a -lz -lzstd -lm
+
+# The tool needs only the trace library and the model, not the collector's BPF.
+$(BUILD)/tests/trace_tool: tests/fuzz/trace_tool.c $(TRACE_SRCS) $(USER_HDRS) bpf/numalens.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TRACE_SRCS) -lz -lzstd -lm
+
+$(FUZZ_DIR)/seeds/.done: $(BUILD)/tests/trace_tool
+	$(call msg,SEEDS,$(@D))
+	$(Q)rm -rf $(@D) && mkdir -p $(@D) && $< seed $(@D) && touch $@
+
+fuzz: $(FUZZ_DIR)/fuzz_trace_reader $(FUZZ_DIR)/seeds/.done
+
+fuzz-long: fuzz
+	$(Q)tests/fuzz/run -runs=$(FUZZ_RUNS) -corpus $(FUZZ_CORPUS)
+
+tests: fuzz $(BUILD)/tests/trace_tool
