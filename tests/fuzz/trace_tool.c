@@ -4,13 +4,16 @@
  *                                  and shape: several chunks, rotation, a cut file)
  *   trace_tool synth FILE N [T]    one larger synthetic recording: N intervals of a
  *                                  process with T threads (default 32), for measuring
- *   trace_tool measure FILE...     re-writes each recording with zstd, zlib and none at
+ *   trace_tool measure [-f] FILE...  re-writes each recording with zstd, zlib and none at
  *                                  several levels: bytes, ratio, write time (encoding and
- *                                  compressing), read time; the best of three runs
+ *                                  compressing), read time; the best of three runs. -f
+ *                                  flushes after every interval, as numalens record does
+ *                                  (one interval a chunk), instead of 1 MiB chunks
  *   trace_tool dump FILE           what the reader sees: header, items, stats, losses
  * Synthetic data comes from a fixed-seed generator, so the same build writes the same
  * bytes (apart from the recording id). */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,7 +351,7 @@ static double now_s(void)
 
 /* Copies every item of in to a new file with options o; returns the seconds taken. */
 static double rewrite(const char *in, const char *out, const struct nl_trace_wopts *o,
-		      struct nl_trace_wstats *ws)
+		      bool flush, struct nl_trace_wstats *ws)
 {
 	struct nl_trace_reader *r = ropen(in);
 	struct nl_trace_writer *w = wopen(out, nl_trace_reader_meta(r), o);
@@ -358,9 +361,11 @@ static double rewrite(const char *in, const char *out, const struct nl_trace_wop
 
 	while (!rc && nl_trace_next(r, &it) == 1) {
 		t = now_s();
-		if (it.kind == NL_TRACE_ITEM_INTERVAL)
+		if (it.kind == NL_TRACE_ITEM_INTERVAL) {
 			rc = nl_trace_write_interval(w, &it.snap);
-		else if (it.kind == NL_TRACE_ITEM_EVENTS)
+			if (!rc && flush)
+				rc = nl_trace_flush(w);
+		} else if (it.kind == NL_TRACE_ITEM_EVENTS)
 			rc = nl_trace_write_events(w, it.events, it.nr_events);
 		else
 			rc = nl_trace_write_thread(w, it.thread.kind, it.thread.mono_ns, it.thread.tid,
@@ -392,7 +397,7 @@ static double read_time(const char *path, uint64_t *items)
 	return now_s() - t;
 }
 
-static int cmd_measure(int argc, char **argv)
+static int cmd_measure(int argc, char **argv, bool flush)
 {
 	static const struct { const char *name; struct nl_trace_wopts o; } cfg[] = {
 		{ "none", { NL_TRACE_NONE, 0, 0, 0 } },   { "zlib-1", { NL_TRACE_ZLIB, 1, 0, 0 } },
@@ -411,7 +416,7 @@ static int cmd_measure(int argc, char **argv)
 			uint64_t items;
 			double wt = 1e9, rt = 1e9;
 			for (int rep = 0; rep < 3; rep++) { /* the best of three: less noise */
-				double w1 = rewrite(argv[i], out, &cfg[c].o, &ws);
+				double w1 = rewrite(argv[i], out, &cfg[c].o, flush, &ws);
 				double r1 = read_time(out, &items);
 				wt = w1 < wt ? w1 : wt;
 				rt = r1 < rt ? r1 : rt;
@@ -465,11 +470,13 @@ int main(int argc, char **argv)
 		return cmd_seed(argv[2]);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "synth"))
 		return cmd_synth(argv[2], atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 32);
+	if (argc >= 4 && !strcmp(argv[1], "measure") && !strcmp(argv[2], "-f"))
+		return cmd_measure(argc - 3, argv + 3, true);
 	if (argc >= 3 && !strcmp(argv[1], "measure"))
-		return cmd_measure(argc - 2, argv + 2);
+		return cmd_measure(argc - 2, argv + 2, false);
 	if (argc == 3 && !strcmp(argv[1], "dump"))
 		return cmd_dump(argv[2]);
 	fprintf(stderr, "usage: trace_tool seed DIR | synth FILE INTERVALS [THREADS] | "
-			"measure FILE... | dump FILE\n");
+			"measure [-f] FILE... | dump FILE\n");
 	return 2;
 }
