@@ -593,8 +593,8 @@ static int next_record(struct nl_trace_reader *r, struct nl_trace_item *it)
 	r->st.skipped_fields += c.skipped_fields;
 	r->st.skipped_values += c.skipped_values;
 	if (c.skipped_values)
-		note(r, "values beyond this build's arrays (node ids >= %d, reasons) left out",
-		     NL_MAX_NODES);
+		note(r, "entries this build has no place for left out (node ids >= %d, reason "
+		     "indexes, source names it does not know)", NL_MAX_NODES);
 	return rc;
 }
 
