@@ -395,28 +395,32 @@ static int check_chunk_hdr(struct nl_trace_reader *r, const uint8_t *p, struct c
 /* Decompresses the stored bytes into the records to read. */
 static int unpack(struct nl_trace_reader *r, const struct chunk_hdr *h, const uint8_t *p)
 {
+	static uint8_t nothing[1]; /* an empty chunk's records: never NULL + 0 (undefined) */
 	char why[160] = "";
+	uint8_t *raw = nothing;
 	int rc;
 
 	rc = nl_chunk_plausible(h->comp, p, h->stored_len, h->raw_len, why, sizeof(why));
-	if (!rc && h->comp == NL_CHUNK_NONE) {
+	if (!rc && h->raw_len && h->comp == NL_CHUNK_NONE) {
 		r->recs = (struct nl_dec){ p, p + h->raw_len };
 		return 0;
 	}
 	if (!rc && h->raw_len > r->raw_cap) {
-		uint8_t *raw = realloc(r->raw, h->raw_len);
+		raw = realloc(r->raw, h->raw_len);
 		if (!raw)
 			return rfail(r, -ENOMEM, "out of memory for a chunk of %u bytes", h->raw_len);
 		r->raw = raw;
 		r->raw_cap = h->raw_len;
 	}
-	if (!rc)
-		rc = nl_chunk_decompress(r->z, h->comp, p, h->stored_len, r->raw, h->raw_len, why,
+	if (h->raw_len)
+		raw = r->raw;
+	if (!rc && h->comp != NL_CHUNK_NONE)
+		rc = nl_chunk_decompress(r->z, h->comp, p, h->stored_len, raw, h->raw_len, why,
 					 sizeof(why));
 	if (rc)
 		return rfail(r, rc, "chunk %llu at offset %llu: %s", (unsigned long long)h->seq,
 			     (unsigned long long)r->chunk_off, why);
-	r->recs = (struct nl_dec){ r->raw, r->raw + h->raw_len };
+	r->recs = (struct nl_dec){ raw, raw + h->raw_len };
 	return 0;
 }
 
