@@ -16,6 +16,9 @@ struct nl_command {
 
 int cmd_topo(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 extern const struct nl_command nl_commands[];
 

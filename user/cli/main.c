@@ -8,6 +8,9 @@
 const struct nl_command nl_commands[] = {
 	{ "topo", "topology: nodes, CPUs, memory, distances, huge pages, devices, AutoNUMA state", cmd_topo },
 	{ "top", "per-process NUMA view, refreshed: per-node CPU, faults, remote ratio, placement, diagnosis", cmd_top },
+	{ "record", "record the same figures to a trace file, for report and export later or elsewhere", cmd_record },
+	{ "report", "the tables of top, a timeline or JSON, from a trace file", cmd_report },
+	{ "export", "a trace file as Chrome trace events (Perfetto), CSV, or folded stacks", cmd_export },
 	{ NULL, NULL, NULL },
 };
 

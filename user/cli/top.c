@@ -29,6 +29,7 @@
 #include "cli/commands.h"
 #include "collect/autonuma.h"
 #include "collect/kfeatures.h"
+#include "engine/recorder.h"
 #include "engine/session.h"
 #include "render/render_json.h"
 #include "render/render_table.h"
@@ -50,6 +51,8 @@ struct top_opts {
 	uint32_t max_threads;
 	char **cmd;       /* -- CMD ARGS, NULL-terminated; NULL when none */
 	const char *cmd_output; /* --cmd-output FILE */
+	const char *record;     /* --record FILE: a trace of the same run, same collector */
+	uint32_t record_ms;     /* --record-interval-ms */
 };
 
 static void usage(FILE *out)
@@ -72,6 +75,9 @@ static void usage(FILE *out)
 		"                       or a new $TMPDIR/numalens-cmd.XXXXXX named in the header\n"
 		"                       and at exit; CMD's stdin is then /dev/null\n"
 		"  -d, --duration SEC   stop after SEC seconds (a started CMD is sent SIGTERM)\n"
+		"      --record FILE    also write the run to a trace file (numalens record's\n"
+		"                       format), from the same collector as the view\n"
+		"      --record-interval-ms N  the trace's interval (default 100, 10..60000)\n"
 		"  -i, --interval SEC   refresh interval (default 1; fractions allowed)\n"
 		"      --threads        thread rows under each process in the table (the JSON\n"
 		"                       always carries per-thread entries)\n"
@@ -99,7 +105,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
 	enum { OPT_THREADS = 256, OPT_JSON, OPT_TEXT, OPT_MAX_THREADS, OPT_NO_STACKS, OPT_NO_AUTONUMA,
-	       OPT_AUTONUMA_PATH, OPT_CMD_OUTPUT };
+	       OPT_AUTONUMA_PATH, OPT_CMD_OUTPUT, OPT_RECORD, OPT_RECORD_MS };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'G' },
@@ -113,13 +119,15 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ "no-autonuma", no_argument, NULL, OPT_NO_AUTONUMA },
 		{ "autonuma-path", required_argument, NULL, OPT_AUTONUMA_PATH },
 		{ "cmd-output", required_argument, NULL, OPT_CMD_OUTPUT },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "record-interval-ms", required_argument, NULL, OPT_RECORD_MS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, v;
 
-	*o = (struct top_opts){ .interval = 1.0, .stacks = true };
+	*o = (struct top_opts){ .interval = 1.0, .stacks = true, .record_ms = 100 };
 	optind = 1;
 	/* '+': options end at the first non-option, so CMD's own options stay its own */
 	while ((c = getopt_long(argc, argv, "+p:G:d:i:vh", longopts, NULL)) != -1) {
@@ -152,6 +160,14 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case OPT_NO_STACKS: o->stacks = false; break;
 		case OPT_NO_AUTONUMA: o->no_autonuma = true; break;
 		case OPT_CMD_OUTPUT: o->cmd_output = optarg; break;
+		case OPT_RECORD: o->record = optarg; break;
+		case OPT_RECORD_MS:
+			if (nl_parse_int(optarg, 10, 60000, &v)) {
+				nl_err("top: --record-interval-ms wants 10..60000, not '%s'", optarg);
+				return -1;
+			}
+			o->record_ms = (uint32_t)v;
+			break;
 		case OPT_AUTONUMA_PATH:
 			if (nl_autonuma_path_parse(optarg, &o->autonuma_path)) {
 				nl_err("top: --autonuma-path wants auto, fentry, kprobe or fallback, not '%s'",
@@ -195,8 +211,12 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 /* Everything the loop shares. */
 struct top {
 	struct top_opts o;
+	int argc;
+	char **argv;
 	struct nl_session sess;
 	struct nl_view view;
+	struct nl_recorder *rec;   /* --record */
+	uint64_t next_show_ns;     /* with --record the session ticks at the trace's pace */
 	struct nl_touch_history *touches; /* whole-run first touches, for the diagnosis */
 	struct nl_tui *tui;
 	bool text;                 /* plain tables: --text, or a terminal we could not drive */
@@ -267,9 +287,8 @@ cleanup:
 
 /* Takes one interval's snapshot and shows it. 0, 1 when stdout's reader has gone,
  * -1 on failure (said on stderr). */
-static int take_and_show(void *ctx, enum nl_stop_reason why)
+static int take_and_show(struct top *t, enum nl_stop_reason why)
 {
-	struct top *t = ctx;
 	struct nl_snapshot s;
 	int err;
 
@@ -327,6 +346,43 @@ static int on_keys(void *ctx)
 	return NL_RUNNING;
 }
 
+/* --record: the trace ticks every session tick; the view every o.interval. */
+static int top_tick(void *ctx, enum nl_stop_reason why)
+{
+	struct top *t = ctx;
+	uint64_t now = nl_now_ns(CLOCK_MONOTONIC);
+
+	if (!t->rec)
+		return take_and_show(t, why);
+	if (nl_recorder_tick(t->rec, why))
+		return -1;
+	if (why == NL_RUNNING && now < t->next_show_ns)
+		return 0;
+	t->next_show_ns += (uint64_t)(t->o.interval * 1e9);
+	if (t->next_show_ns < now)
+		t->next_show_ns = now + (uint64_t)(t->o.interval * 1e9);
+	return take_and_show(t, why);
+}
+
+/* Before CMD runs: the trace file exists with its header. */
+static int on_attached(void *ctx, struct nl_session *s)
+{
+	struct top *t = ctx;
+	struct nl_recorder_opts ro = {
+		.path = t->o.record,
+		.who = "top",
+		.interval_ms = t->o.record_ms,
+		.residency_ms = 1000,
+		.argc = t->argc,
+		.argv = t->argv,
+	};
+
+	if (!t->o.record)
+		return 0;
+	t->next_show_ns = nl_now_ns(CLOCK_MONOTONIC) + (uint64_t)(t->o.interval * 1e9);
+	return nl_recorder_open(s, &ro, &t->rec);
+}
+
 static void session_opts(const struct top *t, struct nl_session_opts *so)
 {
 	*so = (struct nl_session_opts){
@@ -338,7 +394,9 @@ static void session_opts(const struct top *t, struct nl_session_opts *so)
 		/* the refreshing view owns the terminal: the command's output goes to a file */
 		.cmd_output_file = !t->o.json && !t->text,
 		.duration = t->o.duration,
-		.interval = t->o.interval,
+		.interval = t->o.record ? t->o.record_ms / 1000.0 : t->o.interval,
+		.attached = on_attached,
+		.ctx = (void *)t,
 		.collect = {
 			.max_threads = t->o.max_threads,
 			.stacks = t->o.stacks,
@@ -370,12 +428,14 @@ int cmd_top(int argc, char **argv)
 {
 	struct top t;
 	struct nl_session_opts so;
-	struct nl_session_loop loop = { .tick = take_and_show, .ctx = &t, .input_fd = -1 };
+	struct nl_session_loop loop = { .tick = top_tick, .ctx = &t, .input_fd = -1 };
 	enum nl_stop_reason why = NL_RUNNING;
 	int failed = 0, rc = NL_EXIT_FAIL;
 
 	memset(&t, 0, sizeof(t));
 	t.sess.child.go_fd = -1;
+	t.argc = argc;
+	t.argv = argv;
 	switch (parse_args(argc, argv, &t.o)) {
 	case 0: break;
 	case 1: return NL_EXIT_OK; /* --help */
@@ -414,6 +474,8 @@ cleanup:
 	/* Detach before anything else can fail: no BPF program or link outlives us. */
 	nl_view_free(&t.view);
 	nl_session_detach(&t.sess);
+	if (nl_recorder_close(t.rec, failed != 0))
+		rc = NL_EXIT_FAIL;
 	/* The view is gone: leave the last table on the terminal, diagnosis included. */
 	if (!t.o.json && !t.text && t.have_last && !failed) {
 		struct nl_table_opts to = { .threads = t.o.threads, .trend = &t.trend };

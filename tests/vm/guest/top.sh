@@ -14,8 +14,11 @@
 #        out (each line numalens printed on stdout), err (its stderr), top_exit, and the
 #        /proc/vmstat deltas over the run: vmstat_numa_pages_migrated,
 #        vmstat_numa_hint_faults, vmstat_numa_hint_faults_local
+#   NAME rec_place RECORDARGS... -- PLACEARGS... / NAME rec_run RECORDARGS... -- CMD ARGS...
+#        the same through `numalens record RECORDARGS` (top_exit is record's status)
 #   NAME set FILE VALUE   write VALUE to FILE; value: FILE's first line afterwards
 #   NAME cat FILE         value: FILE's first line
+#   NAME b64 FILE         b64: FILE in base64, one line each (the host decodes it)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -28,8 +31,9 @@ numa_totals() {
 # run_top NAME KIND ARGS...: numalens top with the args before "--", then the command
 # (nl-place ... --pause for KIND place) writing its output to /tmp/NAME.cmd.
 run_top() {
-	name=$1 kind=$2
+	name=$1 kind=$2 tool=top
 	shift 2
+	case $kind in rec_*) tool=record kind=${kind#rec_} ;; esac
 	topargs=''
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do topargs="$topargs $1"; shift; done
 	[ $# -gt 0 ] && shift
@@ -38,7 +42,7 @@ run_top() {
 	[ "$kind" = place ] && set -- nl-place "$@" --pause
 	mig0=$(vmstat numa_pages_migrated) hint0=$(vmstat numa_hint_faults) local0=$(vmstat numa_hint_faults_local)
 	# shellcheck disable=SC2086 # topargs is a word list on purpose
-	numalens top $topargs -- sh -c 'exec "$@" > "$0" 2>&1' "$cmdf" "$@" \
+	numalens $tool $topargs -- sh -c 'exec "$@" > "$0" 2>&1' "$cmdf" "$@" \
 		> "/tmp/$name.out" 2> "/tmp/$name.err" &
 	top=$!
 	if [ "$kind" = place ]; then
@@ -67,7 +71,8 @@ for spec in "$@"; do
 	name=$1 kind=$2
 	shift 2
 	case $kind in
-	place|run) run_top "$name" "$kind" "$@" ;;
+	place|run|rec_place|rec_run) run_top "$name" "$kind" "$@" ;;
+	b64)       base64 "$1" | sed "s/^/$name: b64: /" ;;
 	set)       echo "$2" > "$1"; echo "$name: value: $(head -n 1 "$1")" ;;
 	cat)       echo "$name: value: $(head -n 1 "$1")" ;;
 	*)         echo "$name: error: unknown kind '$kind'" ;;

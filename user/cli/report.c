@@ -1,0 +1,232 @@
+/* numalens report: a trace file read back (on any machine), as the tables of top for
+ * the whole recording or a window of it, a timeline with one row per interval, or JSON
+ * in the v1 contract. Everything shown comes from the file: the recording machine's
+ * topology, its kernel's reason names, its sources.
+ *
+ * A file cut short (the recorder was killed, the disk filled) is reported up to its
+ * last complete chunk, and the report says what was lost. A file that is not a trace,
+ * or is corrupt before anything could be read, is an error (exit 1). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/diagnose.h"
+#include "cli/commands.h"
+#include "cli/trace_input.h"
+#include "common/util.h"
+#include "model/accum.h"
+#include "render/render_json.h"
+#include "render/render_table.h"
+
+struct report_opts {
+	struct nl_trace_window win;
+	bool json, threads, timeline;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: numalens report -i FILE [--json] [--threads] [--timeline] [--from SEC]\n"
+		"                       [--to SEC] [-p PID]\n"
+		"\n"
+		"Reads a trace written by `numalens record` (on this machine or another) and shows\n"
+		"what `numalens top` showed, for the whole recording or a window of it.\n"
+		"\n"
+		"  -i, --input FILE   the trace file\n"
+		"      --json         one JSON object (contract v1) for the recording or window,\n"
+		"                     with a \"recording\" object saying what it covers; with\n"
+		"                     --timeline one JSON line per interval, as top --json printed\n"
+		"      --threads      thread rows under each process in the tables\n"
+		"      --timeline     one row per interval: remote ratio, faults, hint faults,\n"
+		"                     migrations, stall time, lost events\n"
+		"      --from SEC     start of the window, in seconds from the recording's start\n"
+		"      --to SEC       end of the window (default: the end)\n"
+		"  -p, --pid PID      only this process\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"An interval belongs to the window when it ends inside it. A file cut short is read\n"
+		"up to its last complete chunk and the report says how much was lost. Exit status:\n"
+		"0 reported (a cut-short file too), 1 not a trace or unreadable, 2 bad usage.\n");
+}
+
+static int parse_args(int argc, char **argv, struct report_opts *o)
+{
+	enum { OPT_JSON = 256, OPT_THREADS, OPT_TIMELINE, OPT_FROM, OPT_TO };
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "threads", no_argument, NULL, OPT_THREADS },
+		{ "timeline", no_argument, NULL, OPT_TIMELINE },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	nl_trace_window_init(&o->win);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: o->json = true; break;
+		case OPT_THREADS: o->threads = true; break;
+		case OPT_TIMELINE: o->timeline = true; break;
+		case 'h': usage(stdout); return 1;
+		default:
+			rc = nl_trace_window_option(&o->win, "report", c == OPT_FROM ? 'F' :
+						    c == OPT_TO ? 'T' : c, optarg);
+			if (rc > 0) {
+				usage(stderr);
+				return -1;
+			}
+			if (rc < 0)
+				return -1;
+		}
+	}
+	if (optind < argc) {
+		nl_err("report: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return nl_trace_window_check(&o->win, "report");
+}
+
+/* ---- the timeline ---- */
+
+struct row {
+	uint64_t faults, remote, hint, hint_remote, migrated, stall_ns, moves;
+};
+
+static void sum_row(const struct nl_snapshot *s, struct row *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int p = 0; p < s->nr_procs; p++) {
+		const struct nl_counts *c = &s->procs[p].c;
+		for (int i = 0; i < NL_MAX_NODES; i++)
+			for (int j = 0; j < NL_MAX_NODES; j++) {
+				r->faults += c->faults[i][j];
+				r->hint += c->hint_faults[i][j];
+				r->migrated += c->migrated_pages[i][j];
+				if (i != j) {
+					r->remote += c->faults[i][j];
+					r->hint_remote += c->hint_faults[i][j];
+				}
+			}
+		r->stall_ns += c->migrate_stall_ns;
+		r->moves += c->numa_task_moves;
+	}
+}
+
+/* One interval: its end and length, faults, the remote share of faults and hint faults,
+ * hint faults and their remote share, pages migrated, stall, NUMA task moves, lost. */
+static void timeline_line(const struct nl_snapshot *s, uint64_t start_mono, FILE *out)
+{
+	struct row r;
+	char remote[16], hint_remote[16];
+
+	sum_row(s, &r);
+	if (r.faults + r.hint)
+		snprintf(remote, sizeof(remote), "%.3f",
+			 (double)(r.remote + r.hint_remote) / (double)(r.faults + r.hint));
+	else
+		snprintf(remote, sizeof(remote), "-");
+	if (r.hint)
+		snprintf(hint_remote, sizeof(hint_remote), "%.3f", (double)r.hint_remote / (double)r.hint);
+	else
+		snprintf(hint_remote, sizeof(hint_remote), "-");
+	fprintf(out, "%9.3f %8.3f %10" PRIu64 " %7s %9" PRIu64 " %7s %9" PRIu64 " %10.3f %6" PRIu64
+		" %6" PRIu64 "\n", (double)(s->mono_ns - start_mono) / 1e9,
+		(double)s->interval_ns / 1e9, r.faults, remote, r.hint, hint_remote, r.migrated,
+		(double)r.stall_ns / 1e6, r.moves, s->lost_events);
+}
+
+static void timeline_header(FILE *out)
+{
+	fprintf(out, "%9s %8s %10s %7s %9s %7s %9s %10s %6s %6s\n", "END-S", "LEN-S", "FAULTS",
+		"REMOTE", "HINT", "H-REM", "MIGRATED", "STALL-MS", "MOVES", "LOST");
+}
+
+/* ---- the whole ---- */
+
+struct report {
+	struct report_opts o;
+	struct nl_trace_input in;
+	struct nl_accum acc;
+	bool header_done;
+};
+
+static int on_interval(void *ctx, struct nl_snapshot *s)
+{
+	struct report *r = ctx;
+
+	if (!r->o.timeline)
+		return nl_accum_add(&r->acc, s);
+	if (r->o.json) {
+		nl_render_json(s, stdout, true);
+		return ferror(stdout) ? -EIO : 0;
+	}
+	if (!r->header_done) {
+		timeline_header(stdout);
+		r->header_done = true;
+	}
+	timeline_line(s, r->in.meta->start_mono_ns, stdout);
+	return 0;
+}
+
+/* The accumulated snapshot, diagnosed and rendered. */
+static int render_whole(struct report *r)
+{
+	struct nl_snapshot *s = &r->acc.s;
+	struct nl_recording rec;
+
+	if (!r->acc.started)
+		return -1; /* said by cmd_report */
+	nl_trace_input_recording(&r->in, &r->acc, &rec);
+	s->recording = &rec;
+	s->interval_ns = 0; /* a whole recording or window, not one interval */
+	for (int i = 0; i < s->nr_procs; i++)
+		nl_diagnose(&s->topo, &s->procs[i], NULL, &s->procs[i].diag);
+	if (r->o.json) {
+		nl_render_json(s, stdout, true);
+	} else {
+		struct nl_table_opts to = { .threads = r->o.threads };
+		if (nl_render_table_opts(s, &to, stdout))
+			return -1;
+	}
+	s->recording = NULL;
+	return fflush(stdout) ? -1 : 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report r;
+	int rc = NL_EXIT_FAIL;
+
+	memset(&r, 0, sizeof(r));
+	switch (parse_args(argc, argv, &r.o)) {
+	case 0: break;
+	case 1: return NL_EXIT_OK;
+	default: return NL_EXIT_USAGE;
+	}
+	if (nl_trace_input_open(&r.in, &r.o.win, "report"))
+		return NL_EXIT_FAIL;
+	if (nl_trace_input_each(&r.in, on_interval, NULL, &r))
+		goto cleanup;
+	nl_trace_input_say_losses(&r.in, "report");
+	if (nl_trace_input_say_empty(&r.in, "report"))
+		goto cleanup;
+	if (!r.o.timeline && render_whole(&r))
+		goto cleanup;
+	rc = NL_EXIT_OK;
+cleanup:
+	nl_accum_free(&r.acc);
+	nl_trace_input_close(&r.in);
+	return rc;
+}

@@ -1,0 +1,254 @@
+#include "engine/recorder.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "common/util.h"
+
+#define FLUSH_EVERY_NS 500000000ULL /* a killed recorder loses at most this */
+
+struct nl_recorder {
+	struct nl_recorder_opts o;
+	struct nl_session *sess;
+	struct nl_view view;
+	struct nl_trace_writer *w;
+	uint64_t max_serial;        /* threads with a larger serial are new */
+	uint64_t next_residency_ns; /* CLOCK_MONOTONIC */
+	uint64_t last_flush_ns;
+	uint64_t intervals, events, lost;
+	struct nl_event *evbuf;
+	size_t nr_ev, cap_ev;
+	int ev_error;
+};
+
+/* numalens's own command line, for the header. */
+static char *join_argv(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len + 9);
+	if (!s)
+		return NULL;
+	strcpy(s, "numalens");
+	for (int i = 0; i < argc; i++) {
+		strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int make_meta(struct nl_recorder *r, struct nl_trace_meta *m)
+{
+	struct utsname u;
+
+	memset(m, 0, sizeof(*m));
+	if (nl_collector_topology(r->sess->coll, &m->topo) ||
+	    nl_collector_sources(r->sess->coll, m->sources))
+		return -ENOMEM;
+	m->names = *nl_collector_names(r->sess->coll);
+	if (uname(&u) == 0) {
+		snprintf(m->kernel_release, sizeof(m->kernel_release), "%s", u.release);
+		snprintf(m->hostname, sizeof(m->hostname), "%s", u.nodename);
+		snprintf(m->machine, sizeof(m->machine), "%s", u.machine);
+	}
+	m->cmdline = join_argv(r->o.argc, r->o.argv);
+	m->target = strdup(r->sess->target_desc[0] ? r->sess->target_desc : "all processes");
+	m->version = strdup(NUMALENS_VERSION);
+	if (!m->cmdline || !m->target || !m->version)
+		return -ENOMEM;
+	m->start_realtime_ns = nl_now_ns(CLOCK_REALTIME);
+	m->start_mono_ns = r->sess->start_mono_ns;
+	m->interval_ns = (uint64_t)r->o.interval_ms * 1000000ULL;
+	m->residency_interval_ns = (uint64_t)r->o.residency_ms * 1000000ULL;
+	m->numa_balancing = -1;
+	uint64_t nb;
+	if (nl_read_u64(NULL, "/proc/sys/kernel/numa_balancing", &nb) == 0)
+		m->numa_balancing = (int)nb;
+	return 0;
+}
+
+/* ---- each interval ---- */
+
+static int keep_event(void *ctx, const struct nl_event *ev)
+{
+	struct nl_recorder *r = ctx;
+
+	if (r->nr_ev == r->cap_ev) {
+		size_t ncap = r->cap_ev ? r->cap_ev * 2 : 1024;
+		struct nl_event *nv = realloc(r->evbuf, ncap * sizeof(*nv));
+		if (!nv) {
+			r->ev_error = -ENOMEM;
+			return -ENOMEM; /* stops the drain; the rest stays for the next one */
+		}
+		r->evbuf = nv;
+		r->cap_ev = ncap;
+	}
+	r->evbuf[r->nr_ev++] = *ev;
+	return 0;
+}
+
+static int write_events(struct nl_recorder *r)
+{
+	int rc;
+
+	r->nr_ev = 0;
+	r->ev_error = 0;
+	rc = nl_collector_drain_events(r->sess->coll, keep_event, r);
+	if (rc < 0 && !r->ev_error)
+		return rc;
+	if (r->ev_error)
+		return r->ev_error;
+	r->events += r->nr_ev;
+	return r->nr_ev ? nl_trace_write_events(r->w, r->evbuf, r->nr_ev) : 0;
+}
+
+/* Births (a serial never seen) and exits of the interval's threads. */
+static int write_threads(struct nl_recorder *r, const struct nl_snapshot *s)
+{
+	uint64_t max = r->max_serial;
+	int rc = 0;
+
+	for (int p = 0; p < s->nr_procs && !rc; p++)
+		for (int t = 0; t < s->procs[p].nr_threads && !rc; t++) {
+			const struct nl_thread *th = &s->procs[p].threads[t];
+			if (!th->tid)
+				continue; /* the folded exits of a process, not a thread */
+			if (th->serial > r->max_serial)
+				rc = nl_trace_write_thread(r->w, NL_TRACE_THREAD_NEW, s->mono_ns,
+							   th->tid, s->procs[p].pid, th->comm);
+			if (!rc && th->exited)
+				rc = nl_trace_write_thread(r->w, NL_TRACE_THREAD_EXIT, s->mono_ns,
+							   th->tid, s->procs[p].pid, th->comm);
+			if (th->serial > max)
+				max = th->serial;
+		}
+	r->max_serial = max;
+	return rc;
+}
+
+int nl_recorder_tick(struct nl_recorder *r, enum nl_stop_reason why)
+{
+	uint64_t now = nl_now_ns(CLOCK_MONOTONIC);
+	unsigned flags = 0;
+	struct nl_snapshot s;
+	int rc;
+
+	/* the last interval always gets them: a report's residency is the end's */
+	if (now >= r->next_residency_ns || why != NL_RUNNING) {
+		flags = NL_SAMPLE_RESIDENCY | NL_SAMPLE_NUMASTAT;
+		r->next_residency_ns = now + (uint64_t)r->o.residency_ms * 1000000ULL;
+	}
+	rc = nl_view_interval(&r->view, flags, &s);
+	if (rc) {
+		nl_err("%s: reading the collected data failed: %s", r->o.who, strerror(-rc));
+		return -1;
+	}
+	r->lost += s.lost_events;
+	rc = write_events(r);
+	if (!rc)
+		rc = write_threads(r, &s);
+	if (!rc)
+		rc = nl_trace_write_interval(r->w, &s);
+	nl_snapshot_free(&s);
+	r->intervals++;
+	if (!rc && now - r->last_flush_ns >= FLUSH_EVERY_NS) {
+		rc = nl_trace_flush(r->w);
+		r->last_flush_ns = now;
+	}
+	if (rc) {
+		nl_err("%s: writing %s failed: %s", r->o.who, r->o.path, nl_trace_writer_error(r->w)[0] ?
+			nl_trace_writer_error(r->w) : strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int open_writer(struct nl_recorder *r)
+{
+	struct nl_trace_wopts wo = { .comp = r->o.comp, .max_bytes = r->o.max_bytes };
+	struct nl_trace_meta m;
+	char err[256] = "";
+	int rc = make_meta(r, &m);
+
+	if (rc) {
+		nl_err("%s: out of memory", r->o.who);
+		nl_trace_meta_free(&m);
+		return -1;
+	}
+	rc = nl_trace_writer_open(r->o.path, &m, &wo, &r->w, err, sizeof(err));
+	nl_trace_meta_free(&m);
+	if (rc) {
+		nl_err("%s: cannot write %s: %s", r->o.who, r->o.path, err[0] ? err : strerror(-rc));
+		r->w = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void summary(struct nl_recorder *r)
+{
+	struct nl_trace_wstats st;
+
+	nl_trace_writer_stats(r->w, &st);
+	nl_err("%s: %" PRIu64 " intervals, %" PRIu64 " events, %" PRIu64 " lost, %" PRIu64
+	       " bytes in %" PRIu64 " chunk%s (%.1fx compressed) in %s%s",
+	       r->o.who, r->intervals, r->events, r->lost, st.bytes_written, st.chunks,
+	       st.chunks == 1 ? "" : "s", st.bytes_written ? (double)st.raw_bytes / (double)st.bytes_written : 0.0,
+	       r->o.path, st.files > 1 ? " and its numbered continuations" : "");
+}
+
+
+int nl_recorder_open(struct nl_session *s, const struct nl_recorder_opts *o,
+		     struct nl_recorder **out)
+{
+	struct nl_recorder *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r) {
+		nl_err("%s: out of memory", o->who);
+		return -1;
+	}
+	r->o = *o;
+	r->sess = s;
+	if (nl_view_init(&r->view, s->coll)) {
+		nl_err("%s: the collector has no room for another consumer", o->who);
+		free(r);
+		return -1;
+	}
+	if (open_writer(r)) {
+		nl_view_free(&r->view);
+		free(r);
+		return -1;
+	}
+	r->last_flush_ns = nl_now_ns(CLOCK_MONOTONIC);
+	r->next_residency_ns = r->last_flush_ns;
+	*out = r;
+	return 0;
+}
+
+int nl_recorder_close(struct nl_recorder *r, bool quiet)
+{
+	int rc = 0;
+
+	if (!r)
+		return 0;
+	/* the last chunk is written before the summary counts it */
+	if (nl_trace_flush(r->w) == 0 && !quiet)
+		summary(r);
+	if (nl_trace_writer_close(r->w)) {
+		nl_err("%s: finishing %s failed", r->o.who, r->o.path);
+		rc = -1;
+	}
+	nl_view_free(&r->view);
+	free(r->evbuf);
+	free(r);
+	return rc;
+}
