@@ -860,6 +860,8 @@ int BPF_PROG(an_tlb_flush, int reason, unsigned long pages)
 	bpf_map_update_elem(&an_ipi_cause, &cpu, &cause, BPF_ANY);
 	if (cause && t)
 		t->tlb_autonuma_sent++;
+	if (t)
+		emit(NL_EV_TLB_SEND, bpf_get_current_task_btf(), r, cause, pages, 0, 0);
 	return 0;
 }
 
@@ -895,6 +897,7 @@ static __always_inline void ipi_exit(void)
 	__sync_fetch_and_add(&t->ipi_ns, dt);
 	if (ipi->autonuma)
 		__sync_fetch_and_add(&t->ipi_autonuma_ns, dt);
+	emit(NL_EV_IPI, bpf_get_current_task_btf(), ipi->autonuma, 0, 0, 0, dt);
 }
 
 SEC("tp_btf/call_function_entry")

@@ -202,6 +202,12 @@ enum nl_event_type {
 			     * b = the CPU it is swapped to */
 	NL_EV_NUMA_STICK,   /* sched_stick_numa: a = src CPU, b = dst CPU */
 	NL_EV_NUMA_SCAN,    /* a task_numa_work run: v2 = ns (fentry/kprobe paths only) */
+	NL_EV_TLB_SEND,     /* this thread sent TLB shootdown IPIs (tlb_flush remote_send_ipi):
+			     * a = reason slot, b = 1 when AutoNUMA's scanner or a NUMA
+			     * migration caused it, v0 = pages (TLB_FLUSH_ALL = ~0) */
+	NL_EV_IPI,          /* a call-function IPI (TLB shootdowns among them) handled while
+			     * this thread was current: v2 = ns in the handler, a = 1 when it
+			     * included an AutoNUMA shootdown (fentry/kprobe paths) */
 	NL_EV_MAX,
 };
 

@@ -30,7 +30,9 @@ check_output "nothing lost" '^lost_events=0$' cat "$out"
 # Attached while running, detached after close.
 "$PROBE" --interval 2 --count 1 >"$out" 2>&1 &
 pid=$!
-sleep 1
+# open=ok is printed once every program is attached (the probe opens the whole
+# collector, as top does: a second or more under load)
+for _ in $(seq 100); do grep -q '^open=' "$out" && break; sleep 0.1; done
 n=$(attached)
 wait "$pid"; rc=$?
 check "programs attached while open ($n)" [ "$n" -gt 0 ]

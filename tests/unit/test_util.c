@@ -243,6 +243,33 @@ static void test_read_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* nl_grow doubles when full, keeps what was there, and leaves the array alone when
+ * the size would overflow. */
+static void test_grow(void **state)
+{
+	uint64_t *v = NULL;
+	size_t cap = 0, n;
+
+	(void)state;
+	for (n = 0; n < 1000; n++) {
+		assert_int_equal(nl_grow(&v, &cap, n, sizeof(*v)), 0);
+		assert_true(cap > n);
+		v[n] = n * 3;
+	}
+	assert_int_equal(cap, 1024);
+	for (n = 0; n < 1000; n++)
+		assert_int_equal(v[n], n * 3);
+	/* room already there: nothing changes */
+	uint64_t *before = v;
+	assert_int_equal(nl_grow(&v, &cap, 5, sizeof(*v)), 0);
+	assert_ptr_equal(v, before);
+	/* a size that cannot be allocated: -ENOMEM, the array as it was */
+	size_t huge = SIZE_MAX / 2;
+	assert_int_equal(nl_grow(&v, &huge, huge, 16), -ENOMEM);
+	assert_ptr_equal(v, before);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_format_cpulist),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

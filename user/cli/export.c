@@ -1,8 +1,9 @@
 /* numalens export: a trace file in the formats other tools read.
  *   chrome  Chrome trace-event JSON (loads in the Perfetto UI and chrome://tracing): a
- *           track per process and thread; migrate_pages() calls and AutoNUMA scanner
- *           runs as slices on the thread that stalled in them; NUMA task moves, swaps
- *           and sticks as instant events; per-node counter tracks per process (faults
+ *           track per process and thread; migrate_pages() calls, AutoNUMA scanner runs
+ *           and call-function IPIs (TLB shootdowns) as slices on the thread that
+ *           stalled in them; NUMA task moves, swaps and sticks, and shootdowns sent,
+ *           as instant events; per-node counter tracks per process (faults
  *           by page node, CPU time by node, resident pages by node) and system-wide
  *           (pages migrated to each node, lost events).
  *   csv     the timeline, one row per interval: faults local/remote, hint faults,
@@ -131,14 +132,8 @@ static bool named(struct export *e, uint32_t pid, uint32_t tid)
 	for (size_t i = 0; i < e->nr_named; i++)
 		if (e->named[i] == key)
 			return true;
-	if (e->nr_named == e->cap_named) {
-		size_t ncap = e->cap_named ? e->cap_named * 2 : 64;
-		uint32_t *nv = realloc(e->named, ncap * sizeof(*nv));
-		if (!nv)
-			return true; /* unnamed tracks still show their ids */
-		e->named = nv;
-		e->cap_named = ncap;
-	}
+	if (nl_grow(&e->named, &e->cap_named, e->nr_named, sizeof(*e->named)))
+		return true; /* unnamed tracks still show their ids */
 	e->named[e->nr_named++] = key;
 	return false;
 }
@@ -239,7 +234,7 @@ static void chrome_slice(struct export *e, const struct nl_event *ev, const char
 		nl_json_ku64(&e->j, "pages", ev->v0);
 		nl_json_ku64(&e->j, "failed", ev->v1);
 	}
-	nl_json_ku64(&e->j, "stall_ns", ev->v2);
+	nl_json_ku64(&e->j, ev->type == NL_EV_IPI ? "handler_ns" : "stall_ns", ev->v2);
 	nl_json_obj_end(&e->j);
 	nl_json_obj_end(&e->j);
 }
@@ -263,6 +258,29 @@ static void chrome_instant(struct export *e, const struct nl_event *ev, const ch
 	nl_json_obj_end(&e->j);
 }
 
+/* The sender's side of a shootdown: an instant on its thread. */
+static void chrome_tlb_send(struct export *e, const struct nl_event *ev)
+{
+	const char *r = ev->a < NL_TLB_REASONS ? e->in.meta->names.tlb_reason[ev->a] : "";
+
+	nl_json_obj_begin(&e->j);
+	nl_json_kstr(&e->j, "ph", "i");
+	nl_json_kstr(&e->j, "s", "t");
+	nl_json_kstr(&e->j, "name", ev->b ? "TLB shootdown sent (AutoNUMA)" : "TLB shootdown sent");
+	nl_json_ku64(&e->j, "pid", ev->tgid);
+	nl_json_ku64(&e->j, "tid", ev->tid);
+	nl_json_kdouble(&e->j, "ts", usec(e, ev->ts_ns));
+	nl_json_key(&e->j, "args");
+	nl_json_obj_begin(&e->j);
+	nl_json_kstr(&e->j, "reason", r[0] ? r : "?");
+	if (ev->v0 == UINT64_MAX)
+		nl_json_kstr(&e->j, "pages", "all");
+	else
+		nl_json_ku64(&e->j, "pages", ev->v0);
+	nl_json_obj_end(&e->j);
+	nl_json_obj_end(&e->j);
+}
+
 static int chrome_events(void *ctx, const struct nl_event *ev, size_t n)
 {
 	struct export *e = ctx;
@@ -278,6 +296,10 @@ static int chrome_events(void *ctx, const struct nl_event *ev, size_t n)
 			break;
 		}
 		case NL_EV_NUMA_SCAN: chrome_slice(e, &ev[i], "task_numa_work (AutoNUMA scan)"); break;
+		case NL_EV_IPI:
+			chrome_slice(e, &ev[i], ev[i].a ? "IPI (AutoNUMA TLB shootdown)" : "call-function IPI");
+			break;
+		case NL_EV_TLB_SEND: chrome_tlb_send(e, &ev[i]); break;
 		case NL_EV_NUMA_MOVE: chrome_instant(e, &ev[i], "NUMA task move"); break;
 		case NL_EV_NUMA_SWAP: chrome_instant(e, &ev[i], "NUMA task swap"); break;
 		case NL_EV_NUMA_STICK: chrome_instant(e, &ev[i], "NUMA move refused (stick)"); break;
@@ -400,14 +422,8 @@ static int cmp_str(const void *a, const void *b)
 
 static int push_line(char ***v, size_t *n, size_t *cap, char *line)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		char **nv = realloc(*v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (nl_grow(v, cap, *n, sizeof(**v)))
+		return -ENOMEM;
 	(*v)[(*n)++] = line;
 	return 0;
 }

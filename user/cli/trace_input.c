@@ -103,16 +103,8 @@ static void keep_pid(struct nl_snapshot *s, uint32_t pid)
 			keep++;
 		}
 	}
-	/* the others are freed with the snapshot: park them past nr_procs, then free */
-	for (int i = keep; i < s->nr_procs; i++) {
-		struct nl_process *p = &s->procs[i];
-		for (int t = 0; t < p->nr_threads; t++)
-			nl_stack_free(p->threads[t].first_touch_stack);
-		free(p->threads);
-		for (int v = 0; v < p->nr_vmas; v++)
-			free(p->vmas[v].name);
-		free(p->vmas);
-	}
+	for (int i = keep; i < s->nr_procs; i++)
+		nl_process_free(&s->procs[i]);
 	s->nr_procs = keep;
 }
 

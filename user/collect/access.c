@@ -383,15 +383,9 @@ static int read_exited(struct nl_collector *c, uint32_t **keys, size_t *nkeys)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &s))
 			continue; /* deleted under us: cannot happen, we are the only deleter */
-		if (nk == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			uint32_t *nkv = realloc(k, ncap * sizeof(*nkv));
-			if (!nkv) {
-				ret = -ENOMEM;
-				break;
-			}
-			k = nkv;
-			cap = ncap;
+		if (nl_grow(&k, &cap, nk, sizeof(*k))) {
+			ret = -ENOMEM;
+			break;
 		}
 		k[nk++] = key;
 		ret = track(c, &s, true);
@@ -497,14 +491,8 @@ static void forget_exited(struct nl_collector *c, const uint32_t *keys, size_t n
 		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, c->seq);
 		if (!e || !e->exited)
 			continue;
-		if (nd == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct nl_stack_key *nv = realloc(doomed, ncap * sizeof(*nv));
-			if (!nv)
-				break;
-			doomed = nv;
-			cap = ncap;
-		}
+		if (nl_grow(&doomed, &cap, nd, sizeof(*doomed)))
+			break;
 		doomed[nd++] = key;
 	}
 	for (size_t i = 0; i < nd; i++)
@@ -547,14 +535,8 @@ static void gc_stacks(struct nl_collector *c)
 		prev = &key;
 		if (key < max && used[key])
 			continue;
-		if (nd == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			uint32_t *nv = realloc(doomed, ncap * sizeof(*nv));
-			if (!nv)
-				break;
-			doomed = nv;
-			cap = ncap;
-		}
+		if (nl_grow(&doomed, &cap, nd, sizeof(*doomed)))
+			break;
 		doomed[nd++] = key;
 	}
 	for (size_t i = 0; i < nd; i++)

@@ -616,20 +616,6 @@ static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *
 	c->numa_scan_ns = v->scan_ns;
 }
 
-static int remember(uint32_t **v, size_t *n, size_t *cap, uint32_t key)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		uint32_t *nv = realloc(*v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = ncap;
-	}
-	(*v)[(*n)++] = key;
-	return 0;
-}
-
 /* Per thread: each map entry's cumulative values into the thread table. Entries are
  * never deleted while BPF writes them, only after their thread exited and the table
  * took their final values. */
@@ -661,8 +647,9 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 			e->exited = true;
 			e->exit_seq = seq;
 		}
-		if ((rc = remember(&dead, &nr_dead, &cap, key)))
+		if ((rc = nl_grow(&dead, &cap, nr_dead, sizeof(*dead))))
 			break;
+		dead[nr_dead++] = key;
 	}
 	for (size_t i = 0; i < nr_dead; i++)
 		bpf_map_delete_elem(map, &dead[i]);
@@ -724,16 +711,6 @@ static void bpf_totals(const struct nl_autonuma *a, const struct nl_autonuma_sys
 		out->pgmigrate_success += t->migrate_pages[r];
 		out->pgmigrate_fail += t->migrate_fail[r];
 	}
-}
-
-static void vm_totals(const struct nl_vmstat *v, struct nl_vm_totals *out)
-{
-	*out = (struct nl_vm_totals){
-		.have_numa = v->have_numa, .have_pgmigrate = v->have_pgmigrate,
-		.hint_faults = v->numa_hint_faults, .hint_faults_local = v->numa_hint_faults_local,
-		.pages_migrated = v->numa_pages_migrated, .pgmigrate_success = v->pgmigrate_success,
-		.pgmigrate_fail = v->pgmigrate_fail,
-	};
 }
 
 static void autonuma_state(struct nl_snapshot *snap)
@@ -813,8 +790,8 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);
 	cum->lost_events += drops;
 	if (nl_vmstat_read(NULL, &now) == 0 && a->open_vm_ok) {
-		vm_totals(&now, &cum->vm_now);
-		vm_totals(&a->open_vm, &cum->vm_open);
+		nl_vmstat_totals(&now, &cum->vm_now);
+		nl_vmstat_totals(&a->open_vm, &cum->vm_open);
 	}
 	autonuma_state(cum);
 	/* the fallback sampler's note changes as AutoNUMA turns on and off */

@@ -73,56 +73,29 @@ void nl_vmstat_delta(const struct nl_vmstat *a, const struct nl_vmstat *b, struc
 	d->pgmigrate_fail = sub(a->pgmigrate_fail, b->pgmigrate_fail);
 }
 
-/* Appends "name vmstat V vs bpf B" to note when the pair is off; returns whether. */
-static bool check_pair(char *note, size_t len, const char *name, uint64_t vm, uint64_t bpf,
-		       uint64_t slack, double pct)
+void nl_vmstat_totals(const struct nl_vmstat *v, struct nl_vm_totals *out)
 {
-	uint64_t diff = vm > bpf ? vm - bpf : bpf - vm;
-	uint64_t big = vm > bpf ? vm : bpf;
-	size_t used = strlen(note);
-
-	if (diff <= slack || (double)diff <= (double)big * pct / 100.0)
-		return false;
-	snprintf(note + used, len - used, "%s%s: vmstat %" PRIu64 " vs bpf %" PRIu64,
-		 used ? "; " : "", name, vm, bpf);
-	return true;
+	*out = (struct nl_vm_totals){
+		.have_numa = v->have_numa, .have_pgmigrate = v->have_pgmigrate,
+		.hint_faults = v->numa_hint_faults, .hint_faults_local = v->numa_hint_faults_local,
+		.pages_migrated = v->numa_pages_migrated, .pgmigrate_success = v->pgmigrate_success,
+		.pgmigrate_fail = v->pgmigrate_fail,
+	};
 }
 
+/* The model's check (model/vmstat_check.c), on this window's vmstat deltas and the
+ * BPF totals already in c. */
 void nl_vmstat_compare(struct nl_vmstat_check *c, const struct nl_vmstat *d, uint64_t slack,
 		       double pct)
 {
-	c->valid = d->have_numa || d->have_pgmigrate;
-	c->hint_faults = d->numa_hint_faults;
-	c->hint_faults_local = d->numa_hint_faults_local;
-	c->pages_migrated = d->numa_pages_migrated;
-	c->pgmigrate_success = d->pgmigrate_success;
-	c->pgmigrate_fail = d->pgmigrate_fail;
-	c->disagree = false;
-	c->note[0] = '\0';
-	if (!c->valid || !c->bpf_valid) {
-		snprintf(c->note, sizeof(c->note), "%s", !c->valid ?
-			 "not compared: /proc/vmstat has no NUMA counters" :
-			 "not compared: no BPF totals");
-		return;
-	}
-	char *n = c->note;
-	size_t len = sizeof(c->note);
-	if (d->have_numa) {
-		c->disagree |= check_pair(n, len, "numa_hint_faults", c->hint_faults,
-					  c->bpf_hint_faults, slack, pct);
-		c->disagree |= check_pair(n, len, "numa_hint_faults_local", c->hint_faults_local,
-					  c->bpf_hint_faults_local, slack, pct);
-		c->disagree |= check_pair(n, len, "numa_pages_migrated", c->pages_migrated,
-					  c->bpf_pages_migrated, slack, pct);
-	}
-	if (d->have_pgmigrate) {
-		c->disagree |= check_pair(n, len, "pgmigrate_success", c->pgmigrate_success,
-					  c->bpf_pgmigrate_success, slack, pct);
-		c->disagree |= check_pair(n, len, "pgmigrate_fail", c->pgmigrate_fail,
-					  c->bpf_pgmigrate_fail, slack, pct);
-	}
-	if (!c->disagree)
-		snprintf(n, len, "agree (hint faults %" PRIu64 ", local %" PRIu64
-			 ", numa pages migrated %" PRIu64 ")",
-			 c->hint_faults, c->hint_faults_local, c->pages_migrated);
+	struct nl_vm_totals vm;
+	struct nl_bpf_totals bpf = {
+		.valid = c->bpf_valid, .local_exact = c->bpf_local_exact,
+		.hint_faults = c->bpf_hint_faults, .hint_faults_local = c->bpf_hint_faults_local,
+		.pages_migrated = c->bpf_pages_migrated, .pgmigrate_success = c->bpf_pgmigrate_success,
+		.pgmigrate_fail = c->bpf_pgmigrate_fail,
+	};
+
+	nl_vmstat_totals(d, &vm);
+	nl_vmstat_check_make(c, &vm, &bpf, slack, pct);
 }

@@ -32,6 +32,9 @@ int nl_vmstat_read(const char *root, struct nl_vmstat *out);
 void nl_vmstat_delta(const struct nl_vmstat *before, const struct nl_vmstat *after,
 		     struct nl_vmstat *delta);
 
+/* The model's form of the counters (what snapshots carry). */
+void nl_vmstat_totals(const struct nl_vmstat *v, struct nl_vm_totals *out);
+
 /* Fills chk's vmstat side from delta and compares it with chk's bpf side (which the
  * caller filled, chk->bpf_valid set): disagree when a pair differs by more than
  * max(slack, pct % of the larger). The reads are not atomic with the BPF maps, so a

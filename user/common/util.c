@@ -272,3 +272,19 @@ int nl_write_all(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+int nl_grow(void *vp, size_t *cap, size_t n, size_t elem)
+{
+	void **v = vp;
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	if (ncap > SIZE_MAX / elem || !(nv = realloc(*v, ncap * elem)))
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}

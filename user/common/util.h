@@ -39,4 +39,8 @@ char *nl_format_cpulist(const int *v, int n, char *buf, size_t len);
 /* Writes all of buf to fd, retrying short writes and EINTR: 0, or -1 with errno set. */
 int nl_write_all(int fd, const void *buf, size_t len);
 
+/* Room for element n of the array *vp (elem bytes each, *cap allocated): when n ==
+ * *cap the array doubles (first 64). 0, or -ENOMEM with the array as it was. */
+int nl_grow(void *vp, size_t *cap, size_t n, size_t elem);
+
 #endif

@@ -81,15 +81,9 @@ static int keep_event(void *ctx, const struct nl_event *ev)
 {
 	struct nl_recorder *r = ctx;
 
-	if (r->nr_ev == r->cap_ev) {
-		size_t ncap = r->cap_ev ? r->cap_ev * 2 : 1024;
-		struct nl_event *nv = realloc(r->evbuf, ncap * sizeof(*nv));
-		if (!nv) {
-			r->ev_error = -ENOMEM;
-			return -ENOMEM; /* stops the drain; the rest stays for the next one */
-		}
-		r->evbuf = nv;
-		r->cap_ev = ncap;
+	if (nl_grow(&r->evbuf, &r->cap_ev, r->nr_ev, sizeof(*r->evbuf))) {
+		r->ev_error = -ENOMEM;
+		return -ENOMEM; /* stops the drain; the rest stays for the next one */
 	}
 	r->evbuf[r->nr_ev++] = *ev;
 	return 0;

@@ -226,15 +226,8 @@ static int start(struct nl_accum *a, const struct nl_snapshot *s)
 	struct nl_snapshot empty = a->s;
 	empty.procs = NULL;
 	empty.nr_procs = 0;
-	for (int p = 0; p < a->s.nr_procs; p++) {
-		struct nl_process *pr = &a->s.procs[p];
-		for (int t = 0; t < pr->nr_threads; t++)
-			nl_stack_free(pr->threads[t].first_touch_stack);
-		free(pr->threads);
-		for (int v = 0; v < pr->nr_vmas; v++)
-			free(pr->vmas[v].name);
-		free(pr->vmas);
-	}
+	for (int p = 0; p < a->s.nr_procs; p++)
+		nl_process_free(&a->s.procs[p]);
 	free(a->s.procs);
 	a->s = empty;
 	a->s.interval_ns = 0;

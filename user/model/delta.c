@@ -22,12 +22,13 @@ bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struc
 	return any != 0;
 }
 
-static int topo_copy(struct nl_topo_summary *dst, const struct nl_topo_summary *src)
+int nl_topo_summary_copy(struct nl_topo_summary *dst, const struct nl_topo_summary *src)
 {
 	*dst = *src;
-	for (int n = 0; n < NL_MAX_NODES; n++) {
+	for (int n = 0; n < NL_MAX_NODES; n++)
 		dst->cpus[n] = NULL;
-		if (!src->cpus[n] || !src->nr_cpus[n])
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		if (!src->cpus[n] || src->nr_cpus[n] <= 0)
 			continue;
 		dst->cpus[n] = malloc((size_t)src->nr_cpus[n] * sizeof(int));
 		if (!dst->cpus[n])
@@ -45,7 +46,7 @@ static int header_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
 	dst->nr_procs = 0;
 	memset(dst->sources, 0, sizeof(dst->sources));
 	memset(dst->topo.cpus, 0, sizeof(dst->topo.cpus));
-	if (topo_copy(&dst->topo, &src->topo) || nl_sources_copy(dst->sources, src->sources))
+	if (nl_topo_summary_copy(&dst->topo, &src->topo) || nl_sources_copy(dst->sources, src->sources))
 		return -ENOMEM;
 	return 0;
 }
@@ -225,10 +226,7 @@ int nl_snapshot_delta(const struct nl_snapshot *now, const struct nl_snapshot *p
 		if (!dp->nr_threads && !dp->followed) {
 			/* nothing happened in it: drop the shell again */
 			out->nr_procs--;
-			for (int v = 0; v < dp->nr_vmas; v++)
-				free(dp->vmas[v].name);
-			free(dp->vmas);
-			free(dp->threads);
+			nl_process_free(dp);
 		}
 	}
 	free(idx);

@@ -105,20 +105,27 @@ struct nl_stack *nl_stack_dup(const struct nl_stack *st)
 	return d;
 }
 
+void nl_process_free(struct nl_process *pr)
+{
+	for (int t = 0; t < pr->nr_threads; t++)
+		nl_stack_free(pr->threads[t].first_touch_stack);
+	free(pr->threads);
+	for (int v = 0; v < pr->nr_vmas; v++)
+		free(pr->vmas[v].name);
+	free(pr->vmas);
+	pr->threads = NULL;
+	pr->nr_threads = 0;
+	pr->vmas = NULL;
+	pr->nr_vmas = 0;
+}
+
 /* Frees everything a snapshot owns and leaves it empty (safe to free again). */
 void nl_snapshot_free(struct nl_snapshot *s)
 {
 	if (!s)
 		return;
-	for (int p = 0; p < s->nr_procs; p++) {
-		struct nl_process *pr = &s->procs[p];
-		for (int t = 0; t < pr->nr_threads; t++)
-			nl_stack_free(pr->threads[t].first_touch_stack);
-		free(pr->threads);
-		for (int v = 0; v < pr->nr_vmas; v++)
-			free(pr->vmas[v].name);
-		free(pr->vmas);
-	}
+	for (int p = 0; p < s->nr_procs; p++)
+		nl_process_free(&s->procs[p]);
 	free(s->procs);
 	for (int n = 0; n < NL_MAX_NODES; n++) {
 		free(s->topo.cpus[n]);

@@ -275,6 +275,11 @@ void nl_snapshot_free(struct nl_snapshot *s);
  * new, independent snapshot (free it). 0 or -ENOMEM. */
 int nl_snapshot_delta(const struct nl_snapshot *now, const struct nl_snapshot *prev,
 		      struct nl_snapshot *out);
+/* Frees what one process owns (threads, stacks, vmas) and empties it. */
+void nl_process_free(struct nl_process *p);
+/* dst = src with its own copies of the CPU lists (dst's own are not freed first).
+ * 0 or -ENOMEM (dst's lists then NULL). */
+int nl_topo_summary_copy(struct nl_topo_summary *dst, const struct nl_topo_summary *src);
 /* Deep copy. 0 or -ENOMEM (dst then holds nothing to free). */
 int nl_snapshot_copy(struct nl_snapshot *dst, const struct nl_snapshot *src);
 struct nl_stack *nl_stack_dup(const struct nl_stack *st);
