@@ -819,6 +819,44 @@ static void test_prefix_from_files(void **state)
 	free(f.p);
 }
 
+/* A pipe has no size to check lengths against: the reader reads what is there. */
+static void test_read_from_pipe(void **state)
+{
+	struct file f = small_recording(NL_TRACE_ZLIB, 3);
+	const char *path = path_of("fifo");
+	int items, status;
+	pid_t pid;
+
+	for (int cut = 0; cut < 2; cut++) {
+		size_t len = cut ? f.len - 40 : f.len;
+		unlink(path);
+		assert_int_equal(mkfifo(path, 0600), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			int fd = open(path, O_WRONLY);
+			_exit(fd < 0 || write(fd, f.p, len) != (ssize_t)len);
+		}
+		struct nl_trace_reader *r = open_reader(path);
+		struct nl_trace_item it;
+		struct nl_trace_rstats st;
+		items = 0;
+		while (nl_trace_next(r, &it) == 1) {
+			items++;
+			nl_trace_item_free(&it);
+		}
+		nl_trace_reader_stats(r, &st);
+		assert_int_equal(st.truncated, cut);
+		assert_int_equal(st.ended, !cut);
+		if (items < (cut ? 6 : 9))
+			fail_msg("cut %d: %d items, %s", cut, items, nl_trace_reader_error(r));
+		nl_trace_reader_close(r);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_int_equal(status, 0);
+	}
+	free(f.p);
+}
+
 /* A writer that never closed (killed): every flushed chunk reads, the end is flagged. */
 static void test_writer_killed(void **state)
 {
@@ -1430,6 +1468,7 @@ int main(void)
 		cmocka_unit_test(test_every_prefix_zlib),
 		cmocka_unit_test(test_every_prefix_none),
 		cmocka_unit_test(test_prefix_from_files),
+		cmocka_unit_test(test_read_from_pipe),
 		cmocka_unit_test(test_writer_killed),
 		cmocka_unit_test(test_checksum_stops_at_the_chunk),
 		cmocka_unit_test(test_random_flips),
