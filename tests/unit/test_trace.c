@@ -1301,6 +1301,61 @@ static void test_node_beyond_max(void **state)
 
 /* ---- rotation, modes, stats, limits ---- */
 
+/* A file fills at every chunk: each record that comes after a rotation lands, whole,
+ * in the next file (the END record of the full one is encoded apart from it), and the
+ * last file is not an empty continuation. Chunks hold one interval and a bit, so the
+ * second interval of each chunk cuts it before it is added. */
+static void test_rotation_every_chunk(void **state)
+{
+	struct nl_trace_meta m;
+	struct nl_snapshot s;
+	const char *path = path_of("rot1.nl");
+	const char *const *files;
+	char names[16][128];
+	int seen = 0;
+
+	(void)state;
+	fill_meta(&m);
+	fill_snapshot(&s, &m, 1, true);
+	struct nl_trace_writer *probe = open_writer(path_of("size.nl"), &m, NL_TRACE_NONE, 0, 0);
+	struct nl_trace_wstats st0, st1;
+	nl_trace_writer_stats(probe, &st0);
+	assert_int_equal(nl_trace_write_interval(probe, &s), 0);
+	assert_int_equal(nl_trace_flush(probe), 0);
+	nl_trace_writer_stats(probe, &st1);
+	nl_trace_writer_close(probe);
+	nl_snapshot_free(&s);
+	size_t one = (size_t)(st1.raw_bytes - st0.raw_bytes);
+
+	struct nl_trace_writer *w = open_writer(path, &m, NL_TRACE_ZSTD, one + one / 2, 1);
+	for (int i = 0; i < 6; i++) {
+		fill_snapshot(&s, &m, (uint64_t)i + 1, true);
+		assert_int_equal(nl_trace_write_interval(w, &s), 0);
+		nl_snapshot_free(&s);
+	}
+	size_t nr = nl_trace_writer_files(w, &files);
+	for (size_t i = 0; i < nr && i < 16; i++)
+		snprintf(names[i], sizeof(names[i]), "%s", files[i]);
+	assert_int_equal(nl_trace_writer_close(w), 0);
+	assert_true(nr >= 3 && nr <= 16);
+	for (size_t i = 0; i < nr; i++) {
+		struct nl_trace_reader *r = open_reader(names[i]);
+		struct nl_trace_item it;
+		int here = 0;
+		while (nl_trace_next(r, &it) == 1) {
+			assert_int_equal(it.snap.seq, (uint64_t)seen + 1);
+			seen++;
+			here++;
+			nl_trace_item_free(&it);
+		}
+		assert_string_equal(nl_trace_reader_error(r), "");
+		assert_true(here > 0);
+		nl_trace_reader_close(r);
+	}
+	assert_int_equal(seen, 6);
+	nl_trace_meta_free(&m);
+}
+
 static void test_rotation(void **state)
 {
 	struct nl_trace_meta m;
@@ -1342,11 +1397,14 @@ static void test_rotation(void **state)
 			id = rm->recording_id;
 		assert_int_equal(rm->recording_id, id);
 		assert_string_equal(rm->hostname, m.hostname);
+		int before = intervals;
 		while (nl_trace_next(r, &it) == 1) {
 			assert_int_equal(it.snap.seq, (uint64_t)intervals + 1);
 			intervals++;
 			nl_trace_item_free(&it);
 		}
+		/* every file holds intervals: none is opened for nothing at the end */
+		assert_true(intervals > before);
 		nl_trace_reader_stats(r, &st);
 		assert_true(st.ended);
 		assert_int_equal(st.continued, i + 1 < nr);
@@ -1479,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_node_beyond_max),
 		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_rotation_every_chunk),
 		cmocka_unit_test(test_mode_0600),
 		cmocka_unit_test(test_writer_stats_and_events_split),
 		cmocka_unit_test(test_writer_refuses_oversize),

@@ -39,6 +39,7 @@ struct nl_trace_writer {
 	struct nl_zctx *z;
 	uint64_t seq;             /* of the next chunk */
 	uint64_t file_bytes;      /* in the current file */
+	bool rotate_due;          /* the current file is full: the next record opens PATH.n */
 	struct nl_trace_wstats st;
 	int err;                  /* the first error; every call returns it from then on */
 	char msg[320];
@@ -226,11 +227,14 @@ static int add_record(struct nl_trace_writer *w, uint32_t type, const void *payl
 static int finish_file(struct nl_trace_writer *w, bool continued)
 {
 	struct nl_trace_end e = { continued, w->st.chunks + 1, w->st.records };
+	struct nl_buf end = { 0 };
 	int rc;
 
-	w->rec.len = 0;
-	nl_schema_enc_end(&w->rec, &e);
-	rc = add_record(w, NL_REC_END, w->rec.p, w->rec.len);
+	/* its own buffer: a rotation happens while w->rec holds the record that comes next */
+	nl_schema_enc_end(&end, &e);
+	rc = end.err ? fail(w, end.err, "out of memory") :
+		       add_record(w, NL_REC_END, end.p, end.len);
+	nl_buf_free(&end);
 	if (!rc)
 		rc = write_chunk(w);
 	if (close(w->fd) && !rc)
@@ -239,12 +243,22 @@ static int finish_file(struct nl_trace_writer *w, bool continued)
 	return rc;
 }
 
+/* Past max_bytes the file is full; the next file is opened only when a record comes
+ * for it, so a recording that ends right there leaves no file with nothing in it. */
 static int maybe_rotate(struct nl_trace_writer *w)
+{
+	if (w->o.max_bytes && w->file_bytes >= w->o.max_bytes)
+		w->rotate_due = true;
+	return 0;
+}
+
+static int rotate_if_due(struct nl_trace_writer *w)
 {
 	int rc;
 
-	if (!w->o.max_bytes || w->file_bytes < w->o.max_bytes)
+	if (!w->rotate_due)
 		return 0;
+	w->rotate_due = false;
 	rc = finish_file(w, true);
 	return rc ? rc : open_file(w, (unsigned)w->nr_files);
 }
@@ -275,6 +289,8 @@ static int append(struct nl_trace_writer *w, uint32_t type, const void *payload,
 			    NL_TRACE_MAX_CHUNK);
 	if (w->chunk.len && w->chunk.len + size > w->o.chunk_bytes)
 		rc = nl_trace_flush(w);
+	if (!rc)
+		rc = rotate_if_due(w);
 	if (!rc)
 		rc = add_record(w, type, payload, len);
 	if (!rc && w->chunk.len >= w->o.chunk_bytes)
