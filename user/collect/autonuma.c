@@ -210,6 +210,7 @@ struct prog_rule {
 	bool required;
 	const char *tp;
 	int nargs;
+	enum role role;  /* on the path being tried, on this kernel (choose()) */
 };
 
 #define NR_RULES 36
@@ -217,35 +218,35 @@ struct prog_rule {
 static int prog_rules(const struct autonuma_bpf *k, struct prog_rule *r)
 {
 	const struct prog_rule rules[] = {
-		{ k->progs.an_fentry_migrate_prep, ON_FENTRY, true, NULL, 0 },
-		{ k->progs.an_fentry_numa_fault, ON_FENTRY, true, NULL, 0 },
-		{ k->progs.an_fentry_scan, ON_FENTRY, false, NULL, 0 },
-		{ k->progs.an_fexit_scan, ON_FENTRY, false, NULL, 0 },
-		{ k->progs.an_fentry_flush, ON_FENTRY, false, NULL, 0 },
-		{ k->progs.an_kprobe_migrate_prep, ON_KPROBE, true, NULL, 0 },
-		{ k->progs.an_kprobe_numa_fault, ON_KPROBE, true, NULL, 0 },
-		{ k->progs.an_kprobe_scan, ON_KPROBE, false, NULL, 0 },
-		{ k->progs.an_kretprobe_scan, ON_KPROBE, false, NULL, 0 },
-		{ k->progs.an_kprobe_flush, ON_KPROBE, false, NULL, 0 },
-		{ k->progs.an_fb_fault, ON_FALLBACK, true, NULL, 0 },
-		{ k->progs.an_fb_iter, ON_FALLBACK, true, NULL, 0 },
-		{ k->progs.an_migrate_end7, ON_ALL, true, "mm_migrate_pages", 7 },
-		{ k->progs.an_migrate_end8, ON_ALL, true, "mm_migrate_pages", 8 },
+		{ k->progs.an_fentry_migrate_prep, ON_FENTRY, true, NULL, 0, R_OFF },
+		{ k->progs.an_fentry_numa_fault, ON_FENTRY, true, NULL, 0, R_OFF },
+		{ k->progs.an_fentry_scan, ON_FENTRY, false, NULL, 0, R_OFF },
+		{ k->progs.an_fexit_scan, ON_FENTRY, false, NULL, 0, R_OFF },
+		{ k->progs.an_fentry_flush, ON_FENTRY, false, NULL, 0, R_OFF },
+		{ k->progs.an_kprobe_migrate_prep, ON_KPROBE, true, NULL, 0, R_OFF },
+		{ k->progs.an_kprobe_numa_fault, ON_KPROBE, true, NULL, 0, R_OFF },
+		{ k->progs.an_kprobe_scan, ON_KPROBE, false, NULL, 0, R_OFF },
+		{ k->progs.an_kretprobe_scan, ON_KPROBE, false, NULL, 0, R_OFF },
+		{ k->progs.an_kprobe_flush, ON_KPROBE, false, NULL, 0, R_OFF },
+		{ k->progs.an_fb_fault, ON_FALLBACK, true, NULL, 0, R_OFF },
+		{ k->progs.an_fb_iter, ON_FALLBACK, true, NULL, 0, R_OFF },
+		{ k->progs.an_migrate_end7, ON_ALL, true, "mm_migrate_pages", 7, R_OFF },
+		{ k->progs.an_migrate_end8, ON_ALL, true, "mm_migrate_pages", 8, R_OFF },
 		/* migration start/end and exit are what every path's counts rest on */
-		{ k->progs.an_migrate_start, ON_ALL, true, "mm_migrate_pages_start", 0 },
-		{ k->progs.an_exit, ON_ALL, true, "sched_process_exit", 0 },
-		{ k->progs.an_set_pte, ON_ALL, false, "set_migration_pte", 0 },
-		{ k->progs.an_remove_pte, ON_ALL, false, "remove_migration_pte", 0 },
-		{ k->progs.an_set_pmd, ON_ALL, false, "set_migration_pmd", 0 },
-		{ k->progs.an_remove_pmd, ON_ALL, false, "remove_migration_pmd", 0 },
-		{ k->progs.an_move_numa, ON_ALL, false, "sched_move_numa", 0 },
-		{ k->progs.an_swap_numa, ON_ALL, false, "sched_swap_numa", 0 },
-		{ k->progs.an_stick_numa, ON_ALL, false, "sched_stick_numa", 0 },
-		{ k->progs.an_tlb_flush, ON_ALL, false, "tlb_flush", 0 },
-		{ k->progs.an_ipi_entry, ON_ALL, false, "call_function_entry", 0 },
-		{ k->progs.an_ipi_exit, ON_ALL, false, "call_function_exit", 0 },
-		{ k->progs.an_ipi1_entry, ON_ALL, false, "call_function_single_entry", 0 },
-		{ k->progs.an_ipi1_exit, ON_ALL, false, "call_function_single_exit", 0 },
+		{ k->progs.an_migrate_start, ON_ALL, true, "mm_migrate_pages_start", 0, R_OFF },
+		{ k->progs.an_exit, ON_ALL, true, "sched_process_exit", 0, R_OFF },
+		{ k->progs.an_set_pte, ON_ALL, false, "set_migration_pte", 0, R_OFF },
+		{ k->progs.an_remove_pte, ON_ALL, false, "remove_migration_pte", 0, R_OFF },
+		{ k->progs.an_set_pmd, ON_ALL, false, "set_migration_pmd", 0, R_OFF },
+		{ k->progs.an_remove_pmd, ON_ALL, false, "remove_migration_pmd", 0, R_OFF },
+		{ k->progs.an_move_numa, ON_ALL, false, "sched_move_numa", 0, R_OFF },
+		{ k->progs.an_swap_numa, ON_ALL, false, "sched_swap_numa", 0, R_OFF },
+		{ k->progs.an_stick_numa, ON_ALL, false, "sched_stick_numa", 0, R_OFF },
+		{ k->progs.an_tlb_flush, ON_ALL, false, "tlb_flush", 0, R_OFF },
+		{ k->progs.an_ipi_entry, ON_ALL, false, "call_function_entry", 0, R_OFF },
+		{ k->progs.an_ipi_exit, ON_ALL, false, "call_function_exit", 0, R_OFF },
+		{ k->progs.an_ipi1_entry, ON_ALL, false, "call_function_single_entry", 0, R_OFF },
+		{ k->progs.an_ipi1_exit, ON_ALL, false, "call_function_single_exit", 0, R_OFF },
 	};
 	int n = (int)NL_ARRAY_SIZE(rules);
 
@@ -390,6 +391,7 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 		const char *why;
 		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
 
+		rules[i].role = r;
 		bpf_program__set_autoload(rules[i].prog, r != R_OFF);
 		if (why)
 			appendf(a->missing, sizeof(a->missing), "%sno tracepoint %s",
@@ -398,13 +400,12 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 	return 0;
 }
 
-static int attach_all(struct nl_autonuma *a, enum nl_autonuma_path path, const struct btf *btf,
-		      int migrate_nargs, const struct prog_rule *rules, int nr, char *err,
+static int attach_all(struct nl_autonuma *a, const struct prog_rule *rules, int nr, char *err,
 		      size_t errlen)
 {
 	for (int i = 0; i < nr; i++) {
-		const char *why, *name = bpf_program__name(rules[i].prog);
-		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
+		const char *name = bpf_program__name(rules[i].prog);
+		enum role r = rules[i].role;
 		struct bpf_link *l;
 
 		if (r == R_OFF || rules[i].prog == a->skel->progs.an_fb_fault)
@@ -432,26 +433,36 @@ static int attach_all(struct nl_autonuma *a, enum nl_autonuma_path path, const s
 	return 0;
 }
 
+/* The kernel's BTF is read here and freed before the object loads: libbpf reads its
+ * own copy to load, and two at once (several MB each) are what record's peak RSS was. */
 static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
-		    const struct nl_autonuma_opts *o, const struct btf *btf,
-		    const struct nl_pfn_range *ranges, int nr_ranges, char *err, size_t errlen)
+		    const struct nl_autonuma_opts *o, const struct nl_pfn_range *ranges,
+		    int nr_ranges, char *err, size_t errlen)
 {
 	struct prog_rule rules[NR_RULES];
-	int migrate_nargs = tracepoint_nargs(btf, "mm_migrate_pages");
-	int rc, nr;
+	struct btf *btf = btf__load_vmlinux_btf();
+	int migrate_nargs, rc, nr;
 
 	a->missing[0] = '\0';
+	if (!btf) {
+		rc = -errno;
+		snprintf(err, errlen, "kernel has no BTF (%s)", strerror(errno));
+		return rc;
+	}
+	migrate_nargs = tracepoint_nargs(btf, "mm_migrate_pages");
 	rc = path_available(path, btf, migrate_nargs, err, errlen);
 	if (rc)
-		return rc;
+		goto fail;
 	a->skel = autonuma_bpf__open();
 	if (!a->skel) {
 		rc = -errno;
 		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
-		return rc;
+		goto fail;
 	}
 	configure(a, path, o, ranges, nr_ranges);
 	rc = choose(a, path, btf, migrate_nargs, rules, &nr, err, errlen);
+	btf__free(btf);
+	btf = NULL;
 	if (rc)
 		goto fail;
 	rc = autonuma_bpf__load(a->skel);
@@ -459,13 +470,14 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		snprintf(err, errlen, "load: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = attach_all(a, path, btf, migrate_nargs, rules, nr, err, errlen);
+	rc = attach_all(a, rules, nr, err, errlen);
 	if (rc)
 		goto fail;
 	a->path = path;
 	fb_fault_update(a);
 	return 0;
 fail:
+	btf__free(btf);
 	detach_all(a);
 	return rc ? rc : -EINVAL;
 }
@@ -480,7 +492,6 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 	};
 	struct nl_autonuma *a = calloc(1, sizeof(*a));
 	struct nl_pfn_range *ranges = calloc(NL_MAX_PFN_RANGES, sizeof(*ranges));
-	struct btf *btf = NULL;
 	int nr_ranges = 0, rc = -EINVAL;
 	const char *pfn_src = NULL;
 	char perr[160] = "";
@@ -499,13 +510,6 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 		rc = -EINVAL;
 		goto cleanup;
 	}
-	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		rc = -errno;
-		snprintf(err, errlen, "kernel has no BTF (%s)", strerror(errno));
-		goto cleanup;
-	}
-
 	long page_size = sysconf(_SC_PAGESIZE);
 	if (nl_pfn_nodes_read(NULL, page_size > 0 ? (uint64_t)page_size : 4096, ranges,
 			      NL_MAX_PFN_RANGES, &nr_ranges, &pfn_src, perr, sizeof(perr))) {
@@ -521,7 +525,7 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 
 		if (o->path != NL_AUTONUMA_PATH_AUTO && o->path != order[i])
 			continue;
-		rc = try_path(a, order[i], o, btf, ranges, nr_ranges, why, sizeof(why));
+		rc = try_path(a, order[i], o, ranges, nr_ranges, why, sizeof(why));
 		if (rc == 0)
 			break;
 		appendf(a->why, sizeof(a->why), "%s%s: %s", a->why[0] ? "; " : "",
@@ -544,7 +548,6 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 	a = NULL;
 	rc = 0;
 cleanup:
-	btf__free(btf);
 	free(ranges);
 	nl_autonuma_close(a);
 	return rc;

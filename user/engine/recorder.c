@@ -192,11 +192,12 @@ static void summary(struct nl_recorder *r)
 	struct nl_trace_wstats st;
 
 	nl_trace_writer_stats(r->w, &st);
-	nl_err("%s: %" PRIu64 " intervals, %" PRIu64 " events, %" PRIu64 " lost, %" PRIu64
-	       " bytes in %" PRIu64 " chunk%s (%.1fx compressed) in %s%s",
-	       r->o.who, r->intervals, r->events, r->lost, st.bytes_written, st.chunks,
-	       st.chunks == 1 ? "" : "s", st.bytes_written ? (double)st.raw_bytes / (double)st.bytes_written : 0.0,
-	       r->o.path, st.files > 1 ? " and its numbered continuations" : "");
+	nl_err("%s: %" PRIu64 " intervals, %" PRIu64 " events, %" PRIu64 " records, %" PRIu64
+	       " lost, %" PRIu64 " bytes in %" PRIu64 " chunk%s (%.1fx compressed) in %s%s",
+	       r->o.who, r->intervals, r->events, st.records, r->lost, st.bytes_written, st.chunks,
+	       st.chunks == 1 ? "" : "s",
+	       st.bytes_written ? (double)st.raw_bytes / (double)st.bytes_written : 0.0, r->o.path,
+	       st.files > 1 ? " and its numbered continuations" : "");
 }
 
 
