@@ -26,6 +26,8 @@ static const struct nl_source_ops *const source_table[] = {
 	&nl_autonuma_source,
 	&nl_pmu_source,
 };
+_Static_assert(NL_ARRAY_SIZE(source_table) <= NL_ARRAY_SIZE(((struct nl_collector *)0)->running),
+	       "one running flag per source");
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -126,10 +128,14 @@ static int open_sources(struct nl_collector *c, char *err, size_t errlen)
 		ret = ops->open(c, why, sizeof(why));
 		/* -ENOTSUP: this source is off here, said in why; anything else fails a
 		 * required source, and an optional one whose user asked for it (a forced
-		 * AutoNUMA path) */
+		 * AutoNUMA path). A failed open cleans up after itself; close runs for
+		 * whatever open started, failed or not. */
+		c->running[i] = ret == 0;
 		if (ret == -ENOTSUP && !ops->required) {
 			mark_off(c, ops, why);
 		} else if (ret) {
+			if (ops->close)
+				ops->close(c);
 			snprintf(err, errlen, "%s", why);
 			return ret;
 		}
@@ -189,7 +195,7 @@ void nl_collector_close(struct nl_collector *c)
 	if (!c)
 		return;
 	for (size_t i = NL_ARRAY_SIZE(source_table); i-- > 0;)
-		if (source_table[i]->close)
+		if (c->running[i] && source_table[i]->close)
 			source_table[i]->close(c);
 	nl_topology_free(&c->topo);
 	nl_tt_free(&c->threads);
@@ -398,7 +404,7 @@ int nl_collector_sample(struct nl_collector *c, int view, unsigned flags,
 	c->seq++;
 	ret = fill_header(c, cum);
 	for (size_t i = 0; !ret && i < NL_ARRAY_SIZE(source_table); i++)
-		if (source_table[i]->sample && (source_table[i] != &nl_autonuma_source || c->autonuma))
+		if (c->running[i] && source_table[i]->sample)
 			ret = source_table[i]->sample(c, cum);
 	if (!ret)
 		ret = build_processes(c, cum);

@@ -19,6 +19,7 @@ struct nl_collector {
 	struct nl_source_state sources[NL_SRC_MAX];
 	int nr_cpus;
 	struct nl_thread_table threads;
+	bool running[8];              /* per source_table entry: opened, so sampled and closed */
 	uint64_t seq;                 /* samples taken */
 	uint64_t open_mono_ns;
 	uint64_t view_seq[NL_MAX_VIEWS]; /* the last sample each view read */
