@@ -6,7 +6,8 @@
 #   `top --json --record FILE`: the report of the file equals what top printed live
 #     (one collector, two consumers at 1 s and 100 ms): faults, unresolved faults,
 #     first touches, CPU time per node, threads;
-#   the recording against the workload's own getrusage (minflt);
+#   the recording against the workload's own getrusage (minflt); thread birth, rename
+#     (exec) and exit records;
 #   crash safety: recordings SIGKILLed at random moments, and prefixes of a complete
 #     file cut at random offsets, report the intervals of their complete chunks (the
 #     full file's first ones, in order) and say the file was cut short; flipped bytes
@@ -97,6 +98,14 @@ check_output "report -p of a pid not in the file: says so" 'process 1 did nothin
 check_status "report of a window past the end: exit 1" 1 "$NUMALENS" report -i "$OUT/live.nlt" --from 1000
 check_output "report of a window past the end: says what the file holds" 'no interval .* ends between' \
   "$NUMALENS" report -i "$OUT/live.nlt" --from 1000
+
+# thread records: a birth, a rename by exec, the exits
+"$NUMALENS" record -q -o "$OUT/names.nlt" -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done;
+  exec "$0" -t 1 -n 20000' "$WORKLOADS/nl-faultstorm" > /dev/null 2>&1
+"$ROOT/build/tests/trace_tool" dump "$OUT/names.nlt" > "$OUT/names.dump" 2>&1
+check_output "thread records: the shell's birth" '^thread [0-9]+: kind 1 comm sh$' cat "$OUT/names.dump"
+check_output "thread records: its rename by exec" '^thread [0-9]+: kind 3 comm nl-faultstorm$' cat "$OUT/names.dump"
+check_output "thread records: the exits" '^thread [0-9]+: kind 2 comm nl-faultstorm$' cat "$OUT/names.dump"
 
 # ---- 3. export ----
 "$NUMALENS" export -i "$OUT/live.nlt" --format chrome -o "$OUT/chrome.json" 2> "$OUT/exp.err"
