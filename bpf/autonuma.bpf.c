@@ -75,6 +75,7 @@ struct an_state {
 	__u64 win_start;      /* inside migrate_pages() since, 0 = not */
 	__u32 win_reason;
 	__u32 win_from;       /* node + 1 of the first old page in this window, 0 = none */
+	__u32 win_to;         /* node + 1 of the first page moved off-node in it, 0 = none */
 	__u32 src_node;       /* node + 1 of the page numa_migrate_prep saw, 0 = none */
 	__u32 misplaced_from; /* node + 1 a numa_misplaced migration moved a page from */
 	__u64 scan_start;     /* inside task_numa_work since, 0 = not */
@@ -687,6 +688,9 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 	if ((__u32)to == f)
 		return;
 	__u64 pages = 1ULL << (order & 0xf);
+	struct an_state *st = state_cur(false);
+	if (st && st->win_start && !st->win_to)
+		st->win_to = to + 1;
 	struct nl_autonuma_sys *s = sys();
 	if (s)
 		s->migrated_offnode += pages;
@@ -733,6 +737,7 @@ int BPF_PROG(an_migrate_start, enum migrate_mode mode, int reason)
 	st->win_start = bpf_ktime_get_ns();
 	st->win_reason = reason;
 	st->win_from = 0;
+	st->win_to = 0;
 	return 0;
 }
 
@@ -741,6 +746,7 @@ static __always_inline void on_migrate_end(unsigned long succeeded, unsigned lon
 	struct an_state *st = state_cur(false);
 	__u64 now = bpf_ktime_get_ns(), dt = 0;
 	__u32 r = reason_slot(reason) & (NL_MIGRATE_REASONS - 1);
+	__u32 nodes = st ? (st->win_from << 16) | (st->win_to & 0xffff) : 0;
 
 	if (st && st->win_start) {
 		dt = now - st->win_start;
@@ -764,7 +770,7 @@ static __always_inline void on_migrate_end(unsigned long succeeded, unsigned lon
 		t->migrate_stall_ns[r] += dt;
 		t->migrate_stall_hist[log2_bucket(dt) & (NL_HIST_BUCKETS - 1)]++;
 	}
-	emit(NL_EV_MIGRATE, bpf_get_current_task_btf(), r, 0, succeeded, failed, dt);
+	emit(NL_EV_MIGRATE, bpf_get_current_task_btf(), r, nodes, succeeded, failed, dt);
 }
 
 /* 6.1: (succeeded, failed, thp_succeeded, thp_failed, thp_split, mode, reason) */

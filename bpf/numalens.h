@@ -195,7 +195,9 @@ enum nl_an_drop {
  * needs the counters alone. A reserve that fails is counted in NL_AN_DROP_EVENT. */
 enum nl_event_type {
 	NL_EV_MIGRATE = 1,  /* one migrate_pages() call: a = reason, v0 = pages migrated,
-			     * v1 = pages failed, v2 = stall ns (time inside the call) */
+			     * v1 = pages failed, v2 = stall ns (time inside the call),
+			     * b = (from node + 1) << 16 | (to node + 1) of its first page moved
+			     * across nodes (0 = unknown: no cross-node page, or no pfn ranges) */
 	NL_EV_NUMA_MOVE,    /* sched_move_numa: a = from CPU, b = to CPU (user space has
 			     * the CPU -> node table) */
 	NL_EV_NUMA_SWAP,    /* sched_swap_numa, once per thread swapped: a = its CPU,

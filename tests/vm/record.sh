@@ -173,4 +173,8 @@ pages=$(jq "[.traceEvents[] | select(.ph == \"X\" and .name == \"migrate_pages (
 echo "# ran: $slices migrate_pages slices in the Chrome export, $pages pages"
 check "ran: the Chrome export has migrate_pages slices on the process's threads" [ "${slices:-0}" -gt 0 ]
 check "ran: the event slices' pages ($pages) match the counters' numa_misplaced pages ($mis)" [ "${pages:-x}" = "$mis" ]
+n01=$(jq "[.traceEvents[] | select(.ph == \"X\" and .name == \"migrate_pages (numa_misplaced)\" and .pid == ${pid:-0} and .args.pages > 0)
+	| select(.args.from_node == 0 and .args.to_node == 1)] | length" "$OUT/ran.chrome.json" 2>/dev/null)
+moved=$(jq "[.traceEvents[] | select(.ph == \"X\" and .name == \"migrate_pages (numa_misplaced)\" and .pid == ${pid:-0} and .args.pages > 0)] | length" "$OUT/ran.chrome.json" 2>/dev/null)
+check "ran: every slice that moved pages says node 0 -> node 1 ($n01 of $moved)" [ "${moved:-0}" -gt 0 ] && [ "$n01" = "$moved" ]
 finish

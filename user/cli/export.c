@@ -233,6 +233,9 @@ static void chrome_slice(struct export *e, const struct nl_event *ev, const char
 	if (ev->type == NL_EV_MIGRATE) {
 		nl_json_ku64(&e->j, "pages", ev->v0);
 		nl_json_ku64(&e->j, "failed", ev->v1);
+		/* from/to of the call's first cross-node page; -1 when unknown */
+		nl_json_ki64(&e->j, "from_node", (int64_t)(ev->b >> 16) - 1);
+		nl_json_ki64(&e->j, "to_node", (int64_t)(ev->b & 0xffff) - 1);
 	}
 	nl_json_ku64(&e->j, ev->type == NL_EV_IPI ? "handler_ns" : "stall_ns", ev->v2);
 	nl_json_obj_end(&e->j);
