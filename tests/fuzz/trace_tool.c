@@ -356,6 +356,7 @@ static double rewrite(const char *in, const char *out, const struct nl_trace_wop
 	struct nl_trace_reader *r = ropen(in);
 	struct nl_trace_writer *w = wopen(out, nl_trace_reader_meta(r), o);
 	struct nl_trace_item it;
+	struct stat st;
 	double spent = 0, t;
 	int rc = 0;
 
@@ -373,11 +374,18 @@ static double rewrite(const char *in, const char *out, const struct nl_trace_wop
 		spent += now_s() - t;
 		nl_trace_item_free(&it);
 	}
+	/* The last chunk is written by the flush (stats count it) and the END by close;
+	 * the bytes are the file's, END included. */
 	t = now_s();
+	if (!rc)
+		rc = nl_trace_flush(w);
 	nl_trace_writer_stats(w, ws);
 	if (nl_trace_writer_close(w) || rc)
 		die(out, "write failed");
 	spent += now_s() - t;
+	if (stat(out, &st))
+		die(out, strerror(errno));
+	ws->bytes_written = (uint64_t)st.st_size;
 	nl_trace_reader_close(r);
 	return spent;
 }
