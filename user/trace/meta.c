@@ -25,21 +25,6 @@ static int dup_str(char **dst, const char *src)
 	return src && !(*dst = strdup(src)) ? -ENOMEM : 0;
 }
 
-int nl_trace_topo_copy_cpus(struct nl_topo_summary *dst, const struct nl_topo_summary *src)
-{
-	for (int n = 0; n < NL_MAX_NODES; n++)
-		dst->cpus[n] = NULL;
-	for (int n = 0; n < NL_MAX_NODES; n++) {
-		if (!src->cpus[n] || src->nr_cpus[n] <= 0)
-			continue;
-		dst->cpus[n] = malloc((size_t)src->nr_cpus[n] * sizeof(int));
-		if (!dst->cpus[n])
-			return -ENOMEM;
-		memcpy(dst->cpus[n], src->cpus[n], (size_t)src->nr_cpus[n] * sizeof(int));
-	}
-	return 0;
-}
-
 int nl_trace_meta_copy(struct nl_trace_meta *dst, const struct nl_trace_meta *src)
 {
 	int rc;
@@ -50,7 +35,7 @@ int nl_trace_meta_copy(struct nl_trace_meta *dst, const struct nl_trace_meta *sr
 	dst->cmdline = dst->target = dst->version = NULL;
 	for (int i = 0; i < NL_SRC_MAX; i++)
 		dst->sources[i].detail = NULL;
-	rc = nl_trace_topo_copy_cpus(&dst->topo, &src->topo);
+	rc = nl_topo_summary_copy(&dst->topo, &src->topo);
 	if (!rc)
 		rc = dup_str(&dst->cmdline, src->cmdline);
 	if (!rc)
@@ -67,10 +52,9 @@ int nl_trace_meta_copy(struct nl_trace_meta *dst, const struct nl_trace_meta *sr
 int nl_trace_fill_snapshot(struct nl_snapshot *s, const struct nl_trace_meta *m,
 			   const struct nl_source_state *sources)
 {
-	s->topo = m->topo;
 	s->names = m->names;
 	for (int i = 0; i < NL_SRC_MAX; i++)
 		s->sources[i] = (struct nl_source_state){ 0 };
-	int rc = nl_trace_topo_copy_cpus(&s->topo, &m->topo);
+	int rc = nl_topo_summary_copy(&s->topo, &m->topo);
 	return rc ? rc : nl_sources_copy(s->sources, sources);
 }
