@@ -26,14 +26,6 @@
 
 #define DEFAULT_MAX_STACKS 4096
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* CPU -> node table into .rodata (before load). */
 static int configure_cpu_nodes(struct nl_collector *c, char *err, size_t errlen)
 {
@@ -184,7 +176,7 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 			 "the kernel's per-thread fault count (min_flt+maj_flt)");
 	}
 	skel->rodata->fault_counter_mode = c->fault_counter_mode;
-	skel->rodata->load_ns = now_ns(CLOCK_MONOTONIC);
+	skel->rodata->load_ns = nl_now_ns(CLOCK_MONOTONIC);
 	if (c->fault_counter_mode) {
 		bpf_program__set_autoload(skel->progs.nl_fault, false);
 	} else if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {

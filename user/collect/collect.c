@@ -39,14 +39,6 @@ static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_lis
 	return vfprintf(stderr, fmt, ap);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- residency and pmu: sources without programs ---- */
 
 static bool always(struct nl_collector *c, char *why, size_t len)
@@ -182,7 +174,7 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 	ret = open_sources(c, err, errlen);
 	if (ret)
 		goto fail;
-	c->open_mono_ns = now_ns(CLOCK_MONOTONIC);
+	c->open_mono_ns = nl_now_ns(CLOCK_MONOTONIC);
 	*out = c;
 	return 0;
 fail:
@@ -371,9 +363,9 @@ static int fill_header(struct nl_collector *c, struct nl_snapshot *s)
 
 	s->cumulative = true;
 	s->seq = c->seq;
-	s->mono_ns = now_ns(CLOCK_MONOTONIC);
+	s->mono_ns = nl_now_ns(CLOCK_MONOTONIC);
 	s->interval_ns = s->mono_ns - c->open_mono_ns;
-	s->timestamp_ns = now_ns(CLOCK_REALTIME);
+	s->timestamp_ns = nl_now_ns(CLOCK_REALTIME);
 	s->names = c->names;
 	s->numa_balancing = c->topo.numa_balancing;
 	if (nl_read_u64(NULL, "/proc/sys/kernel/numa_balancing", &nb) == 0)

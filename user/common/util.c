@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -287,4 +288,12 @@ int nl_grow(void *vp, size_t *cap, size_t n, size_t elem)
 	*v = nv;
 	*cap = ncap;
 	return 0;
+}
+
+uint64_t nl_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <time.h>
 
 #define NL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -38,6 +39,9 @@ char *nl_format_cpulist(const int *v, int n, char *buf, size_t len);
 
 /* Writes all of buf to fd, retrying short writes and EINTR: 0, or -1 with errno set. */
 int nl_write_all(int fd, const void *buf, size_t len);
+
+/* clk (CLOCK_MONOTONIC, CLOCK_REALTIME) in ns. */
+uint64_t nl_now_ns(clockid_t clk);
 
 /* Room for element n of the array *vp (elem bytes each, *cap allocated): when n ==
  * *cap the array doubles (first 64). 0, or -ENOMEM with the array as it was. */

@@ -29,14 +29,6 @@ static void on_sigchld(int sig)
 	(void)sig;
 }
 
-uint64_t nl_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 enum proc_state { PROC_GONE, PROC_ZOMBIE, PROC_ALIVE };
 
 /* The value of "Key:\tvalue" in a /proc status text, NUL-terminated in place. */

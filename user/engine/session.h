@@ -95,7 +95,5 @@ enum nl_stop_reason nl_session_run(struct nl_session *s, const struct nl_session
 void nl_session_detach(struct nl_session *s);
 void nl_session_finish(struct nl_session *s, enum nl_stop_reason why);
 
-/* CLOCK_MONOTONIC / CLOCK_REALTIME in ns. */
-uint64_t nl_now_ns(clockid_t clk);
 
 #endif
