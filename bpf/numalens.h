@@ -226,4 +226,93 @@ struct nl_event {
 	__u64 v2;
 };
 
+/* ---- requests (bpf/request.bpf.c, user/collect/request.c) ----
+ * A request is one call of --request BIN:FUNC on one thread (uprobe to uretprobe), or
+ * the span between --usdt START and END probes. While a thread is inside one, every
+ * nanosecond of it is charged to exactly one cause, the innermost that applies (an
+ * IPI inside a migration inside a hinting fault is tlb_ipi), so the causes are a
+ * partition: they sum to the latency. */
+enum nl_rq_cause {
+	NL_RQ_ON_CPU = 0,    /* running, and none of the kernel work named below */
+	NL_RQ_HINT_FAULT,    /* NUMA hinting fault handling, migration excluded */
+	NL_RQ_MIGRATE_STALL, /* inside migrate_pages(), any reason (split kept per reason) */
+	NL_RQ_TLB_IPI,       /* call-function IPIs (TLB shootdowns) handled while it ran */
+	NL_RQ_NUMA_MOVE,     /* from a NUMA task move or swap of it until it ran again */
+	NL_RQ_RUNQ_WAIT,     /* runnable but not running */
+	NL_RQ_OFF_CPU,       /* blocked or sleeping */
+	NL_RQ_RECLAIM,       /* direct reclaim and compaction */
+	NL_RQ_CAUSES,
+};
+
+enum nl_rq_flag {
+	NL_RQ_F_EXITED = 1,  /* the thread exited inside it: latency runs to the exit */
+	NL_RQ_F_NO_FAULT = 2,/* hint_fault not measured (no fentry/kprobe): in on_cpu */
+};
+
+/* One finished request (ring buffer -> user space -> REQUESTS trace records). */
+struct nl_request {
+	__u64 start_ns;      /* bpf_ktime_get_ns() at entry: CLOCK_MONOTONIC */
+	__u64 latency_ns;
+	__u64 causes_ns[NL_RQ_CAUSES];
+	__u64 migrate_stall_by_reason[NL_MIGRATE_REASONS]; /* of causes_ns[MIGRATE_STALL] */
+	__u32 tid;
+	__u32 tgid;
+	__u32 hint_faults;    /* hinting faults the thread took inside it */
+	__u32 migrate_calls;  /* migrate_pages() calls */
+	__u32 migrated_pages; /* pages those calls moved */
+	__u32 numa_moves;     /* NUMA task moves and swaps of the thread */
+	__u32 ipis;           /* call-function IPIs handled while it ran */
+	__u32 reclaims;       /* direct reclaim and compaction runs */
+	__u32 cpu_start;      /* CPU at entry and at return */
+	__u32 cpu_end;
+	__u32 flags;          /* enum nl_rq_flag */
+	__u32 depth_max;      /* deepest nesting of FUNC seen inside it (1 = none) */
+};
+
+/* What the request programs could not record (per-CPU array indexes). */
+enum nl_rq_drop {
+	NL_RQ_DROP_THREAD = 0, /* in-flight table full: that request not measured */
+	NL_RQ_DROP_EVENT,      /* a finished request the ring buffer had no room for
+				* (still in the histogram) */
+	NL_RQ_DROP_DEPTH,      /* a return without its entry (uretprobe lost, longjmp) */
+	NL_RQ_DROP_MAX,
+};
+
+/* Log-linear (HDR-style) latency histogram: a bucket per ns below 16 ns, then each
+ * power of two split into 8 buckets 12.5 % wide up to 2^40 ns (18 minutes); the last
+ * bucket takes everything above. */
+#define NL_RQ_HIST_SUB_BITS 3
+#define NL_RQ_HIST_MAX_LOG2 40
+#define NL_RQ_HIST_BUCKETS (16 + (NL_RQ_HIST_MAX_LOG2 - 4) * 8 + 1)
+
+static inline __u32 nl_rq_hist_bucket(__u64 v)
+{
+	__u64 x = v;
+	__u32 e = 0;
+
+	if (v < 16)
+		return (__u32)v;
+	/* floor(log2 v) in six steps: BPF has no count-leading-zeros. */
+	if (x >> 32) { x >>= 32; e += 32; }
+	if (x >> 16) { x >>= 16; e += 16; }
+	if (x >> 8) { x >>= 8; e += 8; }
+	if (x >> 4) { x >>= 4; e += 4; }
+	if (x >> 2) { x >>= 2; e += 2; }
+	if (x >> 1) e += 1;
+	if (e >= NL_RQ_HIST_MAX_LOG2)
+		return NL_RQ_HIST_BUCKETS - 1;
+	return 16 + (e - 4) * 8 + (__u32)((v >> (e - NL_RQ_HIST_SUB_BITS)) & 7);
+}
+
+/* The smallest value of bucket b (user space: the inverse of the above). */
+static inline __u64 nl_rq_hist_lower(__u32 b)
+{
+	if (b < 16)
+		return b;
+	if (b >= NL_RQ_HIST_BUCKETS - 1)
+		return (__u64)1 << NL_RQ_HIST_MAX_LOG2;
+	__u32 e = 4 + (b - 16) / 8;
+	return (__u64)(8 + (b - 16) % 8) << (e - NL_RQ_HIST_SUB_BITS);
+}
+
 #endif /* NUMALENS_H */
