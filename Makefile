@@ -34,7 +34,8 @@ CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -DNUMALENS_VERSION='"$(VERSION)"' \
 LDLIBS   := -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lncursesw -ltinfo -lpthread -ldl
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-              -I vmlinux/$(ARCH) -I bpf
+              -I vmlinux/$(ARCH) -I bpf -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+# (libbpf's usdt.bpf.h includes <linux/errno.h>, which wants the multiarch asm/ headers)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -86,6 +87,7 @@ $(OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h | $(BPF_SKELS)
 # Loaders embed their BPF object through its skeleton: rebuild them when it changes.
 $(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
 $(OUT)/obj/collect/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
+$(OUT)/obj/collect/request.o: $(BUILD)/bpf/request.skel.h
 
 # The include direction (scripts/check-layers) is part of the build: a renderer that
 # reaches into the collector does not link.

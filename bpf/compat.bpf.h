@@ -95,4 +95,18 @@ static __always_inline __u64 nl_task_numa_pages_migrated(struct task_struct *t)
 	return BPF_CORE_READ(t, numa_pages_migrated);
 }
 
+/* A task's run state: task_struct.__state since 5.14 (commit 2f064a59a11f "sched:
+ * Change task_struct::state", which renamed it to catch unlocked readers), .state
+ * before. 0 is TASK_RUNNING in both. */
+struct task_struct___state_old {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long nl_task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___state_old *)t, state);
+}
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "autonuma.skel.h"
 #include "collect/threads.h"
+#include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
 #include "common/util.h"
 #include "collect/vmstat.h"
@@ -125,27 +126,6 @@ static int tracepoint_nargs(const struct btf *btf, const char *tp)
 	if (!t || !btf_is_func_proto(t))
 		return -1;
 	return btf_vlen(t) - 1;
-}
-
-static bool in_kallsyms(const char *sym)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *name = strrchr(line, ' ');
-
-		if (!name)
-			continue;
-		name++;
-		name[strcspn(name, "\t\n")] = '\0';
-		found = !strcmp(name, sym);
-	}
-	fclose(f);
-	return found;
 }
 
 /* nr_node_ids: the kernel sizes task_struct.numa_faults by it (highest possible node
@@ -336,13 +316,11 @@ static int path_available(enum nl_autonuma_path path, const struct btf *btf, int
 		return -ENOENT;
 	}
 	if (path == NL_AUTONUMA_PATH_KPROBE) {
-		if (access("/sys/kernel/tracing/kprobe_events", F_OK) &&
-		    access("/sys/kernel/debug/tracing/kprobe_events", F_OK) &&
-		    !in_kallsyms("register_kprobe")) {
+		if (!nl_have_kprobes()) {
 			snprintf(err, errlen, "kernel has no kprobes");
 			return -ENOTSUP;
 		}
-		if (!in_kallsyms("task_numa_fault") || !in_kallsyms("numa_migrate_prep")) {
+		if (!nl_in_kallsyms("task_numa_fault") || !nl_in_kallsyms("numa_migrate_prep")) {
 			snprintf(err, errlen, "task_numa_fault/numa_migrate_prep not in kallsyms");
 			return -ENOENT;
 		}

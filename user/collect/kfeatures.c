@@ -175,3 +175,31 @@ void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *o
 	load_enum(vmlinux_btf, "migrate_reason", "MR_", out->migrate_reason, NL_MIGRATE_REASONS);
 	load_enum(vmlinux_btf, "tlb_flush_reason", "TLB_", out->tlb_reason, NL_TLB_REASONS);
 }
+
+bool nl_in_kallsyms(const char *sym)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *name = strrchr(line, ' ');
+
+		if (!name)
+			continue;
+		name++;
+		name[strcspn(name, "\t\n")] = '\0';
+		found = !strcmp(name, sym);
+	}
+	fclose(f);
+	return found;
+}
+
+bool nl_have_kprobes(void)
+{
+	return !access("/sys/kernel/tracing/kprobe_events", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK) ||
+	       nl_in_kallsyms("register_kprobe");
+}

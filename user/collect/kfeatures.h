@@ -44,4 +44,9 @@ int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *s
  * cannot mislabel anything and a trace carries its own kernel's names. */
 void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *out);
 
+/* sym is a kernel symbol (/proc/kallsyms; a kprobe can name it). */
+bool nl_in_kallsyms(const char *sym);
+/* The kernel has kprobes (kprobe_events in tracefs, or register_kprobe). */
+bool nl_have_kprobes(void);
+
 #endif

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-request attribution (`--request BIN:FUNC`, `--usdt BIN:PROVIDER:START[:END]`).
+ *
+ * While a thread is inside a request, it has an entry in rq_inflight and a "clock":
+ * the cause its time is charged to now (cat) and when that started (last_ns). Every
+ * hook below that changes what the thread is doing first charges the time since
+ * last_ns to the current cause, then switches cause. So each nanosecond of the
+ * request lands in exactly one cause and the causes sum to the latency.
+ *
+ *   uprobe/uretprobe FUNC, or usdt START/END      request boundaries (nesting counted)
+ *   tp_btf/sched_switch(preempt, prev, next)       off the CPU: runq_wait (preempted or
+ *                                                  yielded), off_cpu (blocked),
+ *                                                  numa_move (after a NUMA move/swap);
+ *                                                  on again: the on-CPU cause
+ *   tp_btf/sched_wakeup(p)                         off_cpu -> runq_wait
+ *   tp_btf/sched_move_numa, sched_swap_numa        numa_move until it runs again
+ *   tp_btf/mm_migrate_pages_start/mm_migrate_pages migrate_stall (by reason)
+ *   tp_btf/call_function[_single]_entry/exit       tlb_ipi (x86 call-function IPIs)
+ *   tp_btf/mm_vmscan_direct_reclaim_begin/end,
+ *   tp_btf/mm_compaction_begin/end                 reclaim
+ *   fentry/fexit handle_mm_fault + fentry task_numa_fault, or the kprobe pair: a
+ *                                                  fault's time is hint_fault when
+ *                                                  task_numa_fault ran inside it, else
+ *                                                  on_cpu (no fault hooks: on_cpu, and
+ *                                                  the request says NL_RQ_F_NO_FAULT)
+ *   tp_btf/sched_process_exit                      a request cut by its thread's exit
+ *
+ * On-CPU causes nest, innermost first: tlb_ipi > migrate_stall > reclaim > fault. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/usdt.bpf.h>
+#include "numalens.h"
+#include "compat.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings, written by user space before load. */
+const volatile __u32 target_tgid = 0;   /* 0 = every process */
+const volatile __u64 target_cgroup = 0; /* cgroup v2 id; 0 = every cgroup */
+const volatile __u32 usdt_start_only = 0; /* --usdt without END: START ends the last */
+const volatile __u32 have_fault_hooks = 0;
+
+/* A fault in progress whose kind is not known yet: the pseudo-cause its time gathers
+ * in until the fault returns (then hint_fault or on_cpu). */
+#define CAT_FAULT NL_RQ_CAUSES
+
+struct rq_thread {
+	struct nl_request r;   /* the request being measured */
+	__u64 last_ns;         /* charged up to here */
+	__u64 fault_ns;        /* time of the fault in progress, kind not decided yet */
+	__u32 cat;             /* enum nl_rq_cause or CAT_FAULT: charged now */
+	__u32 depth;           /* nested calls of FUNC */
+	__u32 in_fault;
+	__u32 fault_hint;      /* task_numa_fault ran inside the fault in progress */
+	__u32 in_migrate;
+	__u32 migrate_slot;    /* reason of the migrate_pages() call in progress */
+	__u32 in_reclaim;      /* reclaim and compaction nest */
+	__u32 in_ipi;
+	__u32 moving;          /* NUMA-moved, not yet running again */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096); /* user space sizes it (threads with a request in flight) */
+	__type(key, __u32);
+	__type(value, struct rq_thread);
+} rq_inflight SEC(".maps");
+
+struct rq_hist {
+	__u64 b[NL_RQ_HIST_BUCKETS];
+	__u64 finished;  /* requests that returned */
+	__u64 exited;    /* requests cut by the thread's exit (not in b) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rq_hist);
+} rq_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NL_RQ_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} rq_drops SEC(".maps");
+
+/* Finished requests (struct nl_request); user space sizes it and reads it on a timer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rq_events SEC(".maps");
+
+/* Zeroed template for new entries (too big for the BPF stack with everything else). */
+const struct rq_thread rq_zero = {};
+
+static __always_inline void drop(__u32 what)
+{
+	__u64 *d = bpf_map_lookup_elem(&rq_drops, &what);
+
+	if (d)
+		(*d)++;
+}
+
+static __always_inline bool wanted_current(void)
+{
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return false;
+	return !target_cgroup || bpf_get_current_cgroup_id() == target_cgroup;
+}
+
+static __always_inline struct rq_thread *inflight(__u32 tid)
+{
+	if (!tid)
+		return NULL;
+	return bpf_map_lookup_elem(&rq_inflight, &tid);
+}
+
+static __always_inline struct rq_thread *inflight_cur(void)
+{
+	return inflight((__u32)bpf_get_current_pid_tgid());
+}
+
+/* The cause a running thread's time goes to now. */
+static __always_inline __u32 oncpu_cat(const struct rq_thread *t)
+{
+	if (t->in_ipi)
+		return NL_RQ_TLB_IPI;
+	if (t->in_migrate)
+		return NL_RQ_MIGRATE_STALL;
+	if (t->in_reclaim)
+		return NL_RQ_RECLAIM;
+	if (t->in_fault)
+		return CAT_FAULT;
+	return NL_RQ_ON_CPU;
+}
+
+/* Charges the time since last_ns to the current cause. Another CPU can charge a
+ * thread that is off its CPU (wakeup, swap), never one that runs, so two charges of
+ * one thread do not overlap in practice; a clock read behind last_ns charges 0. */
+static __always_inline void charge(struct rq_thread *t, __u64 now)
+{
+	__u64 d = now > t->last_ns ? now - t->last_ns : 0;
+	__u32 cat = t->cat;
+
+	t->last_ns = now;
+	if (cat == CAT_FAULT) {
+		t->fault_ns += d;
+		return;
+	}
+	t->r.causes_ns[cat & 7] += d;
+	if (cat == NL_RQ_MIGRATE_STALL)
+		t->r.migrate_stall_by_reason[t->migrate_slot & (NL_MIGRATE_REASONS - 1)] += d;
+}
+
+/* Charges, then moves to the on-CPU cause its flags give. */
+static __always_inline void recat(struct rq_thread *t)
+{
+	charge(t, bpf_ktime_get_ns());
+	t->cat = oncpu_cat(t);
+}
+
+/* ---- request boundaries ---- */
+
+static __always_inline void request_begin(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct rq_thread *t;
+
+	if (!wanted_current())
+		return;
+	t = inflight(tid);
+	if (t) { /* nested or recursive call: the outermost is the request */
+		t->depth++;
+		if (t->depth > t->r.depth_max)
+			t->r.depth_max = t->depth;
+		return;
+	}
+	bpf_map_update_elem(&rq_inflight, &tid, &rq_zero, BPF_NOEXIST);
+	t = inflight(tid);
+	if (!t) {
+		drop(NL_RQ_DROP_THREAD);
+		return;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	t->r.start_ns = now;
+	t->r.tid = tid;
+	t->r.tgid = id >> 32;
+	t->r.cpu_start = bpf_get_smp_processor_id();
+	t->r.depth_max = 1;
+	t->r.flags = have_fault_hooks ? 0 : NL_RQ_F_NO_FAULT;
+	t->last_ns = now;
+	t->depth = 1;
+	t->cat = NL_RQ_ON_CPU;
+}
+
+static __always_inline void hist_add(__u64 latency, bool exited)
+{
+	__u32 zero = 0;
+	struct rq_hist *h = bpf_map_lookup_elem(&rq_hist, &zero);
+
+	if (!h)
+		return;
+	if (exited) {
+		h->exited++;
+		return;
+	}
+	__u32 b = nl_rq_hist_bucket(latency);
+	if (b >= NL_RQ_HIST_BUCKETS)
+		b = NL_RQ_HIST_BUCKETS - 1;
+	h->b[b]++;
+	h->finished++;
+}
+
+/* Closes t's request now: latency, histogram, the record, and the entry is gone. */
+static __always_inline void request_finish(__u32 tid, struct rq_thread *t, __u32 flags)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	charge(t, now);
+	/* A fault still open (exit inside one) is the request's own time. */
+	t->r.causes_ns[NL_RQ_ON_CPU] += t->fault_ns;
+	t->r.latency_ns = now - t->r.start_ns;
+	t->r.cpu_end = bpf_get_smp_processor_id();
+	t->r.flags |= flags;
+	hist_add(t->r.latency_ns, flags & NL_RQ_F_EXITED);
+	if (bpf_ringbuf_output(&rq_events, &t->r, sizeof(t->r), BPF_RB_NO_WAKEUP))
+		drop(NL_RQ_DROP_EVENT);
+	bpf_map_delete_elem(&rq_inflight, &tid);
+}
+
+static __always_inline void request_end(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rq_thread *t = inflight(tid);
+
+	if (!t) {
+		/* began before the probes attached, or its entry was refused (counted) */
+		if (wanted_current())
+			drop(NL_RQ_DROP_DEPTH);
+		return;
+	}
+	if (t->depth > 1) {
+		t->depth--;
+		return;
+	}
+	request_finish(tid, t, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(rq_enter)
+{
+	request_begin();
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(rq_return)
+{
+	request_end();
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(rq_usdt_start)
+{
+	if (usdt_start_only) { /* one probe per iteration: it ends the last request */
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct rq_thread *t = inflight(tid);
+
+		if (t)
+			request_finish(tid, t, 0);
+	}
+	request_begin();
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(rq_usdt_end)
+{
+	request_end();
+	return 0;
+}
+
+/* ---- scheduling ---- */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(rq_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct rq_thread *t = inflight(prev->pid);
+	__u64 now = 0;
+
+	if (t) {
+		now = bpf_ktime_get_ns();
+		charge(t, now);
+		if (t->moving)
+			t->cat = NL_RQ_NUMA_MOVE;
+		else if (preempt || nl_task_state(prev) == 0)
+			t->cat = NL_RQ_RUNQ_WAIT; /* still runnable: preempted or yielded */
+		else
+			t->cat = NL_RQ_OFF_CPU;
+	}
+	t = inflight(next->pid);
+	if (t) {
+		charge(t, now ? now : bpf_ktime_get_ns());
+		t->moving = 0;
+		t->cat = oncpu_cat(t);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(rq_wakeup, struct task_struct *p)
+{
+	struct rq_thread *t = inflight(p->pid);
+
+	if (t && t->cat == NL_RQ_OFF_CPU) {
+		charge(t, bpf_ktime_get_ns());
+		t->cat = NL_RQ_RUNQ_WAIT;
+	}
+	return 0;
+}
+
+/* A NUMA move or swap of p: from now until it runs again is numa_move. p may be
+ * running (it is switched out by the migration stopper next) or queued. */
+static __always_inline void numa_moved(struct task_struct *p)
+{
+	struct rq_thread *t = inflight(BPF_CORE_READ(p, pid));
+
+	if (!t)
+		return;
+	t->r.numa_moves++;
+	t->moving = 1;
+	if (t->cat == NL_RQ_RUNQ_WAIT || t->cat == NL_RQ_OFF_CPU) {
+		charge(t, bpf_ktime_get_ns());
+		t->cat = NL_RQ_NUMA_MOVE;
+	}
+}
+
+SEC("tp_btf/sched_move_numa")
+int BPF_PROG(rq_move_numa, struct task_struct *p, int src_cpu, int dst_cpu)
+{
+	numa_moved(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_swap_numa")
+int BPF_PROG(rq_swap_numa, struct task_struct *src, int src_cpu, struct task_struct *dst,
+	     int dst_cpu)
+{
+	numa_moved(src);
+	numa_moved(dst);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(rq_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct rq_thread *t = inflight(tid);
+
+	if (t)
+		request_finish(tid, t, NL_RQ_F_EXITED);
+	return 0;
+}
+
+/* ---- kernel work on the thread's CPU ---- */
+
+SEC("tp_btf/mm_migrate_pages_start")
+int BPF_PROG(rq_migrate_start, enum migrate_mode mode, int reason)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t)
+		return 0;
+	charge(t, bpf_ktime_get_ns());
+	t->in_migrate = 1;
+	t->migrate_slot = reason < 0 || reason >= NL_MIGRATE_REASONS ? NL_MIGRATE_REASONS - 1
+								      : reason;
+	t->r.migrate_calls++;
+	t->cat = oncpu_cat(t);
+	return 0;
+}
+
+/* Both layouts of mm_migrate_pages (7 and 8 arguments) start with succeeded. */
+SEC("tp_btf/mm_migrate_pages")
+int BPF_PROG(rq_migrate_end, unsigned long succeeded)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t || !t->in_migrate)
+		return 0;
+	charge(t, bpf_ktime_get_ns());
+	t->in_migrate = 0;
+	t->r.migrated_pages += succeeded;
+	t->cat = oncpu_cat(t);
+	return 0;
+}
+
+static __always_inline void ipi_begin(void)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t)
+		return;
+	charge(t, bpf_ktime_get_ns());
+	t->in_ipi = 1;
+	t->r.ipis++;
+	t->cat = NL_RQ_TLB_IPI;
+}
+
+static __always_inline void ipi_end(void)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t || !t->in_ipi)
+		return;
+	t->in_ipi = 0;
+	recat(t);
+}
+
+SEC("tp_btf/call_function_entry")
+int BPF_PROG(rq_ipi_entry, int vector)
+{
+	ipi_begin();
+	return 0;
+}
+
+SEC("tp_btf/call_function_exit")
+int BPF_PROG(rq_ipi_exit, int vector)
+{
+	ipi_end();
+	return 0;
+}
+
+SEC("tp_btf/call_function_single_entry")
+int BPF_PROG(rq_ipi1_entry, int vector)
+{
+	ipi_begin();
+	return 0;
+}
+
+SEC("tp_btf/call_function_single_exit")
+int BPF_PROG(rq_ipi1_exit, int vector)
+{
+	ipi_end();
+	return 0;
+}
+
+static __always_inline void reclaim_begin(void)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t)
+		return;
+	charge(t, bpf_ktime_get_ns());
+	if (t->in_reclaim++ == 0)
+		t->r.reclaims++;
+	t->cat = oncpu_cat(t);
+}
+
+static __always_inline void reclaim_end(void)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t || !t->in_reclaim)
+		return;
+	charge(t, bpf_ktime_get_ns());
+	t->in_reclaim--;
+	t->cat = oncpu_cat(t);
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(rq_reclaim_begin)
+{
+	reclaim_begin();
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(rq_reclaim_end)
+{
+	reclaim_end();
+	return 0;
+}
+
+SEC("tp_btf/mm_compaction_begin")
+int BPF_PROG(rq_compact_begin)
+{
+	reclaim_begin();
+	return 0;
+}
+
+SEC("tp_btf/mm_compaction_end")
+int BPF_PROG(rq_compact_end)
+{
+	reclaim_end();
+	return 0;
+}
+
+/* ---- faults: hint_fault when task_numa_fault ran inside ---- */
+
+static __always_inline void fault_begin(void)
+{
+	struct rq_thread *t;
+
+	if (!wanted_current())
+		return;
+	t = inflight_cur();
+	if (!t)
+		return;
+	charge(t, bpf_ktime_get_ns());
+	/* A fault entry while one is open means its return was missed (kretprobe
+	 * instances run out): its time so far stays the request's own. */
+	t->r.causes_ns[NL_RQ_ON_CPU] += t->fault_ns;
+	t->fault_ns = 0;
+	t->in_fault = 1;
+	t->fault_hint = 0;
+	t->cat = oncpu_cat(t);
+}
+
+static __always_inline void fault_end(void)
+{
+	struct rq_thread *t;
+
+	if (!wanted_current())
+		return;
+	t = inflight_cur();
+	if (!t || !t->in_fault)
+		return;
+	charge(t, bpf_ktime_get_ns());
+	t->r.causes_ns[t->fault_hint ? NL_RQ_HINT_FAULT : NL_RQ_ON_CPU] += t->fault_ns;
+	t->fault_ns = 0;
+	t->in_fault = 0;
+	t->cat = oncpu_cat(t);
+}
+
+static __always_inline void numa_fault(void)
+{
+	struct rq_thread *t = inflight_cur();
+
+	if (!t || !t->in_fault)
+		return;
+	t->fault_hint = 1;
+	t->r.hint_faults++;
+}
+
+SEC("fentry/handle_mm_fault")
+int BPF_PROG(rq_fentry_fault)
+{
+	fault_begin();
+	return 0;
+}
+
+SEC("fexit/handle_mm_fault")
+int BPF_PROG(rq_fexit_fault)
+{
+	fault_end();
+	return 0;
+}
+
+SEC("fentry/task_numa_fault")
+int BPF_PROG(rq_fentry_numa_fault)
+{
+	numa_fault();
+	return 0;
+}
+
+SEC("kprobe/handle_mm_fault")
+int BPF_KPROBE(rq_kprobe_fault)
+{
+	fault_begin();
+	return 0;
+}
+
+SEC("kretprobe/handle_mm_fault")
+int BPF_KRETPROBE(rq_kretprobe_fault)
+{
+	fault_end();
+	return 0;
+}
+
+SEC("kprobe/task_numa_fault")
+int BPF_KPROBE(rq_kprobe_numa_fault)
+{
+	numa_fault();
+	return 0;
+}
