@@ -95,8 +95,14 @@ struct {
 	__uint(max_entries, 4096);
 } rq_events SEC(".maps");
 
-/* Zeroed template for new entries (too big for the BPF stack with everything else). */
-const struct rq_thread rq_zero = {};
+/* Zeroed template for new entries (too big for the BPF stack with everything else):
+ * a map nothing writes, not a const global, so user space needs no copy of the type. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rq_thread);
+} rq_zero SEC(".maps");
 
 static __always_inline void drop(__u32 what)
 {
@@ -181,7 +187,11 @@ static __always_inline void request_begin(void)
 			t->r.depth_max = t->depth;
 		return;
 	}
-	bpf_map_update_elem(&rq_inflight, &tid, &rq_zero, BPF_NOEXIST);
+	__u32 zero = 0;
+	struct rq_thread *tmpl = bpf_map_lookup_elem(&rq_zero, &zero);
+	if (!tmpl)
+		return;
+	bpf_map_update_elem(&rq_inflight, &tid, tmpl, BPF_NOEXIST);
 	t = inflight(tid);
 	if (!t) {
 		drop(NL_RQ_DROP_THREAD);

@@ -10,33 +10,7 @@
 
 #include "model/requests.h"
 
-/* Exact percentiles (nearest rank over the sorted latencies) of finished requests;
- * requests whose thread exited inside them (NL_RQ_F_EXITED) are counted apart and
- * left out of every figure. */
-struct nl_rq_summary {
-	uint64_t count;        /* requests used below */
-	uint64_t exited;       /* left out: their thread exited inside them */
-	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
-	bool have_p999;        /* only from 1000 requests up: fewer cannot place it */
-	uint64_t mean_ns;
-	/* The tail: requests with latency above p99. */
-	struct {
-		uint64_t threshold_ns;                  /* = p99_ns */
-		uint64_t count;
-		uint64_t latency_ns;                    /* their summed latency */
-		uint64_t causes_ns[NL_RQ_CAUSES];       /* summed over the tail */
-		uint64_t median_latency_ns;             /* of all requests */
-		uint64_t median_causes_ns[NL_RQ_CAUSES];/* per cause, median over all requests */
-		/* Each cause's share of the tail's excess over the median request:
-		 * (sum_tail cause - count * median cause) / (sum_tail latency - count *
-		 * median latency); NAN when there is no excess. */
-		double share[NL_RQ_CAUSES];
-		/* The share the causes other than on_cpu explain together (the rest is
-		 * on_cpu's, i.e. the request's own work). */
-		double explained_share;
-	} tail;
-};
-
+/* struct nl_rq_summary is in model/requests.h (snapshots carry one). */
 /* 0, -EINVAL when no request is finished, -ENOMEM. */
 int nl_rq_summarize(const struct nl_request *r, size_t n, struct nl_rq_summary *out);
 

@@ -81,18 +81,6 @@ const char *nl_autonuma_path_why(const struct nl_autonuma *a)
 	return a->why;
 }
 
-static void appendf(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- what the running kernel has (BTF) ---- */
 
 static bool btf_has(const struct btf *btf, const char *name, int kind)
@@ -372,7 +360,7 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 		rules[i].role = r;
 		bpf_program__set_autoload(rules[i].prog, r != R_OFF);
 		if (why)
-			appendf(a->missing, sizeof(a->missing), "%sno tracepoint %s",
+			nl_appendf(a->missing, sizeof(a->missing), "%sno tracepoint %s",
 				a->missing[0] ? ", " : "", why);
 	}
 	return 0;
@@ -395,7 +383,7 @@ static int attach_all(struct nl_autonuma *a, const struct prog_rule *rules, int 
 				snprintf(err, errlen, "attach %s: %s", name, strerror(errno));
 				return rc;
 			}
-			appendf(a->missing, sizeof(a->missing), "%s%s: %s",
+			nl_appendf(a->missing, sizeof(a->missing), "%s%s: %s",
 				a->missing[0] ? ", " : "", name, strerror(errno));
 			continue;
 		}
@@ -506,7 +494,7 @@ int nl_autonuma_open(const struct nl_autonuma_opts *o, struct nl_autonuma **out,
 		rc = try_path(a, order[i], o, ranges, nr_ranges, why, sizeof(why));
 		if (rc == 0)
 			break;
-		appendf(a->why, sizeof(a->why), "%s%s: %s", a->why[0] ? "; " : "",
+		nl_appendf(a->why, sizeof(a->why), "%s%s: %s", a->why[0] ? "; " : "",
 			nl_autonuma_path_name(order[i]), why);
 	}
 	if (rc) {

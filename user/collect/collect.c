@@ -25,6 +25,7 @@ static const struct nl_source_ops *const source_table[] = {
 	&nl_residency_source,
 	&nl_autonuma_source,
 	&nl_pmu_source,
+	&nl_request_source,
 };
 _Static_assert(NL_ARRAY_SIZE(source_table) <= NL_ARRAY_SIZE(((struct nl_collector *)0)->running),
 	       "one running flag per source");

@@ -11,6 +11,8 @@
 
 #include "model/model.h"
 
+struct nl_request_spec;
+
 struct nl_collect_opts {
 	uint32_t target_pid;   /* follow this process (all its threads); 0 = every process */
 	uint64_t cgroup_id;    /* only tasks in this cgroup (v2 id); 0 = no cgroup filter */
@@ -21,6 +23,10 @@ struct nl_collect_opts {
 	bool no_autonuma;      /* leave the AutoNUMA programs (collect/autonuma.c) out */
 	int autonuma_path;     /* enum nl_autonuma_path: AUTO, or force one (tests) */
 	bool events;           /* per-event records (record): the AutoNUMA ring buffer */
+	/* Requests (--request/--usdt; collect/request.h); NULL: none. */
+	const struct nl_request_spec *request;
+	uint32_t max_inflight; /* threads with a request in flight at once; 0 = default */
+	bool request_records;  /* keep each finished request, not only the histogram */
 };
 
 struct nl_collector;
@@ -50,6 +56,13 @@ int nl_collector_sample(struct nl_collector *c, int view, unsigned flags,
  * Returns the number handled or -errno; 0 when events are off. */
 int nl_collector_drain_events(struct nl_collector *c,
 			      int (*fn)(void *ctx, const struct nl_event *ev), void *ctx);
+
+/* Finished requests (opts.request): fn is called with each one whenever any consumer
+ * drains, so every consumer sees every request. Up to 4 consumers; 0 or -ENOSPC. */
+int nl_collector_on_requests(struct nl_collector *c,
+			     int (*fn)(void *ctx, const struct nl_request *r), void *ctx);
+/* Drains the finished requests to every consumer: the number, or -errno. */
+int nl_collector_drain_requests(struct nl_collector *c);
 
 /* The sources as decided at open (deep copy; free with nl_sources_free). */
 int nl_collector_sources(const struct nl_collector *c, struct nl_source_state *out);

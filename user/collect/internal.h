@@ -35,6 +35,13 @@ struct nl_collector {
 	char kconfig[96];             /* handed to libbpf for the __kconfig externs */
 	/* AutoNUMA (collect/autonuma.c); NULL when left out or it could not start */
 	struct nl_autonuma *autonuma;
+	/* requests (collect/request.c); NULL when not asked for */
+	struct nl_requests *requests;
+	struct {
+		int (*fn)(void *ctx, const struct nl_request *r);
+		void *ctx;
+	} rq_consumers[4];
+	int nr_rq_consumers;
 };
 
 /* One source of the table in collect.c: probe says whether it can run here (and why
@@ -53,5 +60,6 @@ extern const struct nl_source_ops nl_access_source;
 extern const struct nl_source_ops nl_residency_source;
 extern const struct nl_source_ops nl_autonuma_source;
 extern const struct nl_source_ops nl_pmu_source;
+extern const struct nl_source_ops nl_request_source;
 
 #endif

@@ -14,6 +14,9 @@
 void nl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void nl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Appends to the NUL-terminated text in buf (a no-op once it is full). */
+void nl_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Strict parsers: the whole string must be a number in range; 0 on success, -1 if not. */
 int nl_parse_u64(const char *s, uint64_t *out);
 int nl_parse_int(const char *s, int min, int max, int *out);

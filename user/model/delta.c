@@ -44,6 +44,7 @@ static int header_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
 	*dst = *src;
 	dst->procs = NULL;
 	dst->nr_procs = 0;
+	dst->rq_summary = NULL; /* not owned: the copy outlives what it points to */
 	memset(dst->sources, 0, sizeof(dst->sources));
 	memset(dst->topo.cpus, 0, sizeof(dst->topo.cpus));
 	if (nl_topo_summary_copy(&dst->topo, &src->topo) || nl_sources_copy(dst->sources, src->sources))
@@ -193,6 +194,15 @@ static int delta_threads(struct nl_process *dp, const struct nl_process *sp,
 	return 0;
 }
 
+static void rq_stats_sub(struct nl_rq_stats *d, const struct nl_rq_stats *now,
+			 const struct nl_rq_stats *prev)
+{
+	nl_rq_hist_sub(&d->hist, &now->hist, &prev->hist);
+	d->exited = now->exited > prev->exited ? now->exited - prev->exited : 0;
+	for (int i = 0; i < NL_RQ_DROP_MAX; i++)
+		d->drops[i] = now->drops[i] > prev->drops[i] ? now->drops[i] - prev->drops[i] : 0;
+}
+
 int nl_snapshot_delta(const struct nl_snapshot *now, const struct nl_snapshot *prev,
 		      struct nl_snapshot *out)
 {
@@ -209,6 +219,8 @@ int nl_snapshot_delta(const struct nl_snapshot *now, const struct nl_snapshot *p
 		out->interval_ns = now->mono_ns > prev->mono_ns ? now->mono_ns - prev->mono_ns : 0;
 		out->lost_events = now->lost_events > prev->lost_events ?
 					   now->lost_events - prev->lost_events : 0;
+		if (now->rq.valid && prev->rq.valid)
+			rq_stats_sub(&out->rq, &now->rq, &prev->rq);
 	}
 	nl_vmstat_check_window(&out->vmstat, now, prev);
 	if (now->nr_procs && !(out->procs = calloc((size_t)now->nr_procs, sizeof(*out->procs))))

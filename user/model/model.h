@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "numalens.h" /* NL_MAX_NODES */
+#include "model/requests.h"
 
 #define NL_COMM_LEN 16
 #define NL_MAX_FRAMES 32
@@ -158,6 +159,7 @@ enum nl_source_id {
 	NL_SRC_MIGRATIONS,
 	NL_SRC_NUMA_SCHED,
 	NL_SRC_TLB,
+	NL_SRC_REQUESTS,  /* --request / --usdt: per-request attribution */
 	NL_SRC_MAX,
 };
 
@@ -257,6 +259,10 @@ struct nl_snapshot {
 	bool numastat_valid;
 	struct nl_numastat numastat[NL_MAX_NODES]; /* by node id */
 	const struct nl_recording *recording; /* a report's; NULL live */
+	struct nl_rq_stats rq;        /* requests (--request/--usdt) */
+	/* The window's finished requests analysed (top --request); not owned, NULL
+	 * when there is none. */
+	const struct nl_rq_summary *rq_summary;
 };
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */

@@ -4,6 +4,7 @@
 #ifndef NL_MODEL_REQUESTS_H
 #define NL_MODEL_REQUESTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,41 @@ void nl_rq_hist_sub(struct nl_rq_hist *d, const struct nl_rq_hist *now,
 /* The q-quantile (0 < q < 1) as the upper edge of the bucket holding it (an
  * over-estimate by at most 12.5 %); 0 when the histogram is empty. */
 uint64_t nl_rq_hist_quantile(const struct nl_rq_hist *h, double q);
+
+/* Requests as a snapshot carries them: cumulative since attach in cumulative
+ * snapshots, the window's in intervals. */
+struct nl_rq_stats {
+	bool valid;                     /* requests were asked for (--request/--usdt) */
+	struct nl_rq_hist hist;         /* finished requests' latencies (BPF's histogram) */
+	uint64_t exited;                /* requests cut short by their thread's exit */
+	uint64_t drops[NL_RQ_DROP_MAX]; /* enum nl_rq_drop */
+};
+
+/* Exact percentiles (nearest rank over the sorted latencies) of finished requests;
+ * requests whose thread exited inside them (NL_RQ_F_EXITED) are counted apart and
+ * left out of every figure. */
+struct nl_rq_summary {
+	uint64_t count;        /* requests used below */
+	uint64_t exited;       /* left out: their thread exited inside them */
+	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
+	bool have_p999;        /* only from 1000 requests up: fewer cannot place it */
+	uint64_t mean_ns;
+	/* The tail: requests with latency above p99. */
+	struct {
+		uint64_t threshold_ns;                  /* = p99_ns */
+		uint64_t count;
+		uint64_t latency_ns;                    /* their summed latency */
+		uint64_t causes_ns[NL_RQ_CAUSES];       /* summed over the tail */
+		uint64_t median_latency_ns;             /* of all requests */
+		uint64_t median_causes_ns[NL_RQ_CAUSES];/* per cause, median over all requests */
+		/* Each cause's share of the tail's excess over the median request:
+		 * (sum_tail cause - count * median cause) / (sum_tail latency - count *
+		 * median latency); NAN when there is no excess. */
+		double share[NL_RQ_CAUSES];
+		/* The share the causes other than on_cpu explain together (the rest is
+		 * on_cpu's, i.e. the request's own work). */
+		double explained_share;
+	} tail;
+};
 
 #endif

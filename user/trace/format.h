@@ -34,6 +34,7 @@ enum nl_trace_section {
 	NL_SEC_VERSION,
 	NL_SEC_NUMA_BALANCING,
 	NL_SEC_FILE,
+	NL_SEC_REQUEST,        /* what delimits requests (--request/--usdt as given) */
 };
 
 /* ---- chunk header (36 bytes), then stored_len bytes ----
@@ -61,6 +62,7 @@ enum nl_trace_record {
 	NL_REC_EVENTS,
 	NL_REC_THREAD,
 	NL_REC_END,
+	NL_REC_REQUESTS,       /* finished requests (--request/--usdt) */
 };
 
 /* ---- field tags, per message ---- */
@@ -263,6 +265,27 @@ enum { /* event: struct nl_event */
 	NL_T_EV_V1,
 	NL_T_EV_V2,
 };
+enum { /* REQUESTS record */
+	NL_T_REQUESTS_LIST = 1,  /* list of request */
+};
+enum { /* request: struct nl_request */
+	NL_T_RQ_START_NS = 1,
+	NL_T_RQ_LATENCY_NS,
+	NL_T_RQ_CAUSES,          /* vector by enum nl_rq_cause */
+	NL_T_RQ_MIGRATE_BY_REASON, /* vector by enum migrate_reason index */
+	NL_T_RQ_TID,
+	NL_T_RQ_TGID,
+	NL_T_RQ_HINT_FAULTS,
+	NL_T_RQ_MIGRATE_CALLS,
+	NL_T_RQ_MIGRATED_PAGES,
+	NL_T_RQ_NUMA_MOVES,
+	NL_T_RQ_IPIS,
+	NL_T_RQ_RECLAIMS,
+	NL_T_RQ_CPU_START,
+	NL_T_RQ_CPU_END,
+	NL_T_RQ_FLAGS,
+	NL_T_RQ_DEPTH_MAX,
+};
 enum { /* THREAD record */
 	NL_T_THREAD_KIND = 1,
 	NL_T_THREAD_MONO_NS,
@@ -288,6 +311,7 @@ enum { /* END record */
 #define NL_TRACE_MAX_VMAS (1u << 20)          /* per process; vm.max_map_count is 65530 */
 #define NL_TRACE_MAX_CPUS (1u << 16)          /* per node */
 #define NL_TRACE_MAX_EVENTS (1u << 16)        /* per EVENTS record; the writer splits */
+#define NL_TRACE_MAX_REQUESTS (1u << 16)      /* per REQUESTS record; the writer splits */
 #define NL_TRACE_MAX_ENTRIES 4096             /* nodes, sources, enum names, numastat */
 #define NL_TRACE_MAX_SPARSE 65536             /* entries of one vector or matrix */
 #define NL_TRACE_MAX_DEPTH 16                 /* nested messages */

@@ -15,6 +15,7 @@ void nl_trace_meta_free(struct nl_trace_meta *m)
 	free(m->cmdline);
 	free(m->target);
 	free(m->version);
+	free(m->request);
 	nl_sources_free(m->sources);
 	memset(m, 0, sizeof(*m));
 }
@@ -32,7 +33,7 @@ int nl_trace_meta_copy(struct nl_trace_meta *dst, const struct nl_trace_meta *sr
 	*dst = *src;
 	/* Nothing in dst is owned yet: clear every pointer before the first allocation so
 	 * that a failure frees only what was copied. */
-	dst->cmdline = dst->target = dst->version = NULL;
+	dst->cmdline = dst->target = dst->version = dst->request = NULL;
 	for (int i = 0; i < NL_SRC_MAX; i++)
 		dst->sources[i].detail = NULL;
 	rc = nl_topo_summary_copy(&dst->topo, &src->topo);
@@ -42,6 +43,8 @@ int nl_trace_meta_copy(struct nl_trace_meta *dst, const struct nl_trace_meta *sr
 		rc = dup_str(&dst->target, src->target);
 	if (!rc)
 		rc = dup_str(&dst->version, src->version);
+	if (!rc)
+		rc = dup_str(&dst->request, src->request);
 	if (!rc)
 		rc = nl_sources_copy(dst->sources, src->sources);
 	if (rc)

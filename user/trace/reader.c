@@ -528,6 +528,19 @@ static int rec_events(struct nl_trace_reader *r, struct nl_dctx *c, struct nl_de
 	return 1;
 }
 
+static int rec_requests(struct nl_trace_reader *r, struct nl_dctx *c, struct nl_dec *d,
+			struct nl_trace_item *it)
+{
+	if (nl_schema_dec_requests(c, d, &it->requests, &it->nr_requests)) {
+		free(it->requests);
+		it->requests = NULL;
+		it->nr_requests = 0;
+		return rec_fail(r, c, "requests");
+	}
+	it->kind = NL_TRACE_ITEM_REQUESTS;
+	return 1;
+}
+
 static int rec_thread(struct nl_trace_reader *r, struct nl_dctx *c, struct nl_dec *d,
 		      struct nl_trace_item *it)
 {
@@ -574,6 +587,8 @@ static int dispatch(struct nl_trace_reader *r, uint64_t type, struct nl_dctx *c,
 		return rec_thread(r, c, d, it);
 	case NL_REC_END:
 		return rec_end(r, c, d);
+	case NL_REC_REQUESTS:
+		return rec_requests(r, c, d, it);
 	default: /* a record type from a newer writer: its length lets us step over it */
 		r->st.skipped_records++;
 		note(r, "unknown record type %llu skipped", (unsigned long long)type);
@@ -629,5 +644,6 @@ void nl_trace_item_free(struct nl_trace_item *it)
 	if (it->kind == NL_TRACE_ITEM_INTERVAL)
 		nl_snapshot_free(&it->snap);
 	free(it->events);
+	free(it->requests);
 	memset(it, 0, sizeof(*it));
 }

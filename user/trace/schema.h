@@ -25,6 +25,8 @@ bool nl_schema_sources_equal(const struct nl_source_state *a, const struct nl_so
 
 void nl_schema_enc_events(struct nl_buf *b, const struct nl_event *ev, size_t n);
 int nl_schema_dec_events(struct nl_dctx *c, struct nl_dec *d, struct nl_event **ev, size_t *n);
+void nl_schema_enc_requests(struct nl_buf *b, const struct nl_request *r, size_t n);
+int nl_schema_dec_requests(struct nl_dctx *c, struct nl_dec *d, struct nl_request **r, size_t *n);
 
 void nl_schema_enc_thread(struct nl_buf *b, const struct nl_trace_thread *t);
 int nl_schema_dec_thread(struct nl_dctx *c, struct nl_dec *d, struct nl_trace_thread *t);

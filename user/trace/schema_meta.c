@@ -391,6 +391,7 @@ META_STRING(NL_T_STRING_VALUE, machine, NL_FCHARS);
 META_STRING(NL_T_STRING_VALUE, cmdline, NL_FSTR);
 META_STRING(NL_T_STRING_VALUE, target, NL_FSTR);
 META_STRING(NL_T_STRING_VALUE, version, NL_FSTR);
+META_STRING(NL_T_STRING_VALUE, request, NL_FSTR);
 
 /* Sections whose message describes a member of the meta rather than the meta itself
  * say where that member is. */
@@ -411,6 +412,7 @@ static const struct {
 	{ NL_SEC_VERSION, &version_desc, 0 },
 	{ NL_SEC_NUMA_BALANCING, &balancing_desc, 0 },
 	{ NL_SEC_FILE, &file_desc, 0 },
+	{ NL_SEC_REQUEST, &request_desc, 0 },
 };
 
 size_t nl_schema_nr_sections(void)
@@ -504,6 +506,88 @@ int nl_schema_dec_events(struct nl_dctx *c, struct nl_dec *d, struct nl_event **
 			break;
 		if (tag == NL_T_EVENTS_LIST && wire == NL_WIRE_LEN) {
 			rc = dec_events_field(c, d, ev, n);
+		} else {
+			c->skipped_fields++;
+			rc = nl_dec_skip(c, d, wire);
+		}
+	}
+	return rc;
+}
+
+/* ---- REQUESTS records ---- */
+
+static const struct nl_field request_rec_fields[] = {
+	NL_FU64(NL_T_RQ_START_NS, struct nl_request, start_ns),
+	NL_FU64(NL_T_RQ_LATENCY_NS, struct nl_request, latency_ns),
+	NL_FVEC(NL_T_RQ_CAUSES, struct nl_request, causes_ns),
+	NL_FVEC(NL_T_RQ_MIGRATE_BY_REASON, struct nl_request, migrate_stall_by_reason),
+	NL_FU32(NL_T_RQ_TID, struct nl_request, tid),
+	NL_FU32(NL_T_RQ_TGID, struct nl_request, tgid),
+	NL_FU32(NL_T_RQ_HINT_FAULTS, struct nl_request, hint_faults),
+	NL_FU32(NL_T_RQ_MIGRATE_CALLS, struct nl_request, migrate_calls),
+	NL_FU32(NL_T_RQ_MIGRATED_PAGES, struct nl_request, migrated_pages),
+	NL_FU32(NL_T_RQ_NUMA_MOVES, struct nl_request, numa_moves),
+	NL_FU32(NL_T_RQ_IPIS, struct nl_request, ipis),
+	NL_FU32(NL_T_RQ_RECLAIMS, struct nl_request, reclaims),
+	NL_FU32(NL_T_RQ_CPU_START, struct nl_request, cpu_start),
+	NL_FU32(NL_T_RQ_CPU_END, struct nl_request, cpu_end),
+	NL_FU32(NL_T_RQ_FLAGS, struct nl_request, flags),
+	NL_FU32(NL_T_RQ_DEPTH_MAX, struct nl_request, depth_max),
+};
+static const struct nl_msg_desc request_desc_rec = NL_DESC("request", request_rec_fields);
+
+void nl_schema_enc_requests(struct nl_buf *b, const struct nl_request *r, size_t n)
+{
+	size_t mark, e;
+
+	if (!n)
+		return;
+	mark = nl_enc_list_begin(b, NL_T_REQUESTS_LIST, n);
+	for (size_t i = 0; i < n; i++) {
+		e = nl_enc_begin(b, 0);
+		nl_enc_fields(b, &request_desc_rec, &r[i]);
+		nl_enc_end(b, e);
+	}
+	nl_enc_end(b, mark);
+}
+
+static int dec_requests_field(struct nl_dctx *c, struct nl_dec *d, struct nl_request **r,
+			      size_t *n)
+{
+	struct nl_dec body, entry;
+	uint32_t count;
+	int rc;
+
+	if (*r)
+		return nl_dec_fail(c, -EBADMSG, "a second list of requests");
+	rc = nl_dec_list(c, d, NL_TRACE_MAX_REQUESTS, "request", &body, &count);
+	if (!rc && !(*r = nl_dec_alloc(c, count, sizeof(**r))))
+		rc = c->err;
+	if (!rc)
+		*n = count;
+	for (uint32_t i = 0; !rc && i < count; i++) {
+		rc = nl_dec_entry(c, &body, &entry);
+		if (!rc)
+			rc = nl_dec_fields(c, &entry, &request_desc_rec, &(*r)[i]);
+	}
+	if (!rc && body.p != body.end)
+		rc = nl_dec_fail(c, -EBADMSG, "bytes after the last request");
+	return rc;
+}
+
+int nl_schema_dec_requests(struct nl_dctx *c, struct nl_dec *d, struct nl_request **r, size_t *n)
+{
+	uint32_t tag;
+	int wire, rc = 0;
+
+	*r = NULL;
+	*n = 0;
+	while (!rc && d->p < d->end) {
+		rc = nl_dec_key(c, d, &tag, &wire);
+		if (rc)
+			break;
+		if (tag == NL_T_REQUESTS_LIST && wire == NL_WIRE_LEN) {
+			rc = dec_requests_field(c, d, r, n);
 		} else {
 			c->skipped_fields++;
 			rc = nl_dec_skip(c, d, wire);

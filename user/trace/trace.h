@@ -21,6 +21,7 @@ struct nl_trace_meta {
 	char *cmdline;                 /* numalens's own argv joined, malloc'd */
 	char *target;                  /* "pid 42 (server)", "all processes", ... malloc'd */
 	char *version;                 /* numalens version, malloc'd */
+	char *request;                 /* --request/--usdt as given; NULL: none, malloc'd */
 	struct nl_source_state sources[NL_SRC_MAX]; /* at the start of this file */
 	struct nl_enum_names names;
 	uint64_t start_realtime_ns, start_mono_ns, interval_ns, residency_interval_ns;
@@ -63,6 +64,9 @@ int nl_trace_write_sources(struct nl_trace_writer *w, const struct nl_source_sta
 /* Events in records of at most NL_TRACE_MAX_EVENTS. */
 int nl_trace_write_events(struct nl_trace_writer *w, const struct nl_event *ev, size_t n);
 
+/* Finished requests, in records of at most NL_TRACE_MAX_REQUESTS. */
+int nl_trace_write_requests(struct nl_trace_writer *w, const struct nl_request *r, size_t n);
+
 enum nl_trace_thread_kind { NL_TRACE_THREAD_NEW = 1, NL_TRACE_THREAD_EXIT, NL_TRACE_THREAD_NAME };
 
 int nl_trace_write_thread(struct nl_trace_writer *w, enum nl_trace_thread_kind k,
@@ -104,7 +108,8 @@ int nl_trace_reader_open_mem(const void *buf, size_t len, const struct nl_trace_
 			     struct nl_trace_reader **out, char *err, size_t errlen);
 const struct nl_trace_meta *nl_trace_reader_meta(const struct nl_trace_reader *r);
 
-enum nl_trace_item_kind { NL_TRACE_ITEM_INTERVAL = 1, NL_TRACE_ITEM_EVENTS, NL_TRACE_ITEM_THREAD };
+enum nl_trace_item_kind { NL_TRACE_ITEM_INTERVAL = 1, NL_TRACE_ITEM_EVENTS, NL_TRACE_ITEM_THREAD,
+			  NL_TRACE_ITEM_REQUESTS };
 
 struct nl_trace_thread {
 	enum nl_trace_thread_kind kind;
@@ -119,6 +124,8 @@ struct nl_trace_item {
 	struct nl_event *events;   /* EVENTS */
 	size_t nr_events;
 	struct nl_trace_thread thread; /* THREAD */
+	struct nl_request *requests;   /* REQUESTS */
+	size_t nr_requests;
 };
 
 /* 1: an item (free it with nl_trace_item_free); 0: the end (stats say whether the file

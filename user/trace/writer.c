@@ -442,6 +442,21 @@ int nl_trace_write_events(struct nl_trace_writer *w, const struct nl_event *ev, 
 	return rc;
 }
 
+int nl_trace_write_requests(struct nl_trace_writer *w, const struct nl_request *r, size_t n)
+{
+	int rc = w->err;
+
+	while (!rc && n) {
+		size_t k = n < NL_TRACE_MAX_REQUESTS ? n : NL_TRACE_MAX_REQUESTS;
+		w->rec.len = 0;
+		nl_schema_enc_requests(&w->rec, r, k);
+		rc = append_rec(w, NL_REC_REQUESTS);
+		r += k;
+		n -= k;
+	}
+	return rc;
+}
+
 int nl_trace_write_thread(struct nl_trace_writer *w, enum nl_trace_thread_kind k,
 			  uint64_t mono_ns, uint32_t tid, uint32_t pid, const char *comm)
 {
