@@ -363,8 +363,11 @@ SEC("tp_btf/sched_swap_numa")
 int BPF_PROG(rq_swap_numa, struct task_struct *src, int src_cpu, struct task_struct *dst,
 	     int dst_cpu)
 {
-	numa_moved(src);
-	numa_moved(dst);
+	/* the verifier types dst as maybe-NULL */
+	if (src)
+		numa_moved(src);
+	if (dst)
+		numa_moved(dst);
 	return 0;
 }
 

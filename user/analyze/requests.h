@@ -14,23 +14,7 @@
 /* 0, -EINVAL when no request is finished, -ENOMEM. */
 int nl_rq_summarize(const struct nl_request *r, size_t n, struct nl_rq_summary *out);
 
-/* AutoNUMA activity of the followed process in one window of the recording (from its
- * INTERVAL records). */
-struct nl_rq_activity {
-	uint64_t start_ns, end_ns;  /* CLOCK_MONOTONIC, as nl_request.start_ns */
-	uint64_t migrated_pages, hint_faults, migrate_stall_ns;
-};
-
-struct nl_rq_window {
-	struct nl_rq_activity act;
-	uint64_t requests;      /* finished requests that started in the window */
-	uint64_t tail_requests; /* of them, above the whole recording's p99 */
-	uint64_t p99_ns;        /* of the window's requests; 0 when none */
-	/* Tail requests cluster here together with AutoNUMA activity: at least 3 tail
-	 * requests, at least twice the 1 % expected of the window's requests, and pages
-	 * migrated or hinting faults taken in the window. */
-	bool cluster;
-};
+/* struct nl_rq_activity and struct nl_rq_window are in model/requests.h too. */
 
 /* One window per activity entry (acts sorted by start). out has n_acts entries.
  * tail_threshold_ns: the summary's p99. 0 or -ENOMEM. */

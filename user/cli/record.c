@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/request_opts.h"
 #include "collect/autonuma.h"
 #include "collect/kfeatures.h"
 #include "common/util.h"
@@ -36,6 +37,7 @@ struct record_opts {
 	uint32_t max_threads;
 	char **cmd;
 	const char *cmd_output;
+	struct nl_cli_request rq;
 };
 
 struct recorder {
@@ -69,6 +71,7 @@ static void usage(FILE *out)
 		"      --max-size MiB    rotate: past MiB the recording goes on in FILE.1, FILE.2,\n"
 		"                        ... each readable on its own\n"
 		"      --compress KIND   zstd (default), zlib or none\n"
+		NL_REQUEST_OPTS_HELP
 		"      --no-stacks       do not take user stacks of first-touching code\n"
 		"      --no-autonuma     leave out the AutoNUMA programs and events\n"
 		"      --autonuma-path P auto (default), fentry, kprobe or fallback\n"
@@ -94,8 +97,10 @@ static int parse_ms(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 
 static int parse_option(int c, struct record_opts *o)
 {
-	int v;
+	int v = nl_cli_request_option("record", c, optarg, &o->rq);
 
+	if (v)
+		return v > 0 ? 0 : -1;
 	switch (c) {
 	case 'o': o->out = optarg; return 0;
 	case 'G': o->cgroup = optarg; return 0;
@@ -186,6 +191,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		NL_REQUEST_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -229,6 +235,9 @@ static void session_opts(const struct record_opts *o, struct nl_session_opts *so
 			.no_autonuma = o->no_autonuma,
 			.autonuma_path = (int)o->autonuma_path,
 			.events = true,
+			.request = o->rq.set ? &o->rq.spec : NULL,
+			.max_inflight = o->rq.max_inflight,
+			.request_records = true,
 		},
 	};
 }
@@ -249,6 +258,7 @@ static int on_attached(void *ctx, struct nl_session *s)
 		.residency_ms = r->o.residency_ms,
 		.max_bytes = r->o.max_size,
 		.comp = r->o.comp,
+		.request = r->o.rq.set ? r->o.rq.spec.text : NULL,
 		.argc = r->argc,
 		.argv = r->argv,
 	};

@@ -127,6 +127,26 @@ static int handle_events(struct nl_trace_input *in, struct nl_trace_item *it,
 	return keep ? on_events(ctx, it->events, keep) : 0;
 }
 
+/* A request belongs to the window when it started inside it. */
+static int handle_requests(struct nl_trace_input *in, struct nl_trace_item *it, void *ctx)
+{
+	uint64_t start = in->meta->start_mono_ns;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < it->nr_requests; i++) {
+		const struct nl_request *q = &it->requests[i];
+		uint64_t at = q->start_ns > start ? q->start_ns - start : 0;
+
+		if (at < in->win.from_ns || at >= in->win.to_ns)
+			continue;
+		if (in->win.pid && q->tgid != in->win.pid)
+			continue;
+		it->requests[keep++] = *q;
+	}
+	in->requests += keep;
+	return keep ? in->on_requests(ctx, it->requests, keep) : 0;
+}
+
 static int handle_interval(struct nl_trace_input *in, struct nl_snapshot *s,
 			   int (*on_interval)(void *, struct nl_snapshot *), void *ctx)
 {
@@ -163,6 +183,8 @@ int nl_trace_input_each(struct nl_trace_input *in,
 			cb = handle_interval(in, &it.snap, on_interval, ctx);
 		else if (it.kind == NL_TRACE_ITEM_EVENTS && on_events)
 			cb = handle_events(in, &it, on_events, ctx);
+		else if (it.kind == NL_TRACE_ITEM_REQUESTS && in->on_requests)
+			cb = handle_requests(in, &it, ctx);
 		nl_trace_item_free(&it);
 		if (cb) {
 			nl_err("%s: %s", in->path, cb == -ENOMEM ? "out of memory" : strerror(-cb));
@@ -191,6 +213,7 @@ void nl_trace_input_recording(const struct nl_trace_input *in, const struct nl_a
 		.cmdline = in->meta->cmdline,
 		.version = in->meta->version,
 		.start_realtime_ns = in->meta->start_realtime_ns,
+		.start_mono_ns = in->meta->start_mono_ns,
 		.from_ns = in->first_start_ns,
 		.to_ns = acc && acc->started ? acc->s.mono_ns - in->meta->start_mono_ns : in->last_end_ns,
 		.intervals = in->intervals,

@@ -33,6 +33,10 @@ struct nl_trace_input {
 	uint64_t last_end_ns;     /* end of the last interval read, from the start */
 	uint64_t first_start_ns;  /* start of the first interval in the window */
 	bool failed;              /* the reader stopped at corruption */
+	/* Set before nl_trace_input_each to receive the requests that started in the
+	 * window (of the -p process); NULL: requests are skipped. */
+	int (*on_requests)(void *ctx, const struct nl_request *r, size_t n);
+	uint64_t requests;        /* handed to on_requests */
 	char problem[512];
 };
 

@@ -26,6 +26,9 @@ struct nl_recorder {
 	struct nl_event *evbuf;
 	size_t nr_ev, cap_ev;
 	int ev_error;
+	struct nl_request_set rq;   /* finished requests since the last tick */
+	uint64_t requests;
+	int rq_error;
 };
 
 /* numalens's own command line, for the header. */
@@ -66,6 +69,8 @@ static int make_meta(struct nl_recorder *r, struct nl_trace_meta *m)
 	m->version = strdup(NUMALENS_VERSION);
 	if (!m->cmdline || !m->target || !m->version)
 		return -ENOMEM;
+	if (r->o.request && !(m->request = strdup(r->o.request)))
+		return -ENOMEM;
 	m->start_realtime_ns = nl_now_ns(CLOCK_REALTIME);
 	m->start_mono_ns = r->sess->start_mono_ns;
 	m->interval_ns = (uint64_t)r->o.interval_ms * 1000000ULL;
@@ -104,6 +109,32 @@ static int write_events(struct nl_recorder *r)
 		return r->ev_error;
 	r->events += r->nr_ev;
 	return r->nr_ev ? nl_trace_write_events(r->w, r->evbuf, r->nr_ev) : 0;
+}
+
+/* The collector's request consumer: called while anyone drains. */
+static int keep_request(void *ctx, const struct nl_request *rq)
+{
+	struct nl_recorder *r = ctx;
+
+	if (nl_request_set_add(&r->rq, rq, 1)) {
+		r->rq_error = -ENOMEM;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int write_requests(struct nl_recorder *r)
+{
+	int rc = nl_collector_drain_requests(r->sess->coll);
+
+	if (r->rq_error)
+		rc = r->rq_error;
+	if (rc < 0)
+		return rc;
+	r->requests += r->rq.n;
+	rc = r->rq.n ? nl_trace_write_requests(r->w, r->rq.v, r->rq.n) : 0;
+	r->rq.n = 0;
+	return rc;
 }
 
 /* A live thread's name as last recorded; serial UINT64_MAX marks one gone. */
@@ -196,6 +227,8 @@ int nl_recorder_tick(struct nl_recorder *r, enum nl_stop_reason why)
 	r->lost += s.lost_events;
 	rc = write_events(r);
 	if (!rc)
+		rc = write_requests(r);
+	if (!rc)
 		rc = write_threads(r, &s);
 	if (!rc)
 		rc = nl_trace_write_interval(r->w, &s);
@@ -240,9 +273,13 @@ static void summary(struct nl_recorder *r)
 	struct nl_trace_wstats st;
 
 	nl_trace_writer_stats(r->w, &st);
-	nl_err("%s: %" PRIu64 " intervals, %" PRIu64 " events, %" PRIu64 " records, %" PRIu64
+	char rq[48] = "";
+
+	if (r->o.request)
+		snprintf(rq, sizeof(rq), "%" PRIu64 " requests, ", r->requests);
+	nl_err("%s: %" PRIu64 " intervals, %" PRIu64 " events, %s%" PRIu64 " records, %" PRIu64
 	       " lost, %" PRIu64 " bytes in %" PRIu64 " chunk%s (%.1fx compressed) in %s%s",
-	       r->o.who, r->intervals, r->events, st.records, r->lost, st.bytes_written, st.chunks,
+	       r->o.who, r->intervals, r->events, rq, st.records, r->lost, st.bytes_written, st.chunks,
 	       st.chunks == 1 ? "" : "s",
 	       st.bytes_written ? (double)st.raw_bytes / (double)st.bytes_written : 0.0, r->o.path,
 	       st.files > 1 ? " and its numbered continuations" : "");
@@ -271,6 +308,13 @@ int nl_recorder_open(struct nl_session *s, const struct nl_recorder_opts *o,
 		free(r);
 		return -1;
 	}
+	if (o->request && nl_collector_on_requests(s->coll, keep_request, r)) {
+		nl_err("%s: the collector has no room for another request consumer", o->who);
+		nl_trace_writer_close(r->w);
+		nl_view_free(&r->view);
+		free(r);
+		return -1;
+	}
 	r->last_flush_ns = nl_now_ns(CLOCK_MONOTONIC);
 	r->next_residency_ns = r->last_flush_ns;
 	*out = r;
@@ -292,6 +336,7 @@ int nl_recorder_close(struct nl_recorder *r, bool quiet)
 	}
 	nl_view_free(&r->view);
 	free(r->evbuf);
+	nl_request_set_free(&r->rq);
 	free(r->known);
 	free(r);
 	return rc;

@@ -22,6 +22,7 @@ struct nl_recorder_opts {
 	uint32_t residency_ms;
 	uint64_t max_bytes;         /* rotation; 0 = one file */
 	enum nl_trace_compression comp;
+	const char *request;        /* --request/--usdt as given, NULL: none (the header) */
 	int argc;                   /* numalens's own command line, for the header */
 	char **argv;
 };

@@ -45,6 +45,8 @@ static int header_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
 	dst->procs = NULL;
 	dst->nr_procs = 0;
 	dst->rq_summary = NULL; /* not owned: the copy outlives what it points to */
+	dst->rq_windows = NULL;
+	dst->nr_rq_windows = 0;
 	memset(dst->sources, 0, sizeof(dst->sources));
 	memset(dst->topo.cpus, 0, sizeof(dst->topo.cpus));
 	if (nl_topo_summary_copy(&dst->topo, &src->topo) || nl_sources_copy(dst->sources, src->sources))

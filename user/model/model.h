@@ -222,6 +222,7 @@ struct nl_numastat {
 struct nl_recording {
 	const char *file, *hostname, *kernel_release, *machine, *target, *cmdline, *version;
 	uint64_t start_realtime_ns; /* when the recording started */
+	uint64_t start_mono_ns;     /* the same instant, CLOCK_MONOTONIC of the recorder */
 	uint64_t from_ns, to_ns;    /* the window reported, from the recording's start */
 	uint64_t intervals;         /* intervals added up */
 	uint64_t chunks;            /* chunks read */
@@ -263,6 +264,10 @@ struct nl_snapshot {
 	/* The window's finished requests analysed (top --request); not owned, NULL
 	 * when there is none. */
 	const struct nl_rq_summary *rq_summary;
+	/* report: the recording's windows (tail requests against AutoNUMA activity); not
+	 * owned. */
+	const struct nl_rq_window *rq_windows;
+	size_t nr_rq_windows;
 };
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */

@@ -439,6 +439,8 @@ void nl_render_json(const struct nl_snapshot *s, FILE *out, bool threads)
 	vmstat_check(&j, &s->vmstat);
 	if (s->recording)
 		recording(&j, s->recording);
+	if (s->rq.valid)
+		nl_render_json_requests(&j, s);
 	nl_json_key(&j, "processes");
 	nl_json_arr_begin(&j);
 	for (int i = 0; i < s->nr_procs; i++)

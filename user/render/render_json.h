@@ -35,4 +35,20 @@
  * entries); false leaves the key out for compact process-only output. */
 void nl_render_json(const struct nl_snapshot *s, FILE *out, bool threads);
 
+/* Requests (--request/--usdt). A snapshot with rq.valid gets a "requests" object:
+ * count, exited, p50/p90/p99/p999_ns ("from": "requests" when computed exactly from
+ * the finished requests, "histogram" when from BPF's log-linear histogram, upper
+ * bucket edges), "lost" counters, and with analysed requests a "tail" object: the
+ * requests above p99, their summed causes_ns, the median request's causes, each
+ * cause's share of the tail's excess latency over the median request,
+ * explained_share, and in a report the windows where tail requests cluster with
+ * AutoNUMA activity (seconds from the recording's start). */
+struct nl_json;
+void nl_render_json_requests(struct nl_json *j, const struct nl_snapshot *s);
+/* One request as one JSON line: tid, pid, start_ns (CLOCK_MONOTONIC of the recording
+ * machine), latency_ns, causes_ns {on_cpu, hint_fault, migrate_stall, tlb_ipi,
+ * numa_move, runq_wait, off_cpu, reclaim} (they sum to latency_ns), the migrate stall
+ * by reason, counts, and whether it was cut by its thread's exit. */
+void nl_render_json_request(FILE *out, const struct nl_request *r, const struct nl_enum_names *names);
+
 #endif
