@@ -18,6 +18,7 @@
 
 #include "analyze/diagnose.h"
 #include "cli/commands.h"
+#include "cli/request_report.h"
 #include "cli/trace_input.h"
 #include "common/util.h"
 #include "model/accum.h"
@@ -26,7 +27,8 @@
 
 struct report_opts {
 	struct nl_trace_window win;
-	bool json, threads, timeline;
+	bool json, threads, timeline, requests;
+	const char *html;
 };
 
 static void usage(FILE *out)
@@ -48,6 +50,12 @@ static void usage(FILE *out)
 		"      --from SEC     start of the window, in seconds from the recording's start\n"
 		"      --to SEC       end of the window (default: the end)\n"
 		"  -p, --pid PID      only this process\n"
+		"      --requests     one line per request (recorded with --request/--usdt):\n"
+		"                     latency and the causes it splits into; with --json, JSON\n"
+		"                     Lines {\"tid\", \"start_ns\", \"latency_ns\", \"causes_ns\", ...}\n"
+		"      --html OUT     a self-contained HTML page of the requests: latency\n"
+		"                     histogram, p99 per interval against AutoNUMA activity, the\n"
+		"                     tail's causes\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"An interval belongs to the window when it ends inside it. A file cut short is read\n"
@@ -57,7 +65,7 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_THREADS, OPT_TIMELINE, OPT_FROM, OPT_TO };
+	enum { OPT_JSON = 256, OPT_THREADS, OPT_TIMELINE, OPT_FROM, OPT_TO, OPT_REQUESTS, OPT_HTML };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -66,6 +74,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "requests", no_argument, NULL, OPT_REQUESTS },
+		{ "html", required_argument, NULL, OPT_HTML },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -79,6 +89,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_THREADS: o->threads = true; break;
 		case OPT_TIMELINE: o->timeline = true; break;
+		case OPT_REQUESTS: o->requests = true; break;
+		case OPT_HTML: o->html = optarg; break;
 		case 'h': usage(stdout); return 1;
 		default:
 			rc = nl_trace_window_option(&o->win, "report", c == OPT_FROM ? 'F' :
@@ -93,6 +105,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	}
 	if (optind < argc) {
 		nl_err("report: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->requests + o->timeline + !!o->html > 1) {
+		nl_err("report: --requests, --timeline and --html are different reports: one at a time");
 		return -1;
 	}
 	return nl_trace_window_check(&o->win, "report");
@@ -159,6 +175,7 @@ struct report {
 	struct report_opts o;
 	struct nl_trace_input in;
 	struct nl_accum acc;
+	struct nl_request_report rr;
 	bool header_done;
 };
 
@@ -166,8 +183,10 @@ static int on_interval(void *ctx, struct nl_snapshot *s)
 {
 	struct report *r = ctx;
 
-	if (!r->o.timeline)
-		return nl_accum_add(&r->acc, s);
+	if (!r->o.timeline) {
+		int rc = nl_request_report_interval(&r->rr, s);
+		return rc ? rc : nl_accum_add(&r->acc, s);
+	}
 	if (r->o.json) {
 		nl_render_json(s, stdout, true);
 		return ferror(stdout) ? -EIO : 0;
@@ -181,6 +200,41 @@ static int on_interval(void *ctx, struct nl_snapshot *s)
 }
 
 /* The accumulated snapshot, diagnosed and rendered. */
+static int on_requests(void *ctx, const struct nl_request *q, size_t n)
+{
+	return nl_request_report_add(&((struct report *)ctx)->rr, q, n);
+}
+
+/* --requests: each request of the window, as JSON Lines or one text line each. */
+static int render_requests(struct report *r)
+{
+	const struct nl_enum_names *names = &r->in.meta->names;
+
+	if (!r->in.meta->request) {
+		nl_err("report: %s has no requests: record with --request or --usdt", r->in.path);
+		return -1;
+	}
+	if (!r->o.json)
+		printf("%10s %7s %14s %12s  %s\n", "AT-S", "TID", "LATENCY-NS", "ON-CPU-NS",
+		       "OTHER CAUSES (ns)");
+	for (size_t i = 0; i < r->rr.rq.n; i++) {
+		const struct nl_request *q = &r->rr.rq.v[i];
+
+		if (r->o.json) {
+			nl_render_json_request(stdout, q, names);
+			continue;
+		}
+		printf("%10.4f %7u %14llu %12llu ", (double)(q->start_ns - r->in.meta->start_mono_ns) / 1e9,
+		       q->tid, (unsigned long long)q->latency_ns,
+		       (unsigned long long)q->causes_ns[NL_RQ_ON_CPU]);
+		for (int c = 1; c < NL_RQ_CAUSES; c++)
+			if (q->causes_ns[c])
+				printf(" %s=%llu", nl_rq_cause_names[c], (unsigned long long)q->causes_ns[c]);
+		printf("%s\n", q->flags & NL_RQ_F_EXITED ? " (thread exited)" : "");
+	}
+	return fflush(stdout) ? -1 : 0;
+}
+
 static int render_whole(struct report *r)
 {
 	struct nl_snapshot *s = &r->acc.s;
@@ -190,6 +244,8 @@ static int render_whole(struct report *r)
 		return -1; /* said by cmd_report */
 	nl_trace_input_recording(&r->in, &r->acc, &rec);
 	s->recording = &rec;
+	if (r->in.meta->request)
+		nl_request_report_attach(&r->rr, s);
 	s->interval_ns = 0; /* a whole recording or window, not one interval */
 	for (int i = 0; i < s->nr_procs; i++)
 		nl_diagnose(&s->topo, &s->procs[i], NULL, &s->procs[i].diag);
@@ -199,6 +255,8 @@ static int render_whole(struct report *r)
 		struct nl_table_opts to = { .threads = r->o.threads };
 		if (nl_render_table_opts(s, &to, stdout))
 			return -1;
+		if (r->in.meta->request)
+			nl_request_report_table(&r->rr, r->in.meta->request, stdout);
 	}
 	s->recording = NULL;
 	return fflush(stdout) ? -1 : 0;
@@ -217,16 +275,22 @@ int cmd_report(int argc, char **argv)
 	}
 	if (nl_trace_input_open(&r.in, &r.o.win, "report"))
 		return NL_EXIT_FAIL;
+	r.in.on_requests = on_requests;
 	if (nl_trace_input_each(&r.in, on_interval, NULL, &r))
 		goto cleanup;
+	if (nl_request_report_finish(&r.rr)) {
+		nl_err("report: out of memory");
+		goto cleanup;
+	}
 	nl_trace_input_say_losses(&r.in, "report");
 	if (nl_trace_input_say_empty(&r.in, "report"))
 		goto cleanup;
-	if (!r.o.timeline && render_whole(&r))
+	if (r.o.requests ? render_requests(&r) : !r.o.timeline && render_whole(&r))
 		goto cleanup;
 	rc = NL_EXIT_OK;
 cleanup:
 	nl_accum_free(&r.acc);
+	nl_request_report_free(&r.rr);
 	nl_trace_input_close(&r.in);
 	return rc;
 }
