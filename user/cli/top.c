@@ -24,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/requests.h"
 #include "analyze/top_diag.h"
+#include "cli/request_opts.h"
 #include "model/trend.h"
 #include "cli/commands.h"
 #include "collect/autonuma.h"
@@ -52,6 +54,7 @@ struct top_opts {
 	char **cmd;       /* -- CMD ARGS, NULL-terminated; NULL when none */
 	const char *cmd_output; /* --cmd-output FILE */
 	const char *record;     /* --record FILE: a trace of the same run, same collector */
+	struct nl_cli_request rq; /* --request / --usdt */
 	uint32_t record_ms;     /* --record-interval-ms */
 };
 
@@ -79,6 +82,9 @@ static void usage(FILE *out)
 		"                       format), from the same collector as the view\n"
 		"      --record-interval-ms N  the trace's interval (default 100, 10..60000)\n"
 		"  -i, --interval SEC   refresh interval (default 1; fractions allowed)\n"
+		NL_REQUEST_OPTS_HELP
+		"                        (top shows each interval's p50/p99/p99.9 and the causes of\n"
+		"                        its tail; --json adds a \"requests\" object)\n"
 		"      --threads        thread rows under each process in the table (the JSON\n"
 		"                       always carries per-thread entries)\n"
 		"      --json           JSON Lines, one object per interval (the default when\n"
@@ -123,6 +129,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ "record-interval-ms", required_argument, NULL, OPT_RECORD_MS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		NL_REQUEST_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, v;
@@ -131,6 +138,11 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	optind = 1;
 	/* '+': options end at the first non-option, so CMD's own options stay its own */
 	while ((c = getopt_long(argc, argv, "+p:G:d:i:vh", longopts, NULL)) != -1) {
+		v = nl_cli_request_option("top", c, optarg, &o->rq);
+		if (v < 0)
+			return -1;
+		if (v > 0)
+			continue;
 		switch (c) {
 		case 'G':
 			o->cgroup = optarg;
@@ -225,7 +237,43 @@ struct top {
 	bool have_last;
 	struct nl_lines lines;
 	struct nl_trend trend;     /* last intervals per process, for the table's trend lines */
+	struct nl_request_set rq;  /* --request: the interval's finished requests */
+	struct nl_rq_summary rq_sum;
+	bool rq_oom;
 };
+
+static int keep_request(void *ctx, const struct nl_request *r)
+{
+	struct top *t = ctx;
+
+	if (nl_request_set_add(&t->rq, r, 1)) {
+		t->rq_oom = true;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The interval's requests analysed into s (its summary lives in t until the next). */
+static int analyse_requests(struct top *t, struct nl_snapshot *s)
+{
+	int rc;
+
+	if (!t->o.rq.set)
+		return 0;
+	rc = nl_collector_drain_requests(t->sess.coll);
+	if (rc < 0 || t->rq_oom) {
+		nl_err("top: reading the finished requests failed: %s", strerror(t->rq_oom ? ENOMEM : -rc));
+		return -1;
+	}
+	rc = nl_rq_summarize(t->rq.v, t->rq.n, &t->rq_sum);
+	t->rq.n = 0;
+	if (rc && rc != -EINVAL) {
+		nl_err("top: out of memory analysing the requests");
+		return -1;
+	}
+	s->rq_summary = rc ? NULL : &t->rq_sum;
+	return 0;
+}
 
 static int render_tui(struct top *t)
 {
@@ -295,6 +343,10 @@ static int take_and_show(struct top *t, enum nl_stop_reason why)
 	err = nl_view_interval(&t->view, NL_SAMPLE_RESIDENCY, &s);
 	if (err) {
 		nl_err("top: reading the collected data failed: %s", strerror(-err));
+		return -1;
+	}
+	if (analyse_requests(t, &s)) {
+		nl_snapshot_free(&s);
 		return -1;
 	}
 	/* Pages are usually placed in an earlier interval than the one that runs on
@@ -373,6 +425,7 @@ static int on_attached(void *ctx, struct nl_session *s)
 		.who = "top",
 		.interval_ms = t->o.record_ms,
 		.residency_ms = 1000,
+		.request = t->o.rq.set ? t->o.rq.spec.text : NULL,
 		.argc = t->argc,
 		.argv = t->argv,
 	};
@@ -403,6 +456,9 @@ static void session_opts(const struct top *t, struct nl_session_opts *so)
 			.verbose = t->o.verbose,
 			.no_autonuma = t->o.no_autonuma,
 			.autonuma_path = (int)t->o.autonuma_path,
+			.request = t->o.rq.set ? &t->o.rq.spec : NULL,
+			.max_inflight = t->o.rq.max_inflight,
+			.request_records = t->o.rq.set,
 		},
 	};
 }
@@ -459,6 +515,10 @@ int cmd_top(int argc, char **argv)
 	}
 	if (nl_session_start(&t.sess))
 		goto cleanup;
+	if (t.o.rq.set && nl_collector_on_requests(t.sess.coll, keep_request, &t)) {
+		nl_err("top: no room for another request consumer");
+		goto cleanup;
+	}
 	if (nl_view_init(&t.view, t.sess.coll)) {
 		nl_err("top: out of memory");
 		goto cleanup;
@@ -487,5 +547,6 @@ cleanup:
 	nl_lines_free(&t.lines);
 	nl_trend_free(&t.trend);
 	nl_touch_history_free(t.touches);
+	nl_request_set_free(&t.rq);
 	return rc;
 }

@@ -956,6 +956,43 @@ static int recording_header(const struct nl_recording *r, int width, struct nl_l
 	return add_wrapped(out, NL_LINE_WARN, "incomplete: ", line, width);
 }
 
+/* top --request: the interval's percentiles (exact from the requests when they were
+ * read, else from BPF's histogram) and the causes of its tail, largest first. */
+static int requests_lines(const struct nl_snapshot *s, struct nl_lines *out)
+{
+	const struct nl_rq_summary *m = s->rq_summary;
+	const struct nl_rq_hist *h = &s->rq.hist;
+	char p50[16], p99[16], p999[16], causes[256] = "";
+	uint64_t n = m ? m->count : h->count;
+
+	fmt_ns(p50, sizeof(p50), m ? m->p50_ns : nl_rq_hist_quantile(h, 0.5));
+	fmt_ns(p99, sizeof(p99), m ? m->p99_ns : nl_rq_hist_quantile(h, 0.99));
+	fmt_ns(p999, sizeof(p999), m ? m->p999_ns : nl_rq_hist_quantile(h, 0.999));
+	if (addf(out, NL_LINE_PLAIN, "requests %" PRIu64 "   p50 %s   p99 %s   p99.9 %s   lost %" PRIu64,
+		 n, n ? p50 : "-", n ? p99 : "-", (m ? m->have_p999 : n >= 1000) ? p999 : "-",
+		 s->rq.drops[NL_RQ_DROP_THREAD] + s->rq.drops[NL_RQ_DROP_EVENT]))
+		return -ENOMEM;
+	if (!m || !m->tail.count)
+		return 0;
+	bool used[NL_RQ_CAUSES] = { false };
+	for (int k = 0; k < 3; k++) { /* the three largest shares */
+		int best = -1;
+		for (int c = 1; c < NL_RQ_CAUSES; c++)
+			if (!used[c] && m->tail.share[c] > 0.005 &&
+			    (best < 0 || m->tail.share[c] > m->tail.share[best]))
+				best = c;
+		if (best < 0)
+			break;
+		used[best] = true;
+		size_t off = strlen(causes);
+		snprintf(causes + off, sizeof(causes) - off, "%s %s %.0f%%", k ? "," : "",
+			 nl_rq_cause_names[best], 100.0 * m->tail.share[best]);
+	}
+	return addf(out, NL_LINE_PLAIN, "tail (%" PRIu64 " above p99) over the median request:%s%s",
+		    m->tail.count, causes[0] ? causes : " its own on-CPU work",
+		    causes[0] ? "" : "");
+}
+
 int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opts,
 		    struct nl_lines *out)
 {
@@ -981,6 +1018,8 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 		 s->nr_procs == 1 ? "" : "es"))
 		return -ENOMEM;
 	if (recording_header(s->recording, width, out) || autonuma_header(s, width, out))
+		return -ENOMEM;
+	if (s->rq.valid && !s->recording && requests_lines(s, out))
 		return -ENOMEM;
 	if (addf(out, NL_LINE_PLAIN, "%s", ""))
 		return -ENOMEM;
