@@ -1,4 +1,5 @@
-/* Helpers shared by the placement workloads (nl-place, nl-firsttouch-bug).
+/* Helpers shared by the workloads (placement: nl-place, nl-firsttouch-bug; requests:
+ * nl-server, nl-reqinject, which add request.h).
  *
  * Header-only (static inline) because every workload is its own static binary. No libnuma:
  * the guest is busybox, so the NUMA system calls are made directly and node facts come
@@ -214,10 +215,16 @@ static inline int wl_pin_to_node(int node)
 
 /* The kernel reads maxnode - 1 bits of the mask (a historical off-by-one that libnuma
  * works around the same way). */
-static inline long wl_mbind(void *addr, size_t len, int mode, const wl_nodemask *m)
+static inline long wl_mbind_flags(void *addr, size_t len, int mode, const wl_nodemask *m,
+				  unsigned flags)
 {
 	return syscall(SYS_mbind, addr, len, mode, m ? m->bits : NULL,
-		       m ? WL_MAX_NODES + 1 : 0, 0);
+		       m ? WL_MAX_NODES + 1 : 0, flags);
+}
+
+static inline long wl_mbind(void *addr, size_t len, int mode, const wl_nodemask *m)
+{
+	return wl_mbind_flags(addr, len, mode, m, 0);
 }
 
 static inline long wl_set_mempolicy(int mode, const wl_nodemask *m)
