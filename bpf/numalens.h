@@ -284,6 +284,10 @@ enum nl_rq_drop {
 #define NL_RQ_HIST_SUB_BITS 3
 #define NL_RQ_HIST_MAX_LOG2 40
 #define NL_RQ_HIST_BUCKETS (16 + (NL_RQ_HIST_MAX_LOG2 - 4) * 8 + 1)
+/* BPF's array of buckets is this long, a power of two, so the index can be masked:
+ * a range check alone is lost on 6.1's verifier when the compiler checks one copy of
+ * the index and uses another. */
+#define NL_RQ_HIST_SLOTS 512
 
 static inline __u32 nl_rq_hist_bucket(__u64 v)
 {

@@ -70,7 +70,7 @@ struct {
 } rq_inflight SEC(".maps");
 
 struct rq_hist {
-	__u64 b[NL_RQ_HIST_BUCKETS];
+	__u64 b[NL_RQ_HIST_SLOTS]; /* the first NL_RQ_HIST_BUCKETS used */
 	__u64 finished;  /* requests that returned */
 	__u64 exited;    /* requests cut by the thread's exit (not in b) */
 };
@@ -220,10 +220,7 @@ static __always_inline void hist_add(__u64 latency, bool exited)
 		h->exited++;
 		return;
 	}
-	__u32 b = nl_rq_hist_bucket(latency);
-	if (b >= NL_RQ_HIST_BUCKETS)
-		b = NL_RQ_HIST_BUCKETS - 1;
-	h->b[b]++;
+	h->b[nl_rq_hist_bucket(latency) & (NL_RQ_HIST_SLOTS - 1)]++;
 	h->finished++;
 }
 
