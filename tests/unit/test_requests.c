@@ -11,7 +11,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "analyze/quantile.h"
 #include "analyze/requests.h"
 
 #define MS 1000000ULL
@@ -58,29 +57,6 @@ static void test_quantile_nearest_rank(void **state)
 	assert_int_equal(nl_quantile_sorted_inplace(v, 1, 0.99), 1);
 	assert_int_equal(nl_quantile_sorted_inplace(v, 3, 0.0), 1);
 	assert_int_equal(nl_quantile_sorted_inplace(v, 3, 1.0), 3);
-}
-
-/* The selection prove's bootstrap uses agrees with sorting, duplicates included. */
-static void test_select_matches_sort(void **state)
-{
-	static uint64_t v[2000], w[2000];
-	uint64_t x = 99;
-
-	for (size_t n = 1; n <= 2000; n = n * 3 + 1) {
-		for (size_t k = 0; k < n; k += n / 7 + 1) {
-			for (size_t i = 0; i < n; i++) {
-				x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-				v[i] = w[i] = (x >> 33) % (n / 2 + 1); /* many ties */
-			}
-			uint64_t got = nl_select_u64(v, n, k);
-
-			qsort(w, n, sizeof(*w), nl_cmp_u64);
-			assert_int_equal(got, w[k]);
-		}
-	}
-	for (size_t i = 0; i < 1000; i++)
-		v[i] = 1000 - i; /* descending: the worst order for a naive pivot */
-	assert_int_equal(nl_select_u64(v, 1000, 989), 990);
 }
 
 static void test_summary_percentiles(void **state)
@@ -300,7 +276,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quantile_nearest_rank),
-		cmocka_unit_test(test_select_matches_sort),
 		cmocka_unit_test(test_summary_percentiles),
 		cmocka_unit_test(test_summary_tail_all_migrate_stall),
 		cmocka_unit_test(test_summary_tail_split),
