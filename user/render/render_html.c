@@ -689,7 +689,7 @@ static void ts_legend(FILE *f, const struct ts *t)
 		snprintf(text, sizeof(text), "%s (max %s)", what[k], buf);
 		legend_item(f, act_colour[k], false, text);
 	}
-	legend_item(f, "#fecaca", false, "tail requests cluster with AutoNUMA activity");
+	legend_item(f, "#fee2e2", false, "tail requests cluster with AutoNUMA activity");
 	fputs("</div>\n", f);
 }
 
