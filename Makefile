@@ -31,7 +31,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -DNUMALENS_VERSION='"$(VERSION)"' \
             -iquote bpf -iquote user -iquote $(BUILD)/bpf
-LDLIBS   := -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lncursesw -ltinfo -lpthread -ldl
+LDLIBS   := -lbpf -ldw -lelf -lz -lzstd -llzma -lbz2 -lncursesw -ltinfo -lpthread -ldl -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -I vmlinux/$(ARCH) -I bpf -idirafter /usr/include/$(shell $(CC) -dumpmachine)
