@@ -10,7 +10,9 @@
 
 /* The state file: $NUMALENS_STATE_DIR/numa_balancing.state, default
  * /run/numalens/numa_balancing.state. It holds the original value and the pid of the
- * numalens that changed it. */
+ * numalens that changed it and of its guardian, each with its start time (a pid alone
+ * may have been reused): "original=1\npid=..\npid_start=..\nguardian=..\n
+ * guardian_start=..\n". While it exists no other numalens starts a guard. */
 const char *nl_nb_state_path(void);
 
 /* kernel.numa_balancing (/proc/sys/kernel/numa_balancing): 0 and the value, or
@@ -25,8 +27,9 @@ int nl_nb_recover(char *msg, size_t len);
 
 struct nl_nb_guard;
 
-/* Reads the current value as the original, writes the state file, starts the
- * guardian. 0 or -errno with err filled. */
+/* Recovers a state file left behind (nl_nb_recover; a warning says what it restored),
+ * reads the current value as the original, writes the state file, starts the
+ * guardian. 0 or -errno with err filled (-EBUSY: another numalens holds the guard). */
 int nl_nb_guard_start(struct nl_nb_guard **out, char *err, size_t errlen);
 /* Sets kernel.numa_balancing (the guardian restores the original if we die). */
 int nl_nb_guard_set(struct nl_nb_guard *g, int value);
