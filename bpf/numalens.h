@@ -241,8 +241,13 @@ enum nl_rq_cause {
 	NL_RQ_RUNQ_WAIT,     /* runnable but not running */
 	NL_RQ_OFF_CPU,       /* blocked or sleeping */
 	NL_RQ_RECLAIM,       /* direct reclaim and compaction */
+	NL_RQ_NUMA_SCAN,     /* AutoNUMA's scanner (task_numa_work) run by the thread itself
+			      * on its way back to user space: it marks the PTEs that the
+			      * hinting faults then take */
 	NL_RQ_CAUSES,
 };
+/* causes_ns is this long, a power of two, so BPF can mask the index. */
+#define NL_RQ_CAUSE_SLOTS 16
 
 enum nl_rq_flag {
 	NL_RQ_F_EXITED = 1,  /* the thread exited inside it: latency runs to the exit */
@@ -253,7 +258,7 @@ enum nl_rq_flag {
 struct nl_request {
 	__u64 start_ns;      /* bpf_ktime_get_ns() at entry: CLOCK_MONOTONIC */
 	__u64 latency_ns;
-	__u64 causes_ns[NL_RQ_CAUSES];
+	__u64 causes_ns[NL_RQ_CAUSE_SLOTS]; /* the first NL_RQ_CAUSES used */
 	__u64 migrate_stall_by_reason[NL_MIGRATE_REASONS]; /* of causes_ns[MIGRATE_STALL] */
 	__u32 tid;
 	__u32 tgid;

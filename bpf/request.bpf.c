@@ -23,9 +23,11 @@
  *                                                  task_numa_fault ran inside it, else
  *                                                  on_cpu (no fault hooks: on_cpu, and
  *                                                  the request says NL_RQ_F_NO_FAULT)
+ *   fentry/fexit task_numa_work, or the kprobe pair  numa_scan (with the fault pair)
  *   tp_btf/sched_process_exit                      a request cut by its thread's exit
  *
- * On-CPU causes nest, innermost first: tlb_ipi > migrate_stall > reclaim > fault. */
+ * On-CPU causes nest, innermost first: tlb_ipi > migrate_stall > reclaim > numa_scan >
+ * fault. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -59,7 +61,7 @@ struct rq_thread {
 	__u32 in_reclaim;      /* reclaim and compaction nest */
 	__u32 in_ipi;
 	__u32 moving;          /* NUMA-moved, not yet running again */
-	__u32 pad;
+	__u32 in_scan;         /* inside task_numa_work */
 };
 
 struct {
@@ -140,6 +142,8 @@ static __always_inline __u32 oncpu_cat(const struct rq_thread *t)
 		return NL_RQ_MIGRATE_STALL;
 	if (t->in_reclaim)
 		return NL_RQ_RECLAIM;
+	if (t->in_scan)
+		return NL_RQ_NUMA_SCAN;
 	if (t->in_fault)
 		return CAT_FAULT;
 	return NL_RQ_ON_CPU;
@@ -158,7 +162,7 @@ static __always_inline void charge(struct rq_thread *t, __u64 now)
 		t->fault_ns += d;
 		return;
 	}
-	t->r.causes_ns[cat & 7] += d;
+	t->r.causes_ns[cat & (NL_RQ_CAUSE_SLOTS - 1)] += d;
 	if (cat == NL_RQ_MIGRATE_STALL)
 		t->r.migrate_stall_by_reason[t->migrate_slot & (NL_MIGRATE_REASONS - 1)] += d;
 }
@@ -599,5 +603,49 @@ SEC("kprobe/task_numa_fault")
 int BPF_KPROBE(rq_kprobe_numa_fault)
 {
 	numa_fault();
+	return 0;
+}
+
+/* ---- AutoNUMA's scanner, run by the thread itself (task_work before user mode) ---- */
+
+static __always_inline void scan_edge(__u32 inside)
+{
+	struct rq_thread *t;
+
+	if (!wanted_current())
+		return;
+	t = inflight_cur();
+	if (!t || t->in_scan == inside)
+		return;
+	charge(t, bpf_ktime_get_ns());
+	t->in_scan = inside;
+	t->cat = oncpu_cat(t);
+}
+
+SEC("fentry/task_numa_work")
+int BPF_PROG(rq_fentry_scan)
+{
+	scan_edge(1);
+	return 0;
+}
+
+SEC("fexit/task_numa_work")
+int BPF_PROG(rq_fexit_scan)
+{
+	scan_edge(0);
+	return 0;
+}
+
+SEC("kprobe/task_numa_work")
+int BPF_KPROBE(rq_kprobe_scan)
+{
+	scan_edge(1);
+	return 0;
+}
+
+SEC("kretprobe/task_numa_work")
+int BPF_KRETPROBE(rq_kretprobe_scan)
+{
+	scan_edge(0);
 	return 0;
 }

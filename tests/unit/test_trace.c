@@ -454,7 +454,7 @@ static void assert_meta_equal(const struct nl_trace_meta *a, const struct nl_tra
  * and comparisons, then update the size here. */
 static void test_model_sizes_known(void **state)
 {
-	assert_int_equal(sizeof(struct nl_snapshot), 2536);
+	assert_int_equal(sizeof(struct nl_snapshot), 5064);
 	assert_int_equal(sizeof(struct nl_process), 3728);
 	assert_int_equal(sizeof(struct nl_thread), 2568);
 	assert_int_equal(sizeof(struct nl_vma), 120);
@@ -467,7 +467,7 @@ static void test_model_sizes_known(void **state)
 	assert_int_equal(sizeof(struct nl_numastat), 48);
 	assert_int_equal(sizeof(struct nl_source_state), 16);
 	assert_int_equal(sizeof(struct nl_event), 56);
-	assert_int_equal(sizeof(struct nl_trace_meta), 1656);
+	assert_int_equal(sizeof(struct nl_trace_meta), 1680);
 }
 
 /* ---- writing and reading whole files ---- */

@@ -134,10 +134,12 @@ struct prog_rule {
 static bool is_fault_prog(const struct request_bpf *k, const struct bpf_program *p, int path)
 {
 	const struct bpf_program *fentry[] = { k->progs.rq_fentry_fault, k->progs.rq_fexit_fault,
-					       k->progs.rq_fentry_numa_fault };
+					       k->progs.rq_fentry_numa_fault, k->progs.rq_fentry_scan,
+					       k->progs.rq_fexit_scan };
 	const struct bpf_program *kprobe[] = { k->progs.rq_kprobe_fault, k->progs.rq_kretprobe_fault,
-					       k->progs.rq_kprobe_numa_fault };
-	for (int i = 0; i < 3; i++)
+					       k->progs.rq_kprobe_numa_fault, k->progs.rq_kprobe_scan,
+					       k->progs.rq_kretprobe_scan };
+	for (int i = 0; i < 5; i++)
 		if ((path == FAULT_FENTRY && p == fentry[i]) || (path == FAULT_KPROBE && p == kprobe[i]))
 			return true;
 	return false;
@@ -179,10 +181,11 @@ static bool fault_path_possible(struct nl_requests *q, enum fault_path path, con
 {
 	if (path == FAULT_FENTRY) {
 		if (btf__find_by_name_kind(btf, "handle_mm_fault", BTF_KIND_FUNC) > 0 &&
-		    btf__find_by_name_kind(btf, "task_numa_fault", BTF_KIND_FUNC) > 0)
+		    btf__find_by_name_kind(btf, "task_numa_fault", BTF_KIND_FUNC) > 0 &&
+		    btf__find_by_name_kind(btf, "task_numa_work", BTF_KIND_FUNC) > 0)
 			return true;
 		nl_appendf(q->fault_why, sizeof(q->fault_why),
-			   "fentry: no handle_mm_fault/task_numa_fault in BTF; ");
+			   "fentry: no handle_mm_fault/task_numa_fault/task_numa_work in BTF; ");
 		return false;
 	}
 	if (path == FAULT_KPROBE) {
@@ -190,10 +193,11 @@ static bool fault_path_possible(struct nl_requests *q, enum fault_path path, con
 			nl_appendf(q->fault_why, sizeof(q->fault_why), "kernel has no kprobes; ");
 			return false;
 		}
-		if (nl_in_kallsyms("handle_mm_fault") && nl_in_kallsyms("task_numa_fault"))
+		if (nl_in_kallsyms("handle_mm_fault") && nl_in_kallsyms("task_numa_fault") &&
+		    nl_in_kallsyms("task_numa_work"))
 			return true;
 		nl_appendf(q->fault_why, sizeof(q->fault_why),
-			   "kprobe: handle_mm_fault/task_numa_fault not in kallsyms; ");
+			   "kprobe: handle_mm_fault/task_numa_fault/task_numa_work not in kallsyms; ");
 		return false;
 	}
 	return true;
@@ -452,11 +456,13 @@ int nl_requests_describe(const struct nl_requests *q, struct nl_source_state *sr
 	char fault[320];
 
 	if (q->fault == FAULT_NONE)
-		snprintf(fault, sizeof(fault), "hint_fault not measured (%sneeds fentry or kprobe "
-			 "on handle_mm_fault and task_numa_fault): its time is in on_cpu",
+		snprintf(fault, sizeof(fault), "hint_fault and numa_scan not measured (%sneeds "
+			 "fentry or kprobe on handle_mm_fault, task_numa_fault, task_numa_work): their "
+			 "time is in on_cpu",
 			 q->fault_why);
 	else
-		snprintf(fault, sizeof(fault), "hint_fault by %s handle_mm_fault+task_numa_fault",
+		snprintf(fault, sizeof(fault), "hint_fault and numa_scan by %s "
+			 "handle_mm_fault+task_numa_fault, task_numa_work",
 			 fault_path_names[q->fault]);
 	return nl_source_set(&src[NL_SRC_REQUESTS], true, "%s; causes by tp_btf sched_switch, "
 			     "sched_wakeup, NUMA moves, migrate_pages, call_function IPIs, direct "

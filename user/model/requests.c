@@ -14,6 +14,7 @@ const char *const nl_rq_cause_names[NL_RQ_CAUSES] = {
 	[NL_RQ_RUNQ_WAIT] = "runq_wait",
 	[NL_RQ_OFF_CPU] = "off_cpu",
 	[NL_RQ_RECLAIM] = "reclaim",
+	[NL_RQ_NUMA_SCAN] = "numa_scan",
 };
 
 int nl_request_set_add(struct nl_request_set *s, const struct nl_request *r, size_t n)

@@ -126,6 +126,14 @@ enum { /* INTERVAL record: struct nl_snapshot */
 	NL_T_SNAP_BPF_SYS,        /* bpf_totals */
 	NL_T_SNAP_NUMASTAT_VALID,
 	NL_T_SNAP_NUMASTAT,       /* list of numastat */
+	NL_T_SNAP_REQUESTS,       /* rq_stats */
+};
+enum { /* rq_stats: struct nl_rq_stats */
+	NL_T_RQS_VALID = 1,
+	NL_T_RQS_HIST,            /* vector by log-linear bucket (numalens.h) */
+	NL_T_RQS_COUNT,
+	NL_T_RQS_EXITED,
+	NL_T_RQS_DROPS,           /* vector by enum nl_rq_drop */
 };
 enum { /* process */
 	NL_T_PROC_PID = 1,

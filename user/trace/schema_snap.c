@@ -377,6 +377,15 @@ static int dec_procs(struct nl_dctx *c, struct nl_dec *d, int wire, void *obj)
 	return dec_entries(c, &body, s->procs, n, sizeof(*s->procs), &proc_desc);
 }
 
+static const struct nl_field rq_stats_fields[] = {
+	NL_FBOOL(NL_T_RQS_VALID, struct nl_rq_stats, valid),
+	NL_FVEC(NL_T_RQS_HIST, struct nl_rq_stats, hist.b),
+	NL_FU64(NL_T_RQS_COUNT, struct nl_rq_stats, hist.count),
+	NL_FU64(NL_T_RQS_EXITED, struct nl_rq_stats, exited),
+	NL_FVEC(NL_T_RQS_DROPS, struct nl_rq_stats, drops),
+};
+static const struct nl_msg_desc rq_stats_desc = NL_DESC("rq_stats", rq_stats_fields);
+
 static const struct nl_field snap_fields[] = {
 	NL_FBOOL(NL_T_SNAP_CUMULATIVE, struct nl_snapshot, cumulative),
 	NL_FU64(NL_T_SNAP_SEQ, struct nl_snapshot, seq),
@@ -393,6 +402,7 @@ static const struct nl_field snap_fields[] = {
 	NL_FMSG(NL_T_SNAP_BPF_SYS, struct nl_snapshot, bpf_sys, &bpf_desc),
 	NL_FBOOL(NL_T_SNAP_NUMASTAT_VALID, struct nl_snapshot, numastat_valid),
 	NL_FCUSTOM(NL_T_SNAP_NUMASTAT, enc_numastat, dec_numastat),
+	NL_FMSG(NL_T_SNAP_REQUESTS, struct nl_snapshot, rq, &rq_stats_desc),
 };
 static const struct nl_msg_desc snap_desc = NL_DESC("interval", snap_fields);
 
