@@ -62,6 +62,9 @@ struct rq_thread {
 	__u32 in_ipi;
 	__u32 moving;          /* NUMA-moved, not yet running again */
 	__u32 in_scan;         /* inside task_numa_work */
+	__u32 fault_from_tp;   /* the open fault began at page_fault_user, before
+				* handle_mm_fault */
+	__u32 pad;
 };
 
 struct {
@@ -519,7 +522,7 @@ int BPF_PROG(rq_compact_end)
 
 /* ---- faults: hint_fault when task_numa_fault ran inside ---- */
 
-static __always_inline void fault_begin(void)
+static __always_inline void fault_begin(bool from_tp)
 {
 	struct rq_thread *t;
 
@@ -528,7 +531,12 @@ static __always_inline void fault_begin(void)
 	t = inflight_cur();
 	if (!t)
 		return;
+	if (!from_tp && t->in_fault && t->fault_from_tp) {
+		t->fault_from_tp = 0; /* the same fault reaching handle_mm_fault */
+		return;
+	}
 	charge(t, bpf_ktime_get_ns());
+	t->fault_from_tp = from_tp;
 	/* A fault entry while one is open means its return was missed (kretprobe
 	 * instances run out): its time so far stays the request's own. */
 	t->r.causes_ns[NL_RQ_ON_CPU] += t->fault_ns;
@@ -551,6 +559,7 @@ static __always_inline void fault_end(void)
 	t->r.causes_ns[t->fault_hint ? NL_RQ_HINT_FAULT : NL_RQ_ON_CPU] += t->fault_ns;
 	t->fault_ns = 0;
 	t->in_fault = 0;
+	t->fault_from_tp = 0;
 	t->cat = oncpu_cat(t);
 }
 
@@ -564,10 +573,19 @@ static __always_inline void numa_fault(void)
 	t->r.hint_faults++;
 }
 
+/* x86: a user fault begins here, before the mmap lock and the VMA lookup, which are
+ * part of a hinting fault's cost too (loaded with the fault pair when it exists). */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(rq_fault_user)
+{
+	fault_begin(true);
+	return 0;
+}
+
 SEC("fentry/handle_mm_fault")
 int BPF_PROG(rq_fentry_fault)
 {
-	fault_begin();
+	fault_begin(false);
 	return 0;
 }
 
@@ -588,7 +606,7 @@ int BPF_PROG(rq_fentry_numa_fault)
 SEC("kprobe/handle_mm_fault")
 int BPF_KPROBE(rq_kprobe_fault)
 {
-	fault_begin();
+	fault_begin(false);
 	return 0;
 }
 

@@ -232,6 +232,9 @@ static int choose_programs(struct nl_requests *q, const struct nl_request_spec *
 	bpf_object__for_each_program(p, k->obj)
 		if (is_fault_prog(k, p, path))
 			bpf_program__set_autoload(p, true);
+	/* x86's fault-entry tracepoint widens the fault to its start */
+	bpf_program__set_autoload(k->progs.rq_fault_user,
+				  path != FAULT_NONE && nl_have_btf_tracepoint(btf, "page_fault_user"));
 	return 0;
 }
 
