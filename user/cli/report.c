@@ -22,6 +22,7 @@
 #include "cli/trace_input.h"
 #include "common/util.h"
 #include "model/accum.h"
+#include "render/render_html.h"
 #include "render/render_json.h"
 #include "render/render_table.h"
 
@@ -235,6 +236,40 @@ static int render_requests(struct report *r)
 	return fflush(stdout) ? -1 : 0;
 }
 
+/* --html OUT: the requests of the window as one self-contained page. */
+static int render_html_file(struct report *r)
+{
+	const struct nl_trace_meta *m = r->in.meta;
+	char title[256], sub[512];
+	struct nl_html_input hi = { .title = title, .subtitle = sub, .nr_arms = 1 };
+	FILE *f;
+	int rc;
+
+	if (!m->request) {
+		nl_err("report: %s has no requests: record with --request or --usdt", r->in.path);
+		return -1;
+	}
+	snprintf(title, sizeof(title), "numalens report: %s", m->request);
+	snprintf(sub, sizeof(sub), "%s on %s (%s, kernel %s), numa_balancing=%d; %s",
+		 m->target ? m->target : "?", m->hostname, m->machine, m->kernel_release,
+		 m->numa_balancing, r->in.path);
+	hi.arms[0] = (struct nl_html_arm){ .name = "requests", .r = r->rr.rq.v, .n = r->rr.rq.n,
+					   .sum = r->rr.have_sum ? &r->rr.sum : NULL };
+	hi.windows = r->rr.windows;
+	hi.nr_windows = r->rr.windows ? r->rr.nr_acts : 0;
+	f = fopen(r->o.html, "we");
+	if (!f) {
+		nl_err("report: cannot write %s: %s", r->o.html, strerror(errno));
+		return -1;
+	}
+	rc = nl_render_html(f, &hi);
+	if (fclose(f) || rc) {
+		nl_err("report: writing %s failed", r->o.html);
+		return -1;
+	}
+	return 0;
+}
+
 static int render_whole(struct report *r)
 {
 	struct nl_snapshot *s = &r->acc.s;
@@ -285,7 +320,8 @@ int cmd_report(int argc, char **argv)
 	nl_trace_input_say_losses(&r.in, "report");
 	if (nl_trace_input_say_empty(&r.in, "report"))
 		goto cleanup;
-	if (r.o.requests ? render_requests(&r) : !r.o.timeline && render_whole(&r))
+	if (r.o.html ? render_html_file(&r) :
+	    r.o.requests ? render_requests(&r) : !r.o.timeline && render_whole(&r))
 		goto cleanup;
 	rc = NL_EXIT_OK;
 cleanup:
