@@ -19,6 +19,7 @@ int cmd_top(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
 
 extern const struct nl_command nl_commands[];
 

@@ -10,6 +10,7 @@ const struct nl_command nl_commands[] = {
 	{ "top", "per-process NUMA view, refreshed: per-node CPU, faults, remote ratio, placement, diagnosis", cmd_top },
 	{ "record", "record the same figures to a trace file, for report and export later or elsewhere", cmd_record },
 	{ "report", "the tables of top, a timeline or JSON, from a trace file", cmd_report },
+	{ "prove", "does AutoNUMA change a command's p99? runs it with numa_balancing off and on, and compares", cmd_prove },
 	{ "export", "a trace file as Chrome trace events (Perfetto), CSV, or folded stacks", cmd_export },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# VM tier: numalens prove in a 2-node guest (fast AutoNUMA scanning):
+#   pa  nl-server with the first-touch bug: AutoNUMA migrates its weights inside its
+#       requests, so the ON runs' p99 is higher: prove finds an effect, ratio above 1,
+#       and the ON runs' tail is mostly migrate_stall + hint_fault;
+#   pb  nl-server well placed: no effect claimed (no false alarm);
+#   pk  prove SIGKILLed while numa_balancing is 1: the guardian puts 0 back;
+#   pt  prove sent SIGTERM: it puts 0 back itself.
+# numa_balancing is 0 before each and must be 0 after each.
+source "$(dirname "$0")/../lib.sh"
+set -u
+
+for f in "$ROOT/build/static/numalens" "$WORKLOADS/nl-server"; do
+	if [ ! -x "$f" ]; then
+		not_ok "prerequisite $f missing (make static workloads)"
+		finish
+	fi
+done
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/numalens-vm-prove.XXXXXX")
+[ -n "${NUMALENS_KEEP:-}" ] && echo "# keeping $OUT" || trap 'rm -rf "$OUT"' EXIT
+fact() { sed -n "s/^$2: $3: //p" "$1" | head -n 1; }
+
+out=$OUT/guest
+vm_boot "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 900 \
+	--add "$ROOT/tests/vm/guest/prove.sh" --add "$ROOT/tests/vm/guest/lib.sh" \
+	-- /usr/local/bin/prove.sh ftbug good kill9 term
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "2-node guest ran"; else
+	not_ok "2-node guest exit $rc"
+	tail -n 30 "$out.err" | diag
+fi
+
+for name in pa pb; do
+	fact "$out" $name json > "$OUT/$name.json"
+	check "$name: prove exited 0 ($(fact "$out" $name exit))" [ "$(fact "$out" $name exit)" = 0 ]
+	grep "^$name: err: " "$out" | diag
+	check "$name: numa_balancing is 0 again" [ "$(fact "$out" $name balancing_after)" = 0 ]
+	jq -c '.effect' "$OUT/$name.json" | diag
+	check "$name: 5 runs per arm" jq -e '[.runs[] | select(.numa_balancing == 1)] | length == 5' "$OUT/$name.json"
+done
+check "pa: the first-touch bug under AutoNUMA: a significant p99 effect" \
+	jq -e '.effect.verdict == "effect" and .effect.ratio > 1' "$OUT/pa.json"
+check "pa: the ON runs' tail is mostly migrate_stall + hint_fault" \
+	jq -e '.attribution_on.migrate_stall + .attribution_on.hint_fault > 0.5' "$OUT/pa.json"
+check "pb: well placed: no effect claimed" jq -e '.effect.verdict != "effect"' "$OUT/pb.json"
+for name in pk pt; do
+	check "$name: numa_balancing was flipped to 1 ($(fact "$out" $name flipped))" [ "$(fact "$out" $name flipped)" = 1 ]
+	check "$name: numa_balancing back to 0 after the kill" [ "$(fact "$out" $name balancing_after)" = 0 ]
+	check "$name: no state file left" [ "$(fact "$out" $name state_file_left)" = 0 ]
+done
+finish
