@@ -131,6 +131,7 @@ void nl_render_json_request(FILE *out, const struct nl_request *r, const struct 
 	nl_json_ku64(&j, "reclaims", r->reclaims);
 	nl_json_ku64(&j, "cpu_start", r->cpu_start);
 	nl_json_ku64(&j, "cpu_end", r->cpu_end);
+	nl_json_ku64(&j, "depth_max", r->depth_max);
 	nl_json_kbool(&j, "exited", r->flags & NL_RQ_F_EXITED);
 	nl_json_kbool(&j, "hint_fault_measured", !(r->flags & NL_RQ_F_NO_FAULT));
 	nl_json_obj_end(&j);
