@@ -109,4 +109,16 @@ static __always_inline long nl_task_state(struct task_struct *t)
 	return BPF_CORE_READ((struct task_struct___state_old *)t, state);
 }
 
+/* The number of the system call a pt_regs belongs to, at sys_exit (sys_enter gets it as
+ * an argument): orig_ax on x86 (arch/x86/include/asm/syscall.h syscall_get_nr), syscallno
+ * on arm64 (arch/arm64/include/asm/syscall.h). The same in every kernel since 4.x. */
+static __always_inline long nl_syscall_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+	return BPF_CORE_READ(regs, orig_ax);
+#endif
+}
+
 #endif

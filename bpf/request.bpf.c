@@ -8,6 +8,8 @@
  * request lands in exactly one cause and the causes sum to the latency.
  *
  *   uprobe/uretprobe FUNC, or usdt START/END      request boundaries (nesting counted)
+ *   or tp_btf/sys_exit of BEGIN, sys_enter of END  (--syscalls: from a receive's return
+ *                                                  to the next send; no nesting)
  *   tp_btf/sched_switch(preempt, prev, next)       off the CPU: runq_wait (preempted or
  *                                                  yielded), off_cpu (blocked),
  *                                                  numa_move (after a NUMA move/swap);
@@ -43,6 +45,8 @@ const volatile __u32 target_tgid = 0;   /* 0 = every process */
 const volatile __u64 target_cgroup = 0; /* cgroup v2 id; 0 = every cgroup */
 const volatile __u32 usdt_start_only = 0; /* --usdt without END: START ends the last */
 const volatile __u32 have_fault_hooks = 0;
+const volatile __s32 sys_begin_nr = -1;   /* --syscalls: a request begins when this returns > 0 */
+const volatile __s32 sys_end_nr = -1;     /* and ends when the thread enters this one */
 
 /* A fault in progress whose kind is not known yet: the pseudo-cause its time gathers
  * in until the fault returns (then hint_fault or on_cpu). */
@@ -179,7 +183,9 @@ static __always_inline void recat(struct rq_thread *t)
 
 /* ---- request boundaries ---- */
 
-static __always_inline void request_begin(void)
+/* nest: another begin inside a request is a nested call (uprobe, USDT); else it is
+ * ignored (--syscalls: a second receive before the reply belongs to the same request). */
+static __always_inline void request_begin(bool nest)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -189,6 +195,8 @@ static __always_inline void request_begin(void)
 		return;
 	t = inflight(tid);
 	if (t) { /* nested or recursive call: the outermost is the request */
+		if (!nest)
+			return;
 		t->depth++;
 		if (t->depth > t->r.depth_max)
 			t->r.depth_max = t->depth;
@@ -269,7 +277,7 @@ static __always_inline void request_end(void)
 SEC("uprobe")
 int BPF_KPROBE(rq_enter)
 {
-	request_begin();
+	request_begin(true);
 	return 0;
 }
 
@@ -290,7 +298,7 @@ int BPF_USDT(rq_usdt_start)
 		if (t)
 			request_finish(tid, t, 0);
 	}
-	request_begin();
+	request_begin(true);
 	return 0;
 }
 
@@ -298,6 +306,22 @@ SEC("usdt")
 int BPF_USDT(rq_usdt_end)
 {
 	request_end();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(rq_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (ret > 0 && nl_syscall_nr(regs) == sys_begin_nr)
+		request_begin(false);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(rq_sys_enter, struct pt_regs *regs, long id)
+{
+	if (id == sys_end_nr)
+		request_end();
 	return 0;
 }
 

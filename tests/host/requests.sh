@@ -84,6 +84,22 @@ check "usdt START only: one request fewer per thread finished ($(count start '.e
 check "usdt START only: each thread's last request cut by its exit ($(count start '.exited'))" \
 	[ "$(count start '.exited')" = $((T + K)) ]
 
+# ---- system-call boundaries (tests/workloads/nl-echo: the server alone uses recv/send) ----
+ECHO=$WORKLOADS/nl-echo
+check_status "--syscalls with an unknown call: exit 2" 2 "$NUMALENS" top --syscalls nosuch:sendto -- true
+check_status "--syscalls without END: exit 2" 2 "$NUMALENS" top --syscalls recvfrom -- true
+"$NUMALENS" record -q -o "$OUT/echo.nlt" --syscalls recvfrom:sendto -- "$ECHO" --requests 3000 \
+	> "$OUT/echo.cmd" 2> "$OUT/echo.err"
+"$NUMALENS" report -i "$OUT/echo.nlt" --requests --json > "$OUT/echo.jsonl"
+server=$(sed -n 's/.*server_tid=//p' "$OUT/echo.cmd")
+check "--syscalls recvfrom:sendto: the server's 3000 requests ($(count echo '.exited | not'))" \
+	[ "$(count echo '.exited | not')" = 3000 ]
+check "--syscalls recvfrom:sendto: all on the server thread ($server)" \
+	[ -n "$server" ] && [ "$(count echo ".tid != $server")" = 0 ]
+jq_check "--syscalls: the boundary is said in the sources" \
+	'.sources.requests.via | test("from recvfrom returning > 0 to the thread.s next sendto")' \
+	<("$NUMALENS" report -i "$OUT/echo.nlt" --json)
+
 # ---- top ----
 "$NUMALENS" top --json -i 0.5 --cmd-output "$OUT/top.cmd" --request "$SHAPES:nl_request" -- "$SHAPES" --threads $T \
 	--requests $N --depth $D --exit-inside $K > "$OUT/top.json" 2> "$OUT/top.err"

@@ -19,13 +19,14 @@ int nl_cli_request_option(const char *who, int c, const char *arg, struct nl_cli
 		r->max_inflight = (uint32_t)v;
 		return 1;
 	}
-	if (c != NL_OPT_REQUEST && c != NL_OPT_USDT)
+	if (c != NL_OPT_REQUEST && c != NL_OPT_USDT && c != NL_OPT_SYSCALLS)
 		return 0;
 	if (r->set) {
-		nl_err("%s: one --request or --usdt per run", who);
+		nl_err("%s: one --request, --usdt or --syscalls per run", who);
 		return -1;
 	}
-	if (nl_request_spec_parse(arg, c == NL_OPT_USDT, &r->spec, err, sizeof(err))) {
+	if (c == NL_OPT_SYSCALLS ? nl_request_spec_parse_syscalls(arg, &r->spec, err, sizeof(err)) :
+	    nl_request_spec_parse(arg, c == NL_OPT_USDT, &r->spec, err, sizeof(err))) {
 		nl_err("%s: %s", who, err);
 		return -1;
 	}

@@ -173,7 +173,20 @@ static int tp_rules(const struct request_bpf *k, struct prog_rule *r)
 static bool is_boundary_prog(const struct request_bpf *k, const struct bpf_program *p)
 {
 	return p == k->progs.rq_enter || p == k->progs.rq_return ||
-	       p == k->progs.rq_usdt_start || p == k->progs.rq_usdt_end;
+	       p == k->progs.rq_usdt_start || p == k->progs.rq_usdt_end ||
+	       p == k->progs.rq_sys_exit || p == k->progs.rq_sys_enter;
+}
+
+static void choose_boundary(struct request_bpf *k, const struct nl_request_spec *spec)
+{
+	if (spec->syscalls) {
+		bpf_program__set_autoload(k->progs.rq_sys_exit, true);
+		bpf_program__set_autoload(k->progs.rq_sys_enter, true);
+		return;
+	}
+	bpf_program__set_autoload(spec->usdt ? k->progs.rq_usdt_start : k->progs.rq_enter, true);
+	if (!spec->usdt || spec->end[0])
+		bpf_program__set_autoload(spec->usdt ? k->progs.rq_usdt_end : k->progs.rq_return, true);
 }
 
 /* Whether the fault path can run on this kernel; why not in q->fault_why. */
@@ -216,9 +229,7 @@ static int choose_programs(struct nl_requests *q, const struct nl_request_spec *
 	q->missing[0] = '\0';
 	bpf_object__for_each_program(p, k->obj)
 		bpf_program__set_autoload(p, false);
-	bpf_program__set_autoload(spec->usdt ? k->progs.rq_usdt_start : k->progs.rq_enter, true);
-	if (!spec->usdt || spec->end[0])
-		bpf_program__set_autoload(spec->usdt ? k->progs.rq_usdt_end : k->progs.rq_return, true);
+	choose_boundary(k, spec);
 	for (int i = 0; i < n; i++) {
 		bool have = nl_have_btf_tracepoint(btf, rules[i].tp);
 
@@ -332,12 +343,36 @@ static int attach_kernel_side(struct nl_requests *q, char *err, size_t errlen)
 	return 0;
 }
 
+/* --syscalls: the two raw syscall tracepoints (each a cheap test of one number). */
+static int attach_syscalls(struct nl_requests *q, const struct nl_request_spec *s, char *err,
+			   size_t errlen)
+{
+	struct bpf_program *progs[2] = { q->skel->progs.rq_sys_exit, q->skel->progs.rq_sys_enter };
+
+	for (int i = 0; i < 2; i++) {
+		struct bpf_link *l = bpf_program__attach(progs[i]);
+		if (!l) {
+			int rc = -errno;
+			snprintf(err, errlen, "--syscalls: cannot attach %s: %s",
+				 bpf_program__name(progs[i]), strerror(-rc));
+			return rc;
+		}
+		if (add_link(q, l))
+			return -E2BIG;
+	}
+	snprintf(q->boundary, sizeof(q->boundary), "syscalls: from %s returning > 0 to the "
+		 "thread's next %s (tp_btf sys_exit, sys_enter)", s->start, s->end);
+	return 0;
+}
+
 static void configure(struct nl_requests *q, const struct nl_request_opts *o, enum fault_path path)
 {
 	q->skel->rodata->target_tgid = o->target_pid;
 	q->skel->rodata->target_cgroup = o->cgroup_id;
 	q->skel->rodata->usdt_start_only = o->spec->usdt && !o->spec->end[0];
 	q->skel->rodata->have_fault_hooks = path != FAULT_NONE;
+	q->skel->rodata->sys_begin_nr = o->spec->syscalls ? o->spec->sys_begin : -1;
+	q->skel->rodata->sys_end_nr = o->spec->syscalls ? o->spec->sys_end : -1;
 	bpf_map__set_max_entries(q->skel->maps.rq_inflight,
 				 o->max_inflight ? o->max_inflight : DEFAULT_MAX_INFLIGHT);
 	bpf_map__set_max_entries(q->skel->maps.rq_events, o->records ? RING_BYTES : 4096);
@@ -437,8 +472,9 @@ int nl_requests_open(const struct nl_request_opts *o, struct nl_requests **out, 
 	rc = open_kernel_side(q, o, err, errlen);
 	if (rc)
 		goto fail;
-	rc = o->spec->usdt ? attach_usdt(q, o->spec, err, errlen)
-			   : attach_uprobes(q, o->spec, err, errlen);
+	rc = o->spec->syscalls ? attach_syscalls(q, o->spec, err, errlen) :
+	     o->spec->usdt ? attach_usdt(q, o->spec, err, errlen) :
+			     attach_uprobes(q, o->spec, err, errlen);
 	if (rc)
 		goto fail;
 	q->ring = ring_buffer__new(bpf_map__fd(q->skel->maps.rq_events), on_ring, q, NULL);

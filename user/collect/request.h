@@ -10,9 +10,12 @@
 
 #include "model/model.h"
 
-/* What --request BIN:FUNC or --usdt BIN:PROVIDER:START[:END] names. */
+/* What --request BIN:FUNC, --usdt BIN:PROVIDER:START[:END] or --syscalls BEGIN:END
+ * names. */
 struct nl_request_spec {
 	bool usdt;
+	bool syscalls;        /* from BEGIN's return (> 0) to the thread's next END entry */
+	int sys_begin, sys_end; /* their numbers on this architecture */
 	char bin[4096];       /* resolved path of the binary or library */
 	char func[256];       /* --request */
 	char provider[128];   /* --usdt */
@@ -24,6 +27,10 @@ struct nl_request_spec {
  * in PATH). 0, or -EINVAL/-ENOENT with the reason in err. */
 int nl_request_spec_parse(const char *spec, bool usdt, struct nl_request_spec *out,
 			  char *err, size_t errlen);
+/* --syscalls BEGIN:END, each a name ("recvfrom", "read", ...) or a number. 0, or -EINVAL
+ * with the reason in err. */
+int nl_request_spec_parse_syscalls(const char *spec, struct nl_request_spec *out, char *err,
+				   size_t errlen);
 
 struct nl_request_opts {
 	const struct nl_request_spec *spec;
