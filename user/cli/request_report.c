@@ -36,6 +36,11 @@ int nl_request_report_interval(struct nl_request_report *rr, const struct nl_sna
 			}
 		a.migrate_stall_ns += c->migrate_stall_ns;
 	}
+	if (s->rq.valid) {
+		rr->bpf_finished += s->rq.hist.count;
+		for (int i = 0; i < NL_RQ_DROP_MAX; i++)
+			rr->drops[i] += s->rq.drops[i];
+	}
 	if (nl_grow(&rr->acts, &rr->cap_acts, rr->nr_acts, sizeof(*rr->acts)))
 		return -ENOMEM;
 	rr->acts[rr->nr_acts++] = a;
@@ -65,6 +70,7 @@ void nl_request_report_attach(struct nl_request_report *rr, struct nl_snapshot *
 	memset(&s->rq, 0, sizeof(s->rq));
 	s->rq.valid = true;
 	s->rq.hist = rr->hist;
+	memcpy(s->rq.drops, rr->drops, sizeof(s->rq.drops));
 	for (size_t i = 0; i < rr->rq.n; i++)
 		s->rq.exited += !!(rr->rq.v[i].flags & NL_RQ_F_EXITED);
 	s->rq_summary = rr->have_sum ? &rr->sum : NULL;
@@ -120,6 +126,11 @@ void nl_request_report_table(const struct nl_request_report *rr, const char *spe
 	fprintf(out, "  %" PRIu64 " requests (%" PRIu64 " cut by their thread's exit, left out): "
 		"p50 %s  p90 %s  p99 %s  p99.9 %s\n", m->count, m->exited, p50, p90, p99,
 		m->have_p999 ? p999 : "- (fewer than 1000)");
+	if (rr->drops[NL_RQ_DROP_EVENT] || rr->drops[NL_RQ_DROP_THREAD])
+		fprintf(out, "  LOST: %" PRIu64 " finished requests had no room in the ring buffer "
+			"(BPF counted %" PRIu64 " in these intervals), %" PRIu64 " were not measured "
+			"(in-flight table full: --max-inflight)\n", rr->drops[NL_RQ_DROP_EVENT],
+			rr->bpf_finished, rr->drops[NL_RQ_DROP_THREAD]);
 	tail_table(m, out);
 	for (size_t i = 0; rr->windows && i < rr->nr_acts; i++)
 		clusters += rr->windows[i].cluster;

@@ -19,6 +19,9 @@ struct nl_request_report {
 	bool have_sum;
 	struct nl_rq_window *windows;
 	struct nl_rq_hist hist;
+	/* what BPF itself counted over the window's intervals (no ring buffer can lose it) */
+	uint64_t bpf_finished;
+	uint64_t drops[NL_RQ_DROP_MAX];
 };
 
 /* trace input's on_requests (ctx: the nl_request_report). */
