@@ -139,6 +139,22 @@ static void check_reencode_events(const struct nl_event *ev, size_t n)
 	nl_buf_free(&a);
 }
 
+static void check_reencode_requests(const struct nl_request *r, size_t n)
+{
+	struct nl_buf a = { 0 };
+	struct nl_dctx c = { .budget = UINT64_MAX };
+	struct nl_request *back = NULL;
+	size_t nback = 0;
+	struct nl_dec d;
+
+	nl_schema_enc_requests(&a, r, n);
+	d = dec_of(&a);
+	CHECK(nl_schema_dec_requests(&c, &d, &back, &nback) == 0);
+	CHECK(nback == n && (!n || !memcmp(back, r, n * sizeof(*r))));
+	free(back);
+	nl_buf_free(&a);
+}
+
 static void check_reencode_meta(const struct nl_trace_meta *m)
 {
 	for (size_t i = 0; i < nl_schema_nr_sections(); i++) {
@@ -168,6 +184,10 @@ static void check_item(const struct nl_trace_item *it)
 	case NL_TRACE_ITEM_EVENTS:
 		CHECK(it->nr_events <= NL_TRACE_MAX_EVENTS && (!it->nr_events || it->events));
 		check_reencode_events(it->events, it->nr_events);
+		break;
+	case NL_TRACE_ITEM_REQUESTS:
+		CHECK(it->nr_requests <= NL_TRACE_MAX_REQUESTS && (!it->nr_requests || it->requests));
+		check_reencode_requests(it->requests, it->nr_requests);
 		break;
 	case NL_TRACE_ITEM_THREAD:
 		CHECK(it->thread.kind >= NL_TRACE_THREAD_NEW && it->thread.kind <= NL_TRACE_THREAD_NAME);

@@ -368,6 +368,8 @@ static double rewrite(const char *in, const char *out, const struct nl_trace_wop
 				rc = nl_trace_flush(w);
 		} else if (it.kind == NL_TRACE_ITEM_EVENTS)
 			rc = nl_trace_write_events(w, it.events, it.nr_events);
+		else if (it.kind == NL_TRACE_ITEM_REQUESTS)
+			rc = nl_trace_write_requests(w, it.requests, it.nr_requests);
 		else
 			rc = nl_trace_write_thread(w, it.thread.kind, it.thread.mono_ns, it.thread.tid,
 						   it.thread.pid, it.thread.comm);
@@ -456,6 +458,8 @@ static int cmd_dump(const char *path)
 			printf("interval seq %" PRIu64 ": %d processes\n", it.snap.seq, it.snap.nr_procs);
 		else if (it.kind == NL_TRACE_ITEM_EVENTS)
 			printf("events: %zu\n", it.nr_events);
+		else if (it.kind == NL_TRACE_ITEM_REQUESTS)
+			printf("requests: %zu\n", it.nr_requests);
 		else
 			printf("thread %u: kind %d comm %s\n", it.thread.tid, it.thread.kind, it.thread.comm);
 		nl_trace_item_free(&it);
