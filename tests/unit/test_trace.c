@@ -130,6 +130,7 @@ static void fill_meta(struct nl_trace_meta *m)
 	m->cmdline = xstrdup("numalens record -o trace.nl -- ./app --arg 'with space'");
 	m->target = xstrdup("pid 42 (server)");
 	m->version = xstrdup("v0.9-test");
+	m->request = xstrdup("/usr/bin/server:handle_request");
 	for (int id = 0; id < NL_SRC_MAX; id++)
 		if (id != NL_SRC_PMU) /* one source nothing was said of */
 			assert_int_equal(nl_source_set(&m->sources[id], id % 2, "source %d detail", id), 0);
@@ -271,6 +272,12 @@ static void fill_snapshot(struct nl_snapshot *s, const struct nl_trace_meta *m, 
 	s->vm_open = (struct nl_vm_totals){ true, true, 26, 27, 28, 29, 30 };
 	s->bpf_sys = (struct nl_bpf_totals){ true, true, 31, 32, 33, 34, 35 };
 	s->numastat_valid = true;
+	s->rq.valid = true;
+	s->rq.hist.b[0] = 1;
+	s->rq.hist.b[NL_RQ_HIST_BUCKETS - 1] = 3 + seq;
+	s->rq.hist.count = 4 + seq;
+	s->rq.exited = 2;
+	s->rq.drops[NL_RQ_DROP_EVENT] = 9;
 	for (int n = 0; n < NL_MAX_NODES; n++)
 		s->numastat[n] = (struct nl_numastat){ 40u + n, 50u + n, 60u + n, 70u + n, 80u + n,
 						       90u + n };
@@ -427,6 +434,7 @@ static void assert_snapshot_equal(const struct nl_snapshot *a, const struct nl_s
 	assert_totals_equal(a->bpf_sys.valid, b->bpf_sys.valid, a->bpf_sys.local_exact,
 			    b->bpf_sys.local_exact, &a->bpf_sys.hint_faults, &b->bpf_sys.hint_faults);
 	assert_int_equal(a->numastat_valid, b->numastat_valid);
+	assert_memory_equal(&a->rq, &b->rq, sizeof(a->rq));
 	assert_memory_equal(a->numastat, b->numastat, sizeof(a->numastat));
 	assert_null(a->recording); /* a report's own pointer, never in a trace */
 }
@@ -440,6 +448,7 @@ static void assert_meta_equal(const struct nl_trace_meta *a, const struct nl_tra
 	assert_str_same(a->cmdline, b->cmdline);
 	assert_str_same(a->target, b->target);
 	assert_str_same(a->version, b->version);
+	assert_str_same(a->request, b->request);
 	assert_sources_equal(a->sources, b->sources);
 	assert_memory_equal(&a->names, &b->names, sizeof(a->names));
 	assert_int_equal(a->start_realtime_ns, b->start_realtime_ns);
@@ -518,6 +527,7 @@ static void roundtrip(enum nl_trace_compression comp)
 	struct nl_trace_meta m;
 	struct nl_snapshot s1, s2;
 	struct nl_event ev[5];
+	struct nl_request rq[3];
 	const char *path = path_of("roundtrip.nl");
 
 	fill_meta(&m);
@@ -529,10 +539,21 @@ static void roundtrip(enum nl_trace_compression comp)
 	s2.sources[NL_SRC_TLB] = (struct nl_source_state){ 0 };
 	for (int i = 0; i < 5; i++)
 		ev[i] = make_event(i);
+	memset(rq, 0, sizeof(rq));
+	for (int i = 0; i < 3; i++) { /* every field, and the last slots of both vectors */
+		rq[i] = (struct nl_request){ .start_ns = 1000000007ULL * (i + 1), .latency_ns = 5000 + i,
+					     .tid = 1001 + i, .tgid = 1000, .hint_faults = 3, .migrate_calls = 4,
+					     .migrated_pages = 512, .numa_moves = 1, .ipis = 2, .reclaims = 1,
+					     .cpu_start = 1, .cpu_end = 3, .flags = (uint32_t)i, .depth_max = 2 };
+		for (int c = 0; c < NL_RQ_CAUSES; c++)
+			rq[i].causes_ns[c] = (uint64_t)(c + 1) * 100 + i;
+		rq[i].migrate_stall_by_reason[NL_MIGRATE_REASONS - 1] = 77;
+	}
 
 	struct nl_trace_writer *w = open_writer(path, &m, comp, 0, 0);
 	assert_int_equal(nl_trace_write_interval(w, &s1), 0);
 	assert_int_equal(nl_trace_write_events(w, ev, 5), 0);
+	assert_int_equal(nl_trace_write_requests(w, rq, 3), 0);
 	assert_int_equal(nl_trace_write_thread(w, NL_TRACE_THREAD_NEW, 77, 1001, 1000, "worker-long-name-cut"), 0);
 	assert_int_equal(nl_trace_write_thread(w, NL_TRACE_THREAD_NAME, 78, 1001, 1000, "renamed"), 0);
 	assert_int_equal(nl_trace_write_thread(w, NL_TRACE_THREAD_EXIT, 79, 1001, 1000, NULL), 0);
@@ -552,6 +573,11 @@ static void roundtrip(enum nl_trace_compression comp)
 	assert_int_equal(it.kind, NL_TRACE_ITEM_EVENTS);
 	assert_int_equal(it.nr_events, 5);
 	assert_memory_equal(it.events, ev, sizeof(ev));
+	nl_trace_item_free(&it);
+	assert_int_equal(nl_trace_next(r, &it), 1);
+	assert_int_equal(it.kind, NL_TRACE_ITEM_REQUESTS);
+	assert_int_equal(it.nr_requests, 3);
+	assert_memory_equal(it.requests, rq, sizeof(rq));
 	nl_trace_item_free(&it);
 
 	static const struct { enum nl_trace_thread_kind k; uint64_t mono; const char *comm; } th[] = {
