@@ -5,12 +5,12 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/quantile.h"
+#include "common/util.h"
 
 #define DEFAULT_BOOT_ITERS 2000
 #define DEFAULT_ALPHA 0.05
@@ -511,20 +511,6 @@ static size_t runs_needed(double alpha, size_t from)
 	return 0;
 }
 
-/* Adds to the string in buf, cutting what does not fit. */
-__attribute__((format(printf, 3, 4)))
-static void append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 /* Why the test cannot decide with this few runs. */
 static void too_few_runs(const struct prove *p, struct nl_prove_result *out, char *why,
 			 size_t len)
@@ -536,7 +522,7 @@ static void too_few_runs(const struct prove *p, struct nl_prove_result *out, cha
 		 "%.3g, above alpha %.3g", out->runs[0], out->runs[1], out->min_p_value,
 		 p->alpha);
 	if (k)
-		append(why, len, "; use --runs %zu or more per arm", k);
+		nl_appendf(why, len, "; use --runs %zu or more per arm", k);
 }
 
 static void judge(const struct prove *p, struct nl_prove_result *out, char *why, size_t len)
@@ -584,9 +570,9 @@ static void decide(const struct prove *p, struct nl_prove_result *out)
 		judge(p, out, out->why, sizeof(out->why));
 	}
 	if (left_out)
-		append(out->why, sizeof(out->why), " (%zu run%s with fewer than %zu requests "
+		nl_appendf(out->why, sizeof(out->why), " (%zu run%s with fewer than %zu requests "
 		       "left out)", left_out, left_out == 1 ? "" : "s", p->min_requests);
-	append(out->why, sizeof(out->why), ".");
+	nl_appendf(out->why, sizeof(out->why), ".");
 }
 
 int nl_prove_analyze(struct nl_prove_run *runs, size_t n, const struct nl_prove_opts *o,

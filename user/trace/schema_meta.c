@@ -454,64 +454,79 @@ static const struct nl_field event_fields[] = {
 };
 static const struct nl_msg_desc event_desc = NL_DESC("event", event_fields);
 
-void nl_schema_enc_events(struct nl_buf *b, const struct nl_event *ev, size_t n)
+/* A record whose only field is a list of one message kind (EVENTS, REQUESTS). */
+static void enc_list_record(struct nl_buf *b, uint32_t tag, const void *items, size_t n,
+			    size_t size, const struct nl_msg_desc *desc)
 {
 	size_t mark, e;
 
 	if (!n)
 		return;
-	mark = nl_enc_list_begin(b, NL_T_EVENTS_LIST, n);
+	mark = nl_enc_list_begin(b, tag, n);
 	for (size_t i = 0; i < n; i++) {
 		e = nl_enc_begin(b, 0);
-		nl_enc_fields(b, &event_desc, &ev[i]);
+		nl_enc_fields(b, desc, (const char *)items + i * size);
 		nl_enc_end(b, e);
 	}
 	nl_enc_end(b, mark);
 }
 
-/* The events list is the record's only field: anything else is skipped as unknown. */
-static int dec_events_field(struct nl_dctx *c, struct nl_dec *d, struct nl_event **ev, size_t *n)
+static int dec_list_field(struct nl_dctx *c, struct nl_dec *d, uint32_t max, size_t size,
+			  const struct nl_msg_desc *desc, void **items, size_t *n)
 {
 	struct nl_dec body, entry;
 	uint32_t count;
 	int rc;
 
-	if (*ev)
-		return nl_dec_fail(c, -EBADMSG, "a second list of events");
-	rc = nl_dec_list(c, d, NL_TRACE_MAX_EVENTS, "event", &body, &count);
-	if (!rc && !(*ev = nl_dec_alloc(c, count, sizeof(**ev))))
+	if (*items)
+		return nl_dec_fail(c, -EBADMSG, "a second list of %ss", desc->name);
+	rc = nl_dec_list(c, d, max, desc->name, &body, &count);
+	if (!rc && !(*items = nl_dec_alloc(c, count, size)))
 		rc = c->err;
 	if (!rc)
 		*n = count;
 	for (uint32_t i = 0; !rc && i < count; i++) {
 		rc = nl_dec_entry(c, &body, &entry);
 		if (!rc)
-			rc = nl_dec_fields(c, &entry, &event_desc, &(*ev)[i]);
+			rc = nl_dec_fields(c, &entry, desc, (char *)*items + i * size);
 	}
 	if (!rc && body.p != body.end)
-		rc = nl_dec_fail(c, -EBADMSG, "bytes after the last event");
+		rc = nl_dec_fail(c, -EBADMSG, "bytes after the last %s", desc->name);
 	return rc;
 }
 
-int nl_schema_dec_events(struct nl_dctx *c, struct nl_dec *d, struct nl_event **ev, size_t *n)
+/* The list is the record's only field: anything else is skipped as unknown. */
+static int dec_list_record(struct nl_dctx *c, struct nl_dec *d, uint32_t tag, uint32_t max,
+			   size_t size, const struct nl_msg_desc *desc, void **items, size_t *n)
 {
-	uint32_t tag;
+	uint32_t key;
 	int wire, rc = 0;
 
-	*ev = NULL;
+	*items = NULL;
 	*n = 0;
 	while (!rc && d->p < d->end) {
-		rc = nl_dec_key(c, d, &tag, &wire);
+		rc = nl_dec_key(c, d, &key, &wire);
 		if (rc)
 			break;
-		if (tag == NL_T_EVENTS_LIST && wire == NL_WIRE_LEN) {
-			rc = dec_events_field(c, d, ev, n);
+		if (key == tag && wire == NL_WIRE_LEN) {
+			rc = dec_list_field(c, d, max, size, desc, items, n);
 		} else {
 			c->skipped_fields++;
 			rc = nl_dec_skip(c, d, wire);
 		}
 	}
 	return rc;
+}
+
+void nl_schema_enc_events(struct nl_buf *b, const struct nl_event *ev, size_t n)
+{
+	enc_list_record(b, NL_T_EVENTS_LIST, ev, n, sizeof(*ev), &event_desc);
+}
+
+int nl_schema_dec_events(struct nl_dctx *c, struct nl_dec *d, struct nl_event **ev, size_t *n)
+{
+	return dec_list_record(c, d, NL_T_EVENTS_LIST, NL_TRACE_MAX_EVENTS, sizeof(**ev),
+			       &event_desc, (void **)ev, n);
 }
 
 /* ---- REQUESTS records ---- */
@@ -538,62 +553,13 @@ static const struct nl_msg_desc request_desc_rec = NL_DESC("request", request_re
 
 void nl_schema_enc_requests(struct nl_buf *b, const struct nl_request *r, size_t n)
 {
-	size_t mark, e;
-
-	if (!n)
-		return;
-	mark = nl_enc_list_begin(b, NL_T_REQUESTS_LIST, n);
-	for (size_t i = 0; i < n; i++) {
-		e = nl_enc_begin(b, 0);
-		nl_enc_fields(b, &request_desc_rec, &r[i]);
-		nl_enc_end(b, e);
-	}
-	nl_enc_end(b, mark);
-}
-
-static int dec_requests_field(struct nl_dctx *c, struct nl_dec *d, struct nl_request **r,
-			      size_t *n)
-{
-	struct nl_dec body, entry;
-	uint32_t count;
-	int rc;
-
-	if (*r)
-		return nl_dec_fail(c, -EBADMSG, "a second list of requests");
-	rc = nl_dec_list(c, d, NL_TRACE_MAX_REQUESTS, "request", &body, &count);
-	if (!rc && !(*r = nl_dec_alloc(c, count, sizeof(**r))))
-		rc = c->err;
-	if (!rc)
-		*n = count;
-	for (uint32_t i = 0; !rc && i < count; i++) {
-		rc = nl_dec_entry(c, &body, &entry);
-		if (!rc)
-			rc = nl_dec_fields(c, &entry, &request_desc_rec, &(*r)[i]);
-	}
-	if (!rc && body.p != body.end)
-		rc = nl_dec_fail(c, -EBADMSG, "bytes after the last request");
-	return rc;
+	enc_list_record(b, NL_T_REQUESTS_LIST, r, n, sizeof(*r), &request_desc_rec);
 }
 
 int nl_schema_dec_requests(struct nl_dctx *c, struct nl_dec *d, struct nl_request **r, size_t *n)
 {
-	uint32_t tag;
-	int wire, rc = 0;
-
-	*r = NULL;
-	*n = 0;
-	while (!rc && d->p < d->end) {
-		rc = nl_dec_key(c, d, &tag, &wire);
-		if (rc)
-			break;
-		if (tag == NL_T_REQUESTS_LIST && wire == NL_WIRE_LEN) {
-			rc = dec_requests_field(c, d, r, n);
-		} else {
-			c->skipped_fields++;
-			rc = nl_dec_skip(c, d, wire);
-		}
-	}
-	return rc;
+	return dec_list_record(c, d, NL_T_REQUESTS_LIST, NL_TRACE_MAX_REQUESTS, sizeof(**r),
+			       &request_desc_rec, (void **)r, n);
 }
 
 static const struct nl_field thread_rec_fields[] = {
