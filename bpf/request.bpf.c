@@ -374,7 +374,8 @@ static __always_inline void numa_moved(struct task_struct *p)
 		return;
 	t->r.numa_moves++;
 	t->moving = 1;
-	if (t->cat == NL_RQ_RUNQ_WAIT || t->cat == NL_RQ_OFF_CPU) {
+	/* queued, not blocked: only a runnable task is moved or swapped */
+	if (t->cat == NL_RQ_RUNQ_WAIT) {
 		charge(t, bpf_ktime_get_ns());
 		t->cat = NL_RQ_NUMA_MOVE;
 	}
