@@ -106,6 +106,21 @@ jq_check "--syscalls: the boundary is said in the sources" \
 sum=$(jq -s '[.[].requests.count] | add' "$OUT/top.json")
 check "top --json --request: the intervals count $((T * N)) requests ($sum)" [ "$sum" = $((T * N)) ]
 
+# ---- prove on this one-node host: 2 + 2 runs cannot decide, and it says so ----
+check_status "prove without a command: exit 2" 2 "$NUMALENS" prove --request "$SHAPES:nl_request"
+check_status "prove without a boundary: exit 2" 2 "$NUMALENS" prove -- "$SHAPES"
+check_status "prove --runs 3: exit 2" 2 "$NUMALENS" prove --runs 3 --request "$SHAPES:nl_request" -- "$SHAPES"
+bal=$(cat /proc/sys/kernel/numa_balancing)
+"$NUMALENS" prove --json --yes --runs 4 --seed 1 -o "$OUT/prove" --request "$SHAPES:nl_request" \
+	-- "$SHAPES" --threads 2 --requests 200 > "$OUT/prove.json" 2> "$OUT/prove.err"
+check "prove: exit 0" [ $? = 0 ]
+jq_check "prove: 2 runs per arm, each with its 400 requests and its trace" \
+	'[.runs[] | select(.requests == 400)] | length == 4' "$OUT/prove.json"
+check "prove: each run's trace written" [ "$(ls "$OUT"/prove/run-0[1-4]-o*.nlt | wc -l)" = 4 ]
+jq_check "prove: 2+2 runs cannot decide, and it says so" \
+	'.effect.verdict == "undecided" and (.effect.why | test("smallest p-value possible"))' "$OUT/prove.json"
+check "prove: kernel.numa_balancing back to $bal" [ "$(cat /proc/sys/kernel/numa_balancing)" = "$bal" ]
+
 rq_progs=$(bpftool prog show -j 2>/dev/null | jq '[.[] | select(.name // "" | startswith("rq_"))] | length')
 check "no request program left loaded ($rq_progs)" [ "$rq_progs" = 0 ]
 finish

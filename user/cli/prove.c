@@ -68,7 +68,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: numalens prove [--runs N] [--yes] [--json] [--html OUT] [-o DIR]\n"
-		"                      (--request BIN:FUNC | --usdt BIN:PROVIDER:START[:END]) -- CMD [ARGS...]\n"
+		"                      (--request BIN:FUNC | --usdt BIN:PROVIDER:START[:END] |\n"
+		"                       --syscalls BEGIN:END) -- CMD [ARGS...]\n"
 		"\n"
 		"Does AutoNUMA change CMD's request latency? Runs CMD N times, with\n"
 		"kernel.numa_balancing=0 and =1 in a randomized alternating order (pairs of one of\n"
@@ -160,7 +161,7 @@ static int parse_args(int argc, char **argv, struct prove_opts *o)
 		return -1;
 	}
 	if (!o->rq.set) {
-		nl_err("prove: --request or --usdt is required (what a request of CMD is)");
+		nl_err("prove: --request, --usdt or --syscalls is required (what a request of CMD is)");
 		return -1;
 	}
 	return 0;
