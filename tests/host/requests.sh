@@ -74,6 +74,14 @@ check "and every request says so" [ "$(count up '.hint_fault_measured')" = 0 ]
 check_status "report --html of the recording: exit 0" 0 "$NUMALENS" report -i "$OUT/up.nlt" --html "$OUT/up.html"
 check "report --html: one page with its SVG" grep -q '<svg' "$OUT/up.html"
 
+# ---- many threads at once: 64 x 20 requests ----
+"$NUMALENS" record -q -o "$OUT/many.nlt" --request "$SHAPES:nl_request" -- "$SHAPES" --threads 64 \
+	--requests 20 --depth 1 --exit-inside 0 > /dev/null 2>&1
+"$NUMALENS" report -i "$OUT/many.nlt" --requests --json > "$OUT/many.jsonl"
+check "64 concurrent threads: 1280 requests ($(count many '.exited | not'))" [ "$(count many '.exited | not')" = 1280 ]
+check "64 concurrent threads: 20 on each" \
+	[ "$(jq -r .tid "$OUT/many.jsonl" | sort | uniq -c | awk '$1 == 20' | wc -l)" = 64 ]
+
 # ---- USDT ----
 rec usdt --usdt "$SHAPES:nlserver:request_start:request_end"
 check "usdt START:END: $((T * N)) finished requests ($(count usdt '.exited | not'))" \
