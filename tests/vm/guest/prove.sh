@@ -6,10 +6,10 @@ d=/sys/kernel/debug/sched/numa_balancing
 echo 16 > $d/scan_size_mb; echo 100 > $d/scan_delay_ms; echo 100 > $d/scan_period_min_ms
 echo 0 > /proc/sys/kernel/numa_balancing
 
-# prove_json NAME MODE: prove's JSON over nl-server in MODE
+# prove_json NAME MODE MIB: prove's JSON over nl-server in MODE on MIB of weights
 prove_json() {
 	numalens prove --json --runs "$RUNS" --seed 7 -o "/tmp/$1" --request nl-server:nl_request \
-		-- nl-server --mode "$2" --threads 1 --mb 64 --duration 5 > "/tmp/$1.json" 2> "/tmp/$1.err"
+		-- nl-server --mode "$2" --threads 1 --mb "$3" --duration 5 > "/tmp/$1.json" 2> "/tmp/$1.err"
 	echo "$1: exit: $?"
 	echo "$1: json: $(cat "/tmp/$1.json")"
 	echo "$1: balancing_after: $(cat /proc/sys/kernel/numa_balancing)"
@@ -36,11 +36,11 @@ killed() {
 RUNS=${RUNS:-10}
 for step in "$@"; do
 	case $step in
-	ftbug) prove_json pa ftbug ;;
+	ftbug) prove_json pa ftbug 64 ;;
 	# the kernel's own scanning pace (kernel/sched/fair.c: 1 s delay, 1 s minimum period,
 	# 256 MiB a pass), as a production server runs it
 	defaults) echo 256 > $d/scan_size_mb; echo 1000 > $d/scan_delay_ms; echo 1000 > $d/scan_period_min_ms ;;
-	good)  prove_json pb good ;;
+	good)  prove_json pb good 2 ;;
 	kill9) killed pk KILL ;;
 	term)  killed pt TERM ;;
 	esac
