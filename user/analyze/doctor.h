@@ -106,6 +106,13 @@ const char *nl_doctor_cmd(const struct nl_doctor_in *in, uint32_t pid);
  * names none). */
 void nl_doctor_policy(const char *policy, char *mode, size_t len, uint64_t *nodes);
 
+/* Pages the kernel placed on node mem for faults taken on CPUs of other nodes, in
+ * default-policy memory: an allocation that fell back to another node because the
+ * toucher's node was short of memory (a spill, not a first-touch bug). The count when
+ * they are at least NL_DOCTOR_MISS_MIN_PAGES and outnumber mem's own faults, else 0;
+ * *from is the CPU node that touched the most of them. */
+uint64_t nl_doctor_spilled(const struct nl_process *p, int mem, int *from);
+
 /* Writes a finding's text (a command line can make it long: it is cut, never overrun). */
 void nl_doctor_set(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -54,7 +54,12 @@ int nl_rule_first_touch_bug(const struct nl_doctor_in *in, struct nl_findings *o
 		char stack[256], cost[256];
 		struct nl_finding *f;
 
+		int from;
+
 		if (p->pid == in->self_pid || d->kind != NL_DIAG_FIRST_TOUCH_BUG)
+			continue;
+		/* touched from the CPU node but placed elsewhere: numa_miss says why */
+		if (nl_doctor_spilled(p, d->mem_node, &from))
 			continue;
 		f = nl_finding_add(out, "first_touch_bug", NL_SEV_CRITICAL, p->pid);
 		if (!f)

@@ -127,6 +127,40 @@ static int preferred_spill(const struct nl_doctor_in *in, const struct nl_proces
 	return 0;
 }
 
+/* A process whose own first touches on one node got pages on another. */
+static int default_spill(const struct nl_doctor_in *in, const struct nl_process *p,
+			 struct nl_findings *out)
+{
+	for (int m = 0; m < NL_MAX_NODES; m++) {
+		int from;
+		uint64_t off = nl_doctor_spilled(p, m, &from);
+		struct nl_finding *f;
+
+		if (!off)
+			continue;
+		f = nl_finding_add(out, "numa_miss", NL_SEV_WARNING, p->pid);
+		if (!f)
+			return -ENOMEM;
+		nl_doctor_set(f->title, sizeof(f->title),
+			      "pid %u (%s): %" PRIu64 " pages it touched from node %d were placed on "
+			      "node %d", p->pid, p->comm, off, from, m);
+		nl_doctor_set(f->evidence, sizeof(f->evidence),
+			      "faults by CPU node x page node (source faults, in %.1f s): %" PRIu64
+			      " pages touched from other nodes landed on node %d, %" PRIu64 " from node "
+			      "%d itself; its memory is under the default policy (/proc/%u/numa_maps), "
+			      "so the kernel fell back silently: node %d has %" PRIu64 " MiB free "
+			      "(sysfs meminfo).",
+			      in->snap->interval_ns / 1e9, off, m, p->c.faults[m][m], m, p->pid, from,
+			      in->m->mem_free_kb[from] / 1024);
+		nl_doctor_set(f->fix, sizeof(f->fix),
+			      "free memory on node %d (numastat -m shows who holds it), then move the "
+			      "pages back: migratepages %u %d %d; or run it where its memory is: "
+			      "numactl --cpunodebind=%d --membind=%d %s",
+			      from, p->pid, m, from, m, m, nl_doctor_cmd(in, p->pid));
+	}
+	return 0;
+}
+
 int nl_rule_numa_miss(const struct nl_doctor_in *in, struct nl_findings *out)
 {
 	int rc;
@@ -137,7 +171,8 @@ int nl_rule_numa_miss(const struct nl_doctor_in *in, struct nl_findings *out)
 		return rc;
 	for (int i = 0; in->snap && i < in->snap->nr_procs; i++)
 		if (nl_doctor_judged(in, &in->snap->procs[i]) &&
-		    (rc = preferred_spill(in, &in->snap->procs[i], out)))
+		    ((rc = preferred_spill(in, &in->snap->procs[i], out)) ||
+		     (rc = default_spill(in, &in->snap->procs[i], out))))
 			return rc;
 	return 0;
 }

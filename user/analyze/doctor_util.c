@@ -157,3 +157,42 @@ void nl_doctor_set(char *buf, size_t len, const char *fmt, ...)
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
 }
+
+/* Resident pages in mappings under the default (or local) policy, where the kernel
+ * may fall back to another node without being asked. */
+static uint64_t default_policy_pages(const struct nl_process *p)
+{
+	uint64_t pages = 0;
+
+	for (int v = 0; v < p->nr_vmas; v++) {
+		char mode[32];
+		uint64_t nodes;
+
+		nl_doctor_policy(p->vmas[v].policy, mode, sizeof(mode), &nodes);
+		if (strcmp(mode, "default") && strcmp(mode, "local"))
+			continue;
+		for (int n = 0; n < NL_MAX_NODES; n++)
+			pages += nl_vma_base_pages(&p->vmas[v], n);
+	}
+	return pages;
+}
+
+uint64_t nl_doctor_spilled(const struct nl_process *p, int mem, int *from)
+{
+	uint64_t off = 0, best = 0;
+
+	*from = -1;
+	for (int c = 0; c < NL_MAX_NODES; c++) {
+		if (c == mem)
+			continue;
+		off += p->c.faults[c][mem];
+		if (p->c.faults[c][mem] > best) {
+			best = p->c.faults[c][mem];
+			*from = c;
+		}
+	}
+	if (off < NL_DOCTOR_MISS_MIN_PAGES || off <= p->c.faults[mem][mem] ||
+	    2 * default_policy_pages(p) < nl_doctor_resident_total(p))
+		return 0;
+	return off;
+}
