@@ -339,8 +339,8 @@ int cmd_doctor(int argc, char **argv)
 	why = nl_session_run(&d.sess, &loop, &failed);
 	if (failed)
 		goto cleanup;
-	nl_view_free(&d.view);
-	nl_session_detach(&d.sess); /* nothing stays attached while we judge */
+	/* before detaching, which takes seconds in a slow guest: a started command may
+	 * end meanwhile, and its /proc entries (allowed CPUs, devices, command line) with it */
 	rc = judge_window(&d);
 cleanup:
 	nl_view_free(&d.view);
