@@ -287,6 +287,19 @@ out:
 	return rc;
 }
 
+/* The window starts before a started command runs: numastat's first reading and the
+ * view's baseline come before its first allocation. */
+static int on_attached(void *ctx, struct nl_session *s)
+{
+	struct doctor *d = ctx;
+
+	if (nl_view_init(&d->view, s->coll)) {
+		nl_err("doctor: out of memory");
+		return -1;
+	}
+	return add_interval(d);
+}
+
 static void session_opts(struct doctor *d, struct nl_session_opts *so)
 {
 	*so = (struct nl_session_opts){
@@ -299,6 +312,8 @@ static void session_opts(struct doctor *d, struct nl_session_opts *so)
 		.duration = d->o.duration,
 		/* residency every second: a command that exits early keeps its last reading */
 		.interval = d->o.duration < 1.0 ? d->o.duration : 1.0,
+		.attached = on_attached,
+		.ctx = d,
 		.collect = { .stacks = true, .verbose = d->o.verbose },
 	};
 }
@@ -328,13 +343,6 @@ int cmd_doctor(int argc, char **argv)
 	if (nl_session_init(&d.sess, &so))
 		return NL_EXIT_FAIL;
 	if (nl_session_start(&d.sess))
-		goto cleanup;
-	if (nl_view_init(&d.view, d.sess.coll)) {
-		nl_err("doctor: out of memory");
-		goto cleanup;
-	}
-	/* the window starts now: numastat's first reading, residency as it starts */
-	if (add_interval(&d))
 		goto cleanup;
 	why = nl_session_run(&d.sess, &loop, &failed);
 	if (failed)

@@ -42,9 +42,11 @@ doctor ftb_local --json -d 5 -- nl-firsttouch-bug --init-node 1 --worker-node 1 
 # numactl --cpunodebind=0 --membind=1, and the correct bind.
 held bind01 --json -d 2 -- bind --cpu-node 0 --mem-node 1
 held bind00 --json -d 2 -- bind --cpu-node 0 --mem-node 0
-# numa_miss: node 0 nearly filled by a bound buffer, then a first-touch allocation
-# from node 0 spills onto node 1.
-nl-place bind --cpu-node 0 --mem-node 0 --mib 192 --pause > /tmp/hog.cmd 2>&1 &
+# numa_miss: node 0 filled up to its last 16 MiB by a bound buffer, then a 96 MiB
+# first-touch allocation from node 0 spills onto node 1.
+free0=$(awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node0/meminfo)
+echo "hog: memfree0_mib: $free0"
+nl-place bind --cpu-node 0 --mem-node 0 --mib $((free0 - 16)) --pause > /tmp/hog.cmd 2>&1 &
 hog=$!
 wait_line /tmp/hog.cmd '^nl-place: pid=' "$hog"
 sed "s/^/hog: cmd: /" /tmp/hog.cmd
