@@ -300,6 +300,8 @@ static void test_numa_miss_numastat(void **state)
 	assert_int_equal(w.f.v[0].pid, 0);
 	assert_non_null(strstr(w.f.v[0].evidence, "numa_miss +10000, numa_hit +100"));
 	assert_non_null(strstr(w.f.v[0].evidence, "node0 numa_foreign +10000"));
+	assert_non_null(strstr(w.f.v[0].fix, "free memory on node 0"));
+	assert_non_null(strstr(w.f.v[0].fix, "numactl --membind=0"));
 
 	/* 4 % of allocations: below the 5 % line */
 	w.in.ns_after[1] = (struct nl_numastat){ .numa_hit = 1000 + 9600, .numa_miss = 50 + 400 };

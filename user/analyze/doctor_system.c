@@ -38,6 +38,29 @@ int nl_rule_single_node(const struct nl_doctor_in *in, struct nl_findings *out)
 	return 0;
 }
 
+/* numa_foreign counts the spills onto node id again on the nodes they were meant for:
+ * lists them in buf and returns the one that lost the most, or -1. */
+static int foreign_nodes(const struct nl_doctor_in *in, int id, char *buf, size_t len)
+{
+	int wanted = -1;
+	uint64_t most = 0;
+
+	for (int j = 0; j < in->topo->nr_nodes; j++) {
+		int o = in->topo->node_ids[j];
+		uint64_t fo = in->ns_after[o].numa_foreign - in->ns_before[o].numa_foreign;
+
+		if (o == id || in->ns_after[o].numa_foreign <= in->ns_before[o].numa_foreign)
+			continue;
+		nl_appendf(buf, len, "%snode%d numa_foreign +%" PRIu64 " (MemFree %" PRIu64 " MiB)",
+			   buf[0] ? ", " : "", o, fo, in->m->mem_free_kb[o] / 1024);
+		if (fo > most) {
+			most = fo;
+			wanted = o;
+		}
+	}
+	return wanted;
+}
+
 /* Per node: allocations that spilled onto it (numa_miss) against those meant for it. */
 static int numastat_misses(const struct nl_doctor_in *in, struct nl_findings *out)
 {
@@ -53,16 +76,8 @@ static int numastat_misses(const struct nl_doctor_in *in, struct nl_findings *ou
 		if (miss < NL_DOCTOR_MISS_MIN_PAGES ||
 		    (double)miss <= NL_DOCTOR_MISS_SHARE * (double)(miss + hit))
 			continue;
-		/* numa_foreign counts the same spills on the node they were meant for */
-		for (int j = 0; j < in->topo->nr_nodes; j++) {
-			int o = in->topo->node_ids[j];
-			uint64_t fo = in->ns_after[o].numa_foreign - in->ns_before[o].numa_foreign;
+		int wanted = foreign_nodes(in, id, from, sizeof(from));
 
-			if (o != id && in->ns_after[o].numa_foreign > in->ns_before[o].numa_foreign)
-				nl_appendf(from, sizeof(from), "%snode%d numa_foreign +%" PRIu64
-					   " (MemFree %" PRIu64 " MiB)", from[0] ? ", " : "", o, fo,
-					   in->m->mem_free_kb[o] / 1024);
-		}
 		f = nl_finding_add(out, "numa_miss", NL_SEV_WARNING, 0);
 		if (!f)
 			return -ENOMEM;
@@ -74,10 +89,17 @@ static int numastat_misses(const struct nl_doctor_in *in, struct nl_findings *ou
 			      "%s%s. A preferred or default policy fell back to node %d because the node "
 			      "it wanted was short of free memory.",
 			      id, in->numastat_ns / 1e9, miss, hit, from[0] ? "; " : "", from, id);
-		nl_doctor_set(f->fix, sizeof(f->fix),
-			      "find who spills: numastat -p <pid> (or numalens doctor -p PID); free or "
-			      "add memory on the wanted node, or bind strictly so it fails instead of "
-			      "spilling: numactl --membind=N <command>");
+		if (wanted >= 0)
+			nl_doctor_set(f->fix, sizeof(f->fix),
+				      "free memory on node %d, which the allocations wanted (numastat -m "
+				      "shows who holds it; numastat -p <pid> who spilled); or bind "
+				      "strictly so they fail instead of spilling: numactl --membind=%d "
+				      "<command>", wanted, wanted);
+		else
+			nl_doctor_set(f->fix, sizeof(f->fix),
+				      "find who spills: numastat -p <pid> (or numalens doctor -p PID); "
+				      "free memory on the node they wanted, or bind strictly so they fail "
+				      "instead of spilling: numactl --membind=N <command>");
 	}
 	return 0;
 }

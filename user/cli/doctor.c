@@ -239,6 +239,7 @@ static int judge_root(struct doctor *d)
 	if (read_machine(d->o.root, &t, &m))
 		return NL_EXIT_FAIL;
 	if (nl_topology_summary(&t, &sum)) {
+		nl_err("doctor: the topology under %s does not fit numalens's model", d->o.root);
 		nl_topology_free(&t);
 		return NL_EXIT_FAIL;
 	}
