@@ -7,6 +7,8 @@
 #   the same workload with init and worker on node 1: no warning-level finding
 #   nl-place bind cpu 0 / mem 1 (idle, held): remote_bind with numactl --cpunodebind=0
 #     --membind=0; bind cpu 0 / mem 0: no warning-level finding
+#   --latency-sensitive: nl-place interleaved over 0-1 streaming from node 0:
+#     policy_mismatch; bound to node 0 streaming from node 0: no warning-level finding
 #   node 0 filled by a bound 192 MiB buffer, then a first-touch allocation from node 0:
 #     numa_miss (numastat's numa_miss on node 1, and the process's own spill), and no
 #     first_touch_bug for it (its pages were touched on node 0, placed on 1)
@@ -83,6 +85,14 @@ jq_check "bind01: evidence is bind:1 from numa_maps; fix binds both to node 0" \
 	'[.findings[] | select(.id == "remote_bind")][0] | (.evidence | test("bind:1") and test("numa_maps")) and (.fix | test("numactl --cpunodebind=0 --membind=0"))' \
 	"$(json bind01)"
 quiet bind00
+
+# ---- latency-sensitive: interleaved against local ----
+pid=$(pid_of il_lat cmd)
+fires il_lat policy_mismatch warning "${pid:-0}"
+jq_check "il_lat: evidence names the interleaved pages; fix keeps it on node 0" \
+	'[.findings[] | select(.id == "policy_mismatch")][0] | (.title | test("interleaved")) and (.fix | test("numactl --cpunodebind=0 --membind=0"))' \
+	"$(json il_lat)"
+quiet local_lat
 
 # ---- memory spilling off a full node ----
 pid=$(sed -n 's/^spill: err: .*(pid \([0-9]*\)).*/\1/p' "$out" | head -n 1)

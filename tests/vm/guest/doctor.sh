@@ -42,6 +42,10 @@ doctor ftb_local --json -d 5 -- nl-firsttouch-bug --init-node 1 --worker-node 1 
 # numactl --cpunodebind=0 --membind=1, and the correct bind.
 held bind01 --json -d 2 -- bind --cpu-node 0 --mem-node 1
 held bind00 --json -d 2 -- bind --cpu-node 0 --mem-node 0
+# A latency-sensitive process reading interleaved memory, and one reading local memory
+# (both stream for 8 s, within which doctor's 2 s window falls).
+held il_lat --json --latency-sensitive -d 2 -- interleave --nodes 0-1 --cpu-node 0 --seconds 8
+held local_lat --json --latency-sensitive -d 2 -- bind --cpu-node 0 --mem-node 0 --seconds 8
 # numa_miss: node 0 filled up to its last 16 MiB by a bound buffer, then a 96 MiB
 # first-touch allocation from node 0 spills onto node 1.
 free0=$(awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node0/meminfo)
