@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Host tier: `numalens doctor` on this one-node kernel:
-#   system-wide and -p PID (a process filling 64 MiB) and -- CMD: exit 0, JSON in the v1
+#   system-wide, -p PID (a process filling 64 MiB), -G CGROUP and -- CMD: exit 0, JSON in the v1
 #     contract with single_node (info) and nothing at warning level or above; the text
 #     names single_node; nothing of doctor's stays attached afterwards
 #   the fixture trees through --root (no privileges needed): the 4-node server's
 #     system-wide huge page reservation, the GPU server silent, the laptop single_node
-#   errors: a pid that does not exist, an unreadable --root: exit 1; a bad option, a bad
+#   errors: a pid or cgroup that does not exist, an unreadable --root: exit 1; a bad option, a bad
 #     duration, -p with a command, --root with -p: exit 2
 source "$(dirname "$0")/../lib.sh"
 OUT=$(mktemp -d)
-bg=
-cleanup() { [ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$OUT"; }
+bg= cg=
+cleanup() {
+  [ -n "$bg" ] && kill "$bg" 2>/dev/null && wait "$bg" 2>/dev/null
+  [ -n "$cg" ] && rmdir "$cg" 2>/dev/null
+  rm -rf "$OUT"
+}
 trap cleanup EXIT
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -52,6 +56,23 @@ for _ in $(seq 100); do grep -q '^nl-place: pid=' "$OUT/place.out" && break; sle
 check "-p PID: exit 0" [ $? -eq 0 ]
 single_node_only "-p PID" "$OUT/pid.json"
 kill "$bg"; wait "$bg" 2>/dev/null; bg=
+
+# -G: a cgroup v2 directory holding the same kind of process
+unified=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -n "$unified" ] && mkdir "$unified/numalens-doctor-$$"; then
+  cg=$unified/numalens-doctor-$$
+  "$WORKLOADS/nl-place" local --cpu-node 0 --pause > "$OUT/cg.out" 2>&1 &
+  bg=$!
+  echo "$bg" > "$cg/cgroup.procs"
+  "$NUMALENS" doctor -G "${cg#"$unified"/}" -d 1 --json > "$OUT/cg.json" 2> "$OUT/cg.err"
+  check "-G CGROUP: exit 0" [ $? -eq 0 ]
+  single_node_only "-G CGROUP" "$OUT/cg.json"
+  kill "$bg"; wait "$bg" 2>/dev/null; bg=
+  rmdir "$cg" && cg=
+else
+  not_ok "-G CGROUP: no cgroup2 hierarchy to make a directory in"
+fi
+check_status "-G with no such cgroup: exit 1" 1 "$NUMALENS" doctor -G numalens-no-such-cgroup -d 1
 
 "$NUMALENS" doctor -d 1 -- "$WORKLOADS/nl-place" local --cpu-node 0 --seconds 3 > "$OUT/cmd.txt" 2> "$OUT/cmd.err"
 check "-- CMD (text): exit 0" [ $? -eq 0 ]
