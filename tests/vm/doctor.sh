@@ -9,6 +9,8 @@
 #     --membind=0; bind cpu 0 / mem 0: no warning-level finding
 #   --latency-sensitive: nl-place interleaved over 0-1 streaming from node 0:
 #     policy_mismatch; bound to node 0 streaming from node 0: no warning-level finding
+#   nl-place local on node 0 moving itself between node 0 and node 1 every 100 ms while it
+#     reads: unpinned_threads, with a taskset fix for node 0's CPUs
 #   node 0 filled by a bound 192 MiB buffer, then a first-touch allocation from node 0:
 #     numa_miss (numastat's numa_miss on node 1, and the process's own spill), and no
 #     first_touch_bug for it (its pages were touched on node 0, placed on 1)
@@ -93,6 +95,15 @@ jq_check "il_lat: evidence names the interleaved pages; fix keeps it on node 0" 
 	'[.findings[] | select(.id == "policy_mismatch")][0] | (.title | test("interleaved")) and (.fix | test("numactl --cpunodebind=0 --membind=0"))' \
 	"$(json il_lat)"
 quiet local_lat
+
+# ---- threads moving across nodes ----
+pid=$(pid_of hopping cmd)
+fires hopping unpinned_threads warning "${pid:-0}"
+jq_check "hopping: evidence counts cross-node migrations; fix pins to node 0's CPUs" \
+	"[.findings[] | select(.id == \"unpinned_threads\")][0] | (.evidence | test(\"[1-9][0-9]* cross-node CPU migrations\")) and (.fix | test(\"taskset -a -cp 0 ${pid:-0}\"))" \
+	"$(json hopping)"
+jq_check "hopping: not called a first-touch bug or a remote bind" \
+	'[.findings[] | select(.id == "first_touch_bug" or .id == "remote_bind")] | length == 0' "$(json hopping)"
 
 # ---- memory spilling off a full node ----
 pid=$(sed -n 's/^spill: err: .*(pid \([0-9]*\)).*/\1/p' "$out" | head -n 1)

@@ -46,6 +46,9 @@ held bind00 --json -d 2 -- bind --cpu-node 0 --mem-node 0
 # (both stream for 8 s, within which doctor's 2 s window falls).
 held il_lat --json --latency-sensitive -d 2 -- interleave --nodes 0-1 --cpu-node 0 --seconds 8
 held local_lat --json --latency-sensitive -d 2 -- bind --cpu-node 0 --mem-node 0 --seconds 8
+# Memory first-touched on node 0, then read by a process that moves between node 0's
+# and node 1's CPUs every 100 ms.
+held hopping --json -d 2 -- local --cpu-node 0 --hop-node 1 --hop-ms 100 --seconds 8
 # numa_miss: node 0 filled up to its last 16 MiB by a bound buffer, then a 96 MiB
 # first-touch allocation from node 0 spills onto node 1.
 free0=$(awk '/MemFree/ { print int($4 / 1024) }' /sys/devices/system/node/node0/meminfo)
