@@ -22,7 +22,12 @@ set -u
 for f in "$ROOT/build/static/numalens" "$WORKLOADS/nl-place" "$WORKLOADS/nl-firsttouch-bug"; do
 	if [ ! -x "$f" ]; then
 		not_ok "prerequisite $f missing (make static workloads)"
-		finish
+		# what each run found, for the log
+for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain; do
+	jq -r --arg n "$name" '"\($n): " + ([.findings[]? | "\(.severity) \(.id)"] | join(", "))' "$(json "$name")" | diag
+done
+jq -r '[.findings[] | select(.id == "unpinned_threads")][0].evidence // empty' "$(json hopping)" | diag
+finish
 	fi
 done
 
@@ -122,4 +127,9 @@ jq_check "an_lat: evidence counts hinting faults and migrations; fix turns numa_
 quiet an_plain
 jq_check "an_plain: no autonuma_latency without --latency-sensitive" \
 	'[.findings[] | select(.id == "autonuma_latency")] | length == 0' "$(json an_plain)"
+# what each run found, for the log
+for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain; do
+	jq -r --arg n "$name" '"\($n): " + ([.findings[]? | "\(.severity) \(.id)"] | join(", "))' "$(json "$name")" | diag
+done
+jq -r '[.findings[] | select(.id == "unpinned_threads")][0].evidence // empty' "$(json hopping)" | diag
 finish
