@@ -14,6 +14,10 @@
  * Afterwards it streams reads over the buffer for --seconds (so profilers see accesses) and,
  * with --pause, holds the buffer until SIGUSR1, SIGINT or SIGTERM (so a test can read
  * /proc/PID/numa_maps at leisure). Pages are 4 KiB (MADV_NOHUGEPAGE) unless --thp.
+ *
+ * --hop-node B --hop-ms MS: while streaming, the process moves itself between its node's
+ * CPUs and node B's every MS ms: a thread the scheduler keeps moving across nodes, made
+ * by construction instead of left to chance.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -35,6 +39,8 @@ struct options {
 	int pause;
 	int verify;
 	int thp;
+	int hop_node;            /* --hop-node; -1: stay */
+	uint64_t hop_ms;
 };
 
 static void usage(FILE *out)
@@ -56,6 +62,8 @@ static void usage(FILE *out)
 		"  --seconds S      after placing, stream reads over the buffer for S seconds (default 0)\n"
 		"  --pause          then hold the buffer until SIGUSR1, SIGINT or SIGTERM\n"
 		"  --verify         check the placement with move_pages(2); exit 1 if it differs\n"
+		"  --hop-node B     while streaming, move between node A's and node B's CPUs ...\n"
+		"  --hop-ms MS      ... every MS ms (1..60000): a thread that keeps changing nodes\n"
 		"  --thp            allow transparent huge pages (default: 4 KiB pages only);\n"
 		"                   not with interleave --verify (huge pages interleave differently)\n"
 		"  -h, --help       this text\n"
@@ -64,7 +72,8 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CPU = 256, OPT_MEM, OPT_NODES, OPT_MIB, OPT_SECONDS, OPT_PAUSE, OPT_VERIFY, OPT_THP };
+	enum { OPT_CPU = 256, OPT_MEM, OPT_NODES, OPT_MIB, OPT_SECONDS, OPT_PAUSE, OPT_VERIFY, OPT_THP,
+	       OPT_HOP_NODE, OPT_HOP_MS };
 	static const struct option longopts[] = {
 		{ "cpu-node", required_argument, NULL, OPT_CPU },
 		{ "mem-node", required_argument, NULL, OPT_MEM },
@@ -74,6 +83,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pause",    no_argument,       NULL, OPT_PAUSE },
 		{ "verify",   no_argument,       NULL, OPT_VERIFY },
 		{ "thp",      no_argument,       NULL, OPT_THP },
+		{ "hop-node", required_argument, NULL, OPT_HOP_NODE },
+		{ "hop-ms",   required_argument, NULL, OPT_HOP_MS },
 		{ "help",     no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,6 +93,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->cpu_node = -1;
+	o->hop_node = -1;
 	o->mem_node = -1;
 	o->mib = 64;
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -133,6 +145,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_PAUSE:  o->pause = 1; break;
 		case OPT_VERIFY: o->verify = 1; break;
 		case OPT_THP:    o->thp = 1; break;
+		case OPT_HOP_NODE:
+			if (wl_parse_node(prog, "--hop-node", optarg, "has_cpu", &o->hop_node) < 0)
+				return -1;
+			break;
+		case OPT_HOP_MS:
+			if (wl_parse_u64(optarg, 1, 60000, &o->hop_ms) < 0) {
+				fprintf(stderr, "%s: --hop-ms wants 1..60000, got '%s'\n", prog, optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -142,6 +164,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		return -1;
+	}
+	if ((o->hop_node >= 0) != (o->hop_ms > 0) || (o->hop_node >= 0 && o->cpu_node < 0)) {
+		fprintf(stderr, "%s: --hop-node and --hop-ms go together, with --cpu-node\n", prog);
 		return -1;
 	}
 
@@ -238,16 +264,34 @@ static void format_nodes(const struct options *o, char *buf, size_t size)
 
 static volatile uint64_t sink;
 
-/* Reads one word per cache line, pass after pass, until the deadline. */
-static uint64_t stream_reads(const unsigned char *buf, size_t len, double seconds)
+/* --hop-node: once the hop interval is over, pins to the other of the two nodes. */
+static void maybe_hop(const struct options *o, uint64_t now, uint64_t *next, int *away)
 {
-	uint64_t deadline = wl_now_ns() + (uint64_t)(seconds * 1e9), passes = 0, sum = 0;
+	if (o->hop_node < 0 || now < *next)
+		return;
+	*away = !*away;
+	if (wl_pin_to_node(*away ? o->hop_node : o->cpu_node) < 0)
+		fprintf(stderr, "%s: cannot move to node %d: %s\n", prog,
+			*away ? o->hop_node : o->cpu_node, strerror(errno));
+	*next = now + o->hop_ms * 1000000ULL;
+}
+
+/* Reads one word per cache line, pass after pass, until the deadline. */
+static uint64_t stream_reads(const struct options *o, const unsigned char *buf, size_t len)
+{
+	uint64_t deadline = wl_now_ns() + (uint64_t)(o->seconds * 1e9), passes = 0, sum = 0;
+	uint64_t next_hop = wl_now_ns() + o->hop_ms * 1000000ULL;
+	int away = 0;
 
 	while (wl_now_ns() < deadline) {
 		for (size_t off = 0; off < len; off += 64) {
 			sum += *(const volatile uint64_t *)(buf + off);
-			if ((off & ((1UL << 20) - 1)) == 0 && wl_now_ns() >= deadline)
+			if ((off & ((1UL << 20) - 1)) != 0)
+				continue;
+			uint64_t now = wl_now_ns();
+			if (now >= deadline)
 				break;
+			maybe_hop(o, now, &next_hop, &away);
 		}
 		passes++;
 	}
@@ -349,7 +393,7 @@ int main(int argc, char **argv)
 	}
 
 	if (o.seconds > 0)
-		stream_reads(buf, len, o.seconds);
+		stream_reads(&o, buf, len);
 	if (o.pause && sigwait(&sigs, &sig) != 0) {
 		fprintf(stderr, "%s: sigwait failed\n", prog);
 		goto cleanup;

@@ -11,6 +11,7 @@ const struct nl_command nl_commands[] = {
 	{ "record", "record the same figures to a trace file, for report and export later or elsewhere", cmd_record },
 	{ "report", "the tables of top, a timeline or JSON, from a trace file", cmd_report },
 	{ "prove", "does AutoNUMA change a command's p99? runs it with numa_balancing off and on, and compares", cmd_prove },
+	{ "doctor", "findings with their evidence and the exact fix: first-touch bug, remote binds, AutoNUMA, devices, huge pages", cmd_doctor },
 	{ "export", "a trace file as Chrome trace events (Perfetto), CSV, or folded stacks", cmd_export },
 	{ NULL, NULL, NULL },
 };
