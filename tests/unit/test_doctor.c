@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -358,6 +359,24 @@ static void test_autonuma_latency(void **state)
 	assert_non_null(strstr(w.f.v[0].evidence, "3000 hinting faults (1000/s"));
 	assert_non_null(strstr(w.f.v[0].evidence, "2900 pages migrated"));
 	assert_non_null(strstr(w.f.v[0].fix, "kernel.numa_balancing=0"));
+	assert_null(strstr(w.f.v[0].evidence, "Requests in the window"));
+	/* with requests: the p99 and the share of its tail AutoNUMA's causes explain */
+	struct nl_rq_summary rq = { .count = 5000, .p50_ns = 50000, .p99_ns = 2000000 };
+	rq.tail.count = 50;
+	for (int c = 0; c < NL_RQ_CAUSES; c++)
+		rq.tail.share[c] = 0;
+	rq.tail.share[NL_RQ_HINT_FAULT] = 0.25;
+	rq.tail.share[NL_RQ_MIGRATE_STALL] = 0.45;
+	rq.tail.share[NL_RQ_RUNQ_WAIT] = 0.10;   /* not AutoNUMA's */
+	rq.tail.share[NL_RQ_NUMA_SCAN] = NAN;    /* unknown counts as 0 */
+	w.in.rq = &rq;
+	run_rule(&w, "autonuma_latency");
+	assert_int_equal(w.f.n, 1);
+	if (!strstr(w.f.v[0].evidence, "p99 2.000 ms; of the excess of the 50 requests above p99 "
+		    "over the median request, AutoNUMA's causes explain 70% (hint_fault 25%, "
+		    "migrate_stall 45%, numa_scan 0%"))
+		fail_msg("%s", w.f.v[0].evidence);
+	w.in.rq = NULL;
 	/* nothing seen in the window: said, as info */
 	memset(&p->c.hint_faults, 0, sizeof(p->c.hint_faults));
 	memset(&p->c.migrated_pages, 0, sizeof(p->c.migrated_pages));

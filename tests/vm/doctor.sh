@@ -19,11 +19,16 @@
 source "$(dirname "$0")/../lib.sh"
 set -u
 
-for f in "$ROOT/build/static/numalens" "$WORKLOADS/nl-place" "$WORKLOADS/nl-firsttouch-bug"; do
+for f in "$ROOT/build/static/numalens" "$WORKLOADS/nl-place" "$WORKLOADS/nl-firsttouch-bug" "$WORKLOADS/nl-server"; do
 	if [ ! -x "$f" ]; then
 		not_ok "prerequisite $f missing (make static workloads)"
-		# what each run found, for the log
-for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain; do
+		j=$(json an_rq)
+pid=$(jq -r '[.findings[] | select(.id == "autonuma_latency") | .pid] | first // 0' "$j")
+fires an_rq autonuma_latency warning "$pid"
+jq_check "an_rq: --request gives the window's p99 and the share AutoNUMA's causes explain" \
+	'[.findings[] | select(.id == "autonuma_latency")][0].evidence | test("p99 [0-9.]+ ms; of the excess") and test("AutoNUMA.s causes explain [1-9][0-9]*%")' "$j"
+# what each run found, for the log
+for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain an_rq; do
 	jq -r --arg n "$name" '"\($n): " + ([.findings[]? | "\(.severity) \(.id)"] | join(", "))' "$(json "$name")" | diag
 done
 jq -r '[.findings[] | select(.id == "unpinned_threads")][0].evidence // empty' "$(json hopping)" | diag
@@ -127,8 +132,13 @@ jq_check "an_lat: evidence counts hinting faults and migrations; fix turns numa_
 quiet an_plain
 jq_check "an_plain: no autonuma_latency without --latency-sensitive" \
 	'[.findings[] | select(.id == "autonuma_latency")] | length == 0' "$(json an_plain)"
+j=$(json an_rq)
+pid=$(jq -r '[.findings[] | select(.id == "autonuma_latency") | .pid] | first // 0' "$j")
+fires an_rq autonuma_latency warning "$pid"
+jq_check "an_rq: --request gives the window's p99 and the share AutoNUMA's causes explain" \
+	'[.findings[] | select(.id == "autonuma_latency")][0].evidence | test("p99 [0-9.]+ ms; of the excess") and test("AutoNUMA.s causes explain [1-9][0-9]*%")' "$j"
 # what each run found, for the log
-for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain; do
+for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain an_rq; do
 	jq -r --arg n "$name" '"\($n): " + ([.findings[]? | "\(.severity) \(.id)"] | join(", "))' "$(json "$name")" | diag
 done
 jq -r '[.findings[] | select(.id == "unpinned_threads")][0].evidence // empty' "$(json hopping)" | diag

@@ -56,7 +56,9 @@ struct nl_doctor_in {
 	struct nl_numastat ns_before[NL_MAX_NODES];
 	struct nl_numastat ns_after[NL_MAX_NODES];
 	uint64_t numastat_ns;          /* how long between the two reads */
-	bool latency_sensitive;        /* --latency-sensitive */
+	bool latency_sensitive;        /* --latency-sensitive (or requests given) */
+	/* The window's requests (--request/--usdt/--syscalls) analysed; NULL: none. */
+	const struct nl_rq_summary *rq;
 	uint32_t self_pid;             /* numalens itself: never judged */
 };
 

@@ -1,6 +1,7 @@
 /* Doctor's machine-wide rules and the ones about what surrounds a process: one node,
  * numastat misses, AutoNUMA for latency, devices and huge pages on other nodes. */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -209,6 +210,32 @@ static uint64_t sum_matrix(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
 	return s;
 }
 
+/* The window's requests: p99, and how much of the tail's excess over the median
+ * request AutoNUMA's own causes explain (source requests). */
+static void rq_evidence(const struct nl_rq_summary *q, char *buf, size_t len)
+{
+	const double *sh = q->tail.share;
+	double an = 0;
+	size_t used = strlen(buf);
+
+	for (int c = 0; c < NL_RQ_CAUSES; c++)
+		if ((c == NL_RQ_HINT_FAULT || c == NL_RQ_MIGRATE_STALL || c == NL_RQ_NUMA_MOVE ||
+		     c == NL_RQ_TLB_IPI || c == NL_RQ_NUMA_SCAN) && isfinite(sh[c]))
+			an += sh[c];
+	if (used + 1 >= len)
+		return;
+	snprintf(buf + used, len - used, " Requests in the window (source requests): %" PRIu64
+		 ", p50 %.3f ms, p99 %.3f ms; of the excess of the %" PRIu64 " requests above p99 "
+		 "over the median request, AutoNUMA's causes explain %.0f%% (hint_fault %.0f%%, "
+		 "migrate_stall %.0f%%, numa_scan %.0f%%, numa_move %.0f%%, tlb_ipi %.0f%%).",
+		 q->count, q->p50_ns / 1e6, q->p99_ns / 1e6, q->tail.count, 100 * an,
+		 100 * (isfinite(sh[NL_RQ_HINT_FAULT]) ? sh[NL_RQ_HINT_FAULT] : 0),
+		 100 * (isfinite(sh[NL_RQ_MIGRATE_STALL]) ? sh[NL_RQ_MIGRATE_STALL] : 0),
+		 100 * (isfinite(sh[NL_RQ_NUMA_SCAN]) ? sh[NL_RQ_NUMA_SCAN] : 0),
+		 100 * (isfinite(sh[NL_RQ_NUMA_MOVE]) ? sh[NL_RQ_NUMA_MOVE] : 0),
+		 100 * (isfinite(sh[NL_RQ_TLB_IPI]) ? sh[NL_RQ_TLB_IPI] : 0));
+}
+
 static int autonuma_process(const struct nl_doctor_in *in, const struct nl_process *p,
 			    struct nl_findings *out)
 {
@@ -235,6 +262,8 @@ static int autonuma_process(const struct nl_doctor_in *in, const struct nl_proce
 		      in->m->numa_balancing, sec, hints, hints / sec, moved, moved / sec,
 		      c->migrate_stall_ns / 1e6, c->numa_scan_count, c->numa_scan_ns / 1e6,
 		      c->numa_task_moves);
+	if (in->rq)
+		rq_evidence(in->rq, f->evidence, sizeof(f->evidence));
 	nl_doctor_set(f->fix, sizeof(f->fix),
 		      "sysctl -w kernel.numa_balancing=0 (persist: echo kernel.numa_balancing=0 > "
 		      "/etc/sysctl.d/90-numa.conf) and place it explicitly: numactl --cpunodebind=N "

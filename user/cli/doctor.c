@@ -18,8 +18,10 @@
 
 #include "analyze/diagnose.h"
 #include "analyze/doctor.h"
+#include "analyze/requests.h"
 #include "analyze/top_diag.h"
 #include "cli/commands.h"
+#include "cli/request_opts.h"
 #include "collect/kfeatures.h"
 #include "common/util.h"
 #include "engine/session.h"
@@ -37,6 +39,7 @@ struct doctor_opts {
 	bool json;
 	bool verbose;
 	const char *root;
+	struct nl_cli_request rq; /* --request/--usdt/--syscalls: the p99 and its causes */
 };
 
 struct doctor {
@@ -47,6 +50,8 @@ struct doctor {
 	struct nl_numastat ns_first[NL_MAX_NODES];
 	uint64_t ns_first_mono;
 	bool have_ns_first;
+	struct nl_request_set rq;   /* the window's finished requests */
+	bool rq_oom;
 };
 
 static void usage(FILE *out)
@@ -68,6 +73,10 @@ static void usage(FILE *out)
 		"  -d, --duration SEC   the window (default 3)\n"
 		"      --latency-sensitive  the process serves latency-bound requests: judge\n"
 		"                       AutoNUMA and interleaved or spread memory against it\n"
+		NL_REQUEST_OPTS_HELP
+		"                       (the process is latency-sensitive then, and\n"
+		"                       autonuma_latency gives the window's p99 and the share of\n"
+		"                       its tail that AutoNUMA's causes explain)\n"
 		"      --json           {\"version\": 1, \"findings\": [{\"id\", \"severity\",\n"
 		"                       \"title\", \"evidence\", \"fix\", \"pid\"}]}\n"
 		"      --root DIR       judge only the machine whose sys/ and proc/ are under DIR\n"
@@ -92,6 +101,7 @@ static int parse_args(int argc, char **argv, struct doctor_opts *o)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		NL_REQUEST_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, v;
@@ -99,6 +109,13 @@ static int parse_args(int argc, char **argv, struct doctor_opts *o)
 	*o = (struct doctor_opts){ .duration = 3.0 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:G:d:vh", longopts, NULL)) != -1) {
+		v = nl_cli_request_option("doctor", c, optarg, &o->rq);
+		if (v < 0)
+			return -1;
+		if (v > 0) {
+			o->latency = true; /* requests with a latency: it is latency-sensitive */
+			continue;
+		}
 		switch (c) {
 		case 'p':
 			if (nl_parse_int(optarg, 1, INT_MAX, &v)) {
@@ -132,7 +149,7 @@ static int parse_args(int argc, char **argv, struct doctor_opts *o)
 		nl_err("doctor: -p, --cgroup and a command are exclusive: judge one of them");
 		return -1;
 	}
-	if (o->root && (o->cmd || o->pid || o->cgroup)) {
+	if (o->root && (o->cmd || o->pid || o->cgroup || o->rq.set)) {
 		nl_err("doctor: --root judges a machine's topology only; it takes no -p, -G or CMD");
 		return -1;
 	}
@@ -159,6 +176,17 @@ static int add_interval(struct doctor *d)
 	if (err) {
 		nl_err("doctor: out of memory adding up the window");
 		return -1;
+	}
+	return 0;
+}
+
+static int keep_request(void *ctx, const struct nl_request *r)
+{
+	struct doctor *d = ctx;
+
+	if (nl_request_set_add(&d->rq, r, 1)) {
+		d->rq_oom = true;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -269,11 +297,21 @@ static int judge_window(struct doctor *d)
 	}
 	if (read_machine(NULL, &t, &m) || read_envs(s, &m, &env, &nr_env))
 		goto out;
+	struct nl_rq_summary rq;
+	bool have_rq = false;
+	if (d->o.rq.set) {
+		if (nl_collector_drain_requests(d->sess.coll) < 0 || d->rq_oom) {
+			nl_err("doctor: reading the finished requests failed");
+			goto out;
+		}
+		have_rq = nl_rq_summarize(d->rq.v, d->rq.n, &rq) == 0;
+	}
 	struct nl_doctor_in in = {
 		.topo = &s->topo, .m = &m, .snap = s, .env = env, .nr_env = nr_env,
 		.numastat_valid = d->have_ns_first && s->numastat_valid,
 		.numastat_ns = s->mono_ns - d->ns_first_mono,
 		.latency_sensitive = d->o.latency, .self_pid = (uint32_t)getpid(),
+		.rq = have_rq ? &rq : NULL,
 	};
 	memcpy(in.ns_before, d->ns_first, sizeof(in.ns_before));
 	memcpy(in.ns_after, s->numastat, sizeof(in.ns_after));
@@ -294,7 +332,8 @@ static int on_attached(void *ctx, struct nl_session *s)
 {
 	struct doctor *d = ctx;
 
-	if (nl_view_init(&d->view, s->coll)) {
+	if (nl_view_init(&d->view, s->coll) ||
+	    (d->o.rq.set && nl_collector_on_requests(s->coll, keep_request, d))) {
 		nl_err("doctor: out of memory");
 		return -1;
 	}
@@ -315,7 +354,10 @@ static void session_opts(struct doctor *d, struct nl_session_opts *so)
 		.interval = d->o.duration < 1.0 ? d->o.duration : 1.0,
 		.attached = on_attached,
 		.ctx = d,
-		.collect = { .stacks = true, .verbose = d->o.verbose },
+		.collect = { .stacks = true, .verbose = d->o.verbose,
+			     .request = d->o.rq.set ? &d->o.rq.spec : NULL,
+			     .max_inflight = d->o.rq.max_inflight,
+			     .request_records = d->o.rq.set },
 	};
 }
 
@@ -356,5 +398,6 @@ cleanup:
 	nl_session_detach(&d.sess);
 	nl_session_finish(&d.sess, why);
 	nl_accum_free(&d.acc);
+	nl_request_set_free(&d.rq);
 	return rc;
 }

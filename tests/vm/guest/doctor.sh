@@ -65,5 +65,9 @@ echo 1 > /proc/sys/kernel/numa_balancing
 echo 16 > /sys/kernel/debug/sched/numa_balancing/scan_size_mb 2> /dev/null
 doctor an_lat --json --latency-sensitive -d 5 -- nl-firsttouch-bug --seconds 10
 doctor an_plain --json -d 5 -- nl-firsttouch-bug --init-node 1 --worker-node 1 --seconds 10
+# requests: AutoNUMA scanning fast enough to act within the window
+echo 100 > /sys/kernel/debug/sched/numa_balancing/scan_delay_ms 2> /dev/null
+echo 100 > /sys/kernel/debug/sched/numa_balancing/scan_period_min_ms 2> /dev/null
+doctor an_rq --json -d 6 --request nl-server:nl_request -- nl-server --mode ftbug --threads 1 --mb 64 --duration 10
 echo 0 > /proc/sys/kernel/numa_balancing
 exit 0
