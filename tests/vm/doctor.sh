@@ -14,6 +14,11 @@
 #   node 0 filled by a bound 192 MiB buffer, then a first-touch allocation from node 0:
 #     numa_miss (numastat's numa_miss on node 1, and the process's own spill), and no
 #     first_touch_bug for it (its pages were touched on node 0, placed on 1)
+#   huge pages: vm.nr_hugepages=32 (16 on each node) with a well-placed nl-place: the
+#     info-level hugepages_placement about the machine (pid 0); 16 pages reserved on node 1
+#     only and nl-place --hugetlb bound cpu 0 / mem 1: its numa_maps line is `huge`,
+#     kernelpagesize_kB=2048, N1=8, and hugepages_placement (warning) names its pid; the
+#     same bound cpu 1 / mem 1: no warning-level finding
 #   numa_balancing 1: --latency-sensitive on the first-touch bug gives autonuma_latency
 #     (warning, hinting faults seen); a well-placed run without it: nothing above info
 source "$(dirname "$0")/../lib.sh"
@@ -22,17 +27,7 @@ set -u
 for f in "$ROOT/build/static/numalens" "$WORKLOADS/nl-place" "$WORKLOADS/nl-firsttouch-bug" "$WORKLOADS/nl-server"; do
 	if [ ! -x "$f" ]; then
 		not_ok "prerequisite $f missing (make static workloads)"
-		j=$(json an_rq)
-pid=$(jq -r '[.findings[] | select(.id == "autonuma_latency") | .pid] | first // 0' "$j")
-fires an_rq autonuma_latency warning "$pid"
-jq_check "an_rq: --request gives the window's p99 and the share AutoNUMA's causes explain" \
-	'[.findings[] | select(.id == "autonuma_latency")][0].evidence | test("p99 [0-9.]+ ms; of the excess") and test("AutoNUMA.s causes explain [1-9][0-9]*%")' "$j"
-# what each run found, for the log
-for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain an_rq; do
-	jq -r --arg n "$name" '"\($n): " + ([.findings[]? | "\(.severity) \(.id)"] | join(", "))' "$(json "$name")" | diag
-done
-jq -r '[.findings[] | select(.id == "unpinned_threads")][0].evidence // empty' "$(json hopping)" | diag
-finish
+		finish
 	fi
 done
 
@@ -123,6 +118,38 @@ jq_check "spill: numastat's numa_miss on node 1 (machine-wide)" \
 fires spill numa_miss warning "${pid:-0}"
 jq_check "spill: a spill is not called a first-touch bug" '[.findings[] | select(.id == "first_touch_bug")] | length == 0' "$j"
 
+# ---- huge pages ----
+grep -q '^hp_sys: pools: 16 16$' "$out" && ok "hp_sys: vm.nr_hugepages=32 gives 16 on each node" ||
+	not_ok "hp_sys: pools '$(sed -n 's/^hp_sys: pools: //p' "$out")', not 16 16"
+[ "$(exit_of hp_sys)" = 0 ] && ok "hp_sys: doctor exits 0" || not_ok "hp_sys: doctor exit '$(exit_of hp_sys)'"
+fires hp_sys hugepages_placement info 0
+jq_check "hp_sys: the machine's finding says 16 on each of 2 nodes; no process-level one" \
+	'([.findings[] | select(.id == "hugepages_placement" and .pid == 0)][0].title | test("2048 kB huge pages reserved system-wide: 16 on each of 2 nodes")) and ([.findings[] | select(.id == "hugepages_placement" and .pid != 0)] | length == 0)' \
+	"$(json hp_sys)"
+grep -q '^hp_remote: pools: 0 16$' "$out" && ok "hp_remote: 16 pages reserved on node 1 only" ||
+	not_ok "hp_remote: pools '$(sed -n 's/^hp_remote: pools: //p' "$out")', not 0 16"
+pid=$(pid_of hp_remote cmd)
+maps=$(sed -n 's/^hp_remote: maps: //p' "$out")
+case " $maps " in
+*" huge "*kernelpagesize_kB=2048*)
+	if echo " $maps " | grep -q ' N1=8 ' && ! echo " $maps " | grep -q ' N0='; then
+		ok "hp_remote: numa_maps shows huge, kernelpagesize_kB=2048, N1=8"
+	else not_ok "hp_remote: numa_maps not N1=8 alone: $maps"; fi ;;
+*) not_ok "hp_remote: numa_maps line is not a 2 MiB hugetlb mapping: $maps" ;;
+esac
+[ "$(exit_of hp_remote)" = 0 ] && ok "hp_remote: doctor exits 0" || not_ok "hp_remote: doctor exit '$(exit_of hp_remote)'"
+fires hp_remote hugepages_placement warning "${pid:-0}"
+jq_check "hp_remote: 8 of 8 huge pages off node 0; fix reserves 8 on node 0 and binds there" \
+	'[.findings[] | select(.id == "hugepages_placement" and .pid != 0)][0] | (.title | test("8 of its 8 huge pages")) and (.evidence | test("2048 kB pages") and test("off node 0") and test("0 free of 0")) and (.fix | test("echo 8 > /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages") and test("numactl --cpunodebind=0 --membind=0"))' \
+	"$(json hp_remote)"
+jq_check "hp_remote: no machine-level finding for a pool on one node" \
+	'[.findings[] | select(.id == "hugepages_placement" and .pid == 0)] | length == 0' "$(json hp_remote)"
+quiet hp_local
+jq_check "hp_local: no hugepages_placement at all" \
+	'[.findings[] | select(.id == "hugepages_placement")] | length == 0' "$(json hp_local)"
+grep -q '^hp_after: pools: 0 0$' "$out" && ok "hp_after: the pools are back to 0" ||
+	not_ok "hp_after: pools '$(sed -n 's/^hp_after: pools: //p' "$out")'"
+
 # ---- AutoNUMA on ----
 j=$(json an_lat)
 pid=$(jq -r '[.findings[] | select(.id == "autonuma_latency") | .pid] | first // 0' "$j")
@@ -138,8 +165,10 @@ fires an_rq autonuma_latency warning "$pid"
 jq_check "an_rq: --request gives the window's p99 and the share AutoNUMA's causes explain" \
 	'[.findings[] | select(.id == "autonuma_latency")][0].evidence | test("p99 [0-9.]+ ms; of the excess") and test("AutoNUMA.s causes explain [1-9][0-9]*%")' "$j"
 # what each run found, for the log
-for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill an_lat an_plain an_rq; do
+for name in ftb ftb_local bind01 bind00 il_lat local_lat hopping spill hp_sys hp_remote hp_local an_lat an_plain an_rq; do
 	jq -r --arg n "$name" '"\($n): " + ([.findings[]? | "\(.severity) \(.id)"] | join(", "))' "$(json "$name")" | diag
 done
 jq -r '[.findings[] | select(.id == "unpinned_threads")][0].evidence // empty' "$(json hopping)" | diag
+sed -n 's/^hp_remote: maps: /hp_remote numa_maps: /p' "$out" | diag
+jq -r '[.findings[] | select(.id == "hugepages_placement")][] | .title + " | " + .evidence' "$(json hp_sys)" "$(json hp_remote)" | diag
 finish

@@ -15,6 +15,10 @@
  * with --pause, holds the buffer until SIGUSR1, SIGINT or SIGTERM (so a test can read
  * /proc/PID/numa_maps at leisure). Pages are 4 KiB (MADV_NOHUGEPAGE) unless --thp.
  *
+ * --hugetlb: the buffer is MAP_HUGETLB|MAP_HUGE_2MB instead (the size rounded up to 2 MiB),
+ * taken from the 2 MiB hugetlb pool; pages= and expect= then count 2 MiB pages, as
+ * numa_maps does for such a mapping. An empty pool is an error (exit 1), not a SIGBUS.
+ *
  * --hop-node B --hop-ms MS: while streaming, the process moves itself between its node's
  * CPUs and node B's every MS ms: a thread the scheduler keeps moving across nodes, made
  * by construction instead of left to chance.
@@ -22,6 +26,18 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB 0x40000
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MAP_HUGE_2MB
+#define MAP_HUGE_2MB (21 << MAP_HUGE_SHIFT)
+#endif
+#define HUGE_2M (2UL << 20)
 
 #include "workload.h"
 
@@ -39,6 +55,7 @@ struct options {
 	int pause;
 	int verify;
 	int thp;
+	int hugetlb;             /* --hugetlb: 2 MiB hugetlb pages */
 	int hop_node;            /* --hop-node; -1: stay */
 	uint64_t hop_ms;
 };
@@ -66,6 +83,9 @@ static void usage(FILE *out)
 		"  --hop-ms MS      ... every MS ms (1..60000): a thread that keeps changing nodes\n"
 		"  --thp            allow transparent huge pages (default: 4 KiB pages only);\n"
 		"                   not with interleave --verify (huge pages interleave differently)\n"
+		"  --hugetlb        take the buffer from the 2 MiB hugetlb pool (MAP_HUGETLB,\n"
+		"                   size rounded up to 2 MiB; pages= and expect= count 2 MiB\n"
+		"                   pages); an empty pool is an error (exit 1)\n"
 		"  -h, --help       this text\n"
 		"Exit status: 0 ok, 1 failure or verify mismatch, 2 usage error.\n");
 }
@@ -73,7 +93,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_CPU = 256, OPT_MEM, OPT_NODES, OPT_MIB, OPT_SECONDS, OPT_PAUSE, OPT_VERIFY, OPT_THP,
-	       OPT_HOP_NODE, OPT_HOP_MS };
+	       OPT_HOP_NODE, OPT_HOP_MS, OPT_HUGETLB };
 	static const struct option longopts[] = {
 		{ "cpu-node", required_argument, NULL, OPT_CPU },
 		{ "mem-node", required_argument, NULL, OPT_MEM },
@@ -83,6 +103,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pause",    no_argument,       NULL, OPT_PAUSE },
 		{ "verify",   no_argument,       NULL, OPT_VERIFY },
 		{ "thp",      no_argument,       NULL, OPT_THP },
+		{ "hugetlb",  no_argument,       NULL, OPT_HUGETLB },
 		{ "hop-node", required_argument, NULL, OPT_HOP_NODE },
 		{ "hop-ms",   required_argument, NULL, OPT_HOP_MS },
 		{ "help",     no_argument,       NULL, 'h' },
@@ -145,6 +166,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_PAUSE:  o->pause = 1; break;
 		case OPT_VERIFY: o->verify = 1; break;
 		case OPT_THP:    o->thp = 1; break;
+		case OPT_HUGETLB: o->hugetlb = 1; break;
 		case OPT_HOP_NODE:
 			if (wl_parse_node(prog, "--hop-node", optarg, "has_cpu", &o->hop_node) < 0)
 				return -1;
@@ -164,6 +186,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		return -1;
+	}
+	if (o->thp && o->hugetlb) {
+		fprintf(stderr, "%s: --thp and --hugetlb do not go together\n", prog);
 		return -1;
 	}
 	if ((o->hop_node >= 0) != (o->hop_ms > 0) || (o->hop_node >= 0 && o->cpu_node < 0)) {
@@ -225,7 +251,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 /* Where the kernel must put page i of the buffer. Interleave on a VMA picks, for the page at
  * virtual page number v, the (v mod k)-th of the k policy nodes (mm/mempolicy.c
  * interleave_nid: an anonymous VMA's vm_pgoff is its start address >> PAGE_SHIFT). */
-static void expected_counts(const struct options *o, uintptr_t addr, size_t pages, long *expect)
+static void expected_counts(const struct options *o, uintptr_t addr, size_t pages, size_t pgsz,
+			    long *expect)
 {
 	int order[WL_MAX_NODES], k = 0;
 
@@ -241,7 +268,7 @@ static void expected_counts(const struct options *o, uintptr_t addr, size_t page
 			if (wl_mask_isset(&o->nodes, n))
 				order[k++] = n;
 		for (size_t i = 0; i < pages; i++)
-			expect[order[(addr / WL_PAGE + i) % (size_t)k]]++;
+			expect[order[(addr / pgsz + i) % (size_t)k]]++;
 		return;
 	}
 }
@@ -263,6 +290,19 @@ static void format_nodes(const struct options *o, char *buf, size_t size)
 }
 
 static volatile uint64_t sink;
+
+/* --hugetlb: a fault the pool (on the bound nodes) cannot satisfy is a SIGBUS. */
+static void on_sigbus(int sig)
+{
+	static const char msg[] = "nl-place: SIGBUS touching the hugetlb buffer: no free 2 MiB "
+				  "huge page on the buffer's nodes (nr_hugepages)\n";
+
+	(void)sig;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to do */
+	}
+	_exit(1);
+}
 
 /* --hop-node: once the hop interval is over, pins to the other of the two nodes. */
 static void maybe_hop(const struct options *o, uint64_t now, uint64_t *next, int *away)
@@ -306,7 +346,7 @@ int main(int argc, char **argv)
 	struct options o;
 	char cpu_buf[16], nodes_buf[4096], expect_buf[8192], measured_buf[8192];
 	sigset_t sigs;
-	size_t len, pages;
+	size_t len, pages, pgsz = WL_PAGE;
 	unsigned char *buf;
 	long missing = 0;
 	int sig, rc = 1;
@@ -316,7 +356,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	len = (size_t)o.mib << 20;
-	pages = len / WL_PAGE;
+	if (o.hugetlb) {
+		pgsz = HUGE_2M;
+		len = (len + HUGE_2M - 1) / HUGE_2M * HUGE_2M;
+	}
+	pages = len / pgsz;
 
 	/* Blocked before anything is printed, so a signal sent right after the line is seen
 	 * is kept until sigwait. */
@@ -333,12 +377,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot run on node %d's CPUs: %s\n", prog, o.cpu_node, strerror(errno));
 		return 1;
 	}
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | (o.hugetlb ? MAP_HUGETLB | MAP_HUGE_2MB : 0), -1, 0);
 	if (buf == MAP_FAILED) {
-		fprintf(stderr, "%s: mmap %zu bytes: %s\n", prog, len, strerror(errno));
+		if (o.hugetlb)
+			fprintf(stderr, "%s: mmap %zu bytes of 2 MiB hugetlb pages: %s (is the pool "
+				"empty? /proc/sys/vm/nr_hugepages)\n", prog, len, strerror(errno));
+		else
+			fprintf(stderr, "%s: mmap %zu bytes: %s\n", prog, len, strerror(errno));
 		return 1;
 	}
-	if (madvise(buf, len, o.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) < 0 && !o.thp) {
+	if (o.hugetlb)
+		signal(SIGBUS, on_sigbus);
+	else if (madvise(buf, len, o.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) < 0 && !o.thp) {
 		fprintf(stderr, "%s: madvise(MADV_NOHUGEPAGE): %s\n", prog, strerror(errno));
 		goto cleanup;
 	}
@@ -361,9 +412,11 @@ int main(int argc, char **argv)
 
 	/* First touch: one write per page, from the pinned thread. */
 	for (size_t i = 0; i < pages; i++)
-		buf[i * WL_PAGE] = (unsigned char)i;
+		buf[i * pgsz] = (unsigned char)i;
+	if (o.hugetlb)
+		signal(SIGBUS, SIG_DFL);
 
-	expected_counts(&o, (uintptr_t)buf, pages, expect);
+	expected_counts(&o, (uintptr_t)buf, pages, pgsz, expect);
 	wl_format_counts(expect, expect_buf, sizeof(expect_buf));
 	format_nodes(&o, nodes_buf, sizeof(nodes_buf));
 	if (o.cpu_node >= 0)
@@ -377,10 +430,14 @@ int main(int argc, char **argv)
 	if (o.verify) {
 		int same = 1;
 
-		if (wl_count_pages(buf, pages, measured, &missing) < 0) {
+		/* one query per 4 KiB; a 2 MiB page answers for each of its 512 */
+		if (wl_count_pages(buf, len / WL_PAGE, measured, &missing) < 0) {
 			fprintf(stderr, "%s: move_pages: %s\n", prog, strerror(errno));
 			goto cleanup;
 		}
+		for (int n = 0; n < WL_MAX_NODES; n++)
+			measured[n] /= (long)(pgsz / WL_PAGE);
+		missing /= (long)(pgsz / WL_PAGE);
 		for (int n = 0; n < WL_MAX_NODES; n++)
 			same &= measured[n] == expect[n];
 		same &= missing == 0;

@@ -28,6 +28,10 @@ held() {
 	p=$!
 	wait_line "/tmp/$name.cmd" '^nl-place: pid=' "$p"
 	sed "s/^/$name: cmd: /" "/tmp/$name.cmd"
+	if [ -n "${held_maps:-}" ]; then # the buffer's numa_maps line, as "NAME: maps: LINE"
+		addr=$(field "$(grep '^nl-place: pid=' "/tmp/$name.cmd")" addr)
+		echo "$name: maps: $(vma_numa_maps "$p" "${addr#0x}")"
+	fi
 	# shellcheck disable=SC2086 # dargs is a word list on purpose
 	doctor "$name" -p "$p" $dargs
 	kill "$p"
@@ -60,6 +64,22 @@ sed "s/^/hog: cmd: /" /tmp/hog.cmd
 doctor spill --json -d 4 -- nl-place local --cpu-node 0 --mib 96 --seconds 6
 kill "$hog"
 wait "$hog" 2> /dev/null
+# Huge pages. A system-wide reservation (vm.nr_hugepages) the kernel deals out over both
+# nodes, with a well-placed process; then 2 MiB pages reserved on node 1 only, used by a
+# process running on node 0 (bound there) and by one running on node 1.
+hp_pools() { echo "$1: pools: $(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages) $(cat /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages)"; }
+echo 32 > /proc/sys/vm/nr_hugepages
+hp_pools hp_sys
+doctor hp_sys --json -d 2 -- nl-place bind --cpu-node 0 --mem-node 0 --mib 16 --seconds 1
+echo 0 > /proc/sys/vm/nr_hugepages
+echo 16 > /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
+hp_pools hp_remote
+held_maps=1
+held hp_remote --json -d 2 -- bind --cpu-node 0 --mem-node 1 --mib 16 --hugetlb
+held hp_local --json -d 2 -- bind --cpu-node 1 --mem-node 1 --mib 16 --hugetlb
+held_maps=
+echo 0 > /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
+hp_pools hp_after
 # AutoNUMA on, fast scanning, for a latency-sensitive process and for one that is not.
 echo 1 > /proc/sys/kernel/numa_balancing
 echo 16 > /sys/kernel/debug/sched/numa_balancing/scan_size_mb 2> /dev/null
