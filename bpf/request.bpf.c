@@ -52,8 +52,14 @@ const volatile __s32 sys_end_nr = -1;     /* and ends when the thread enters thi
  * in until the fault returns (then hint_fault or on_cpu). */
 #define CAT_FAULT NL_RQ_CAUSES
 
+/* A thread's entry stays after its request (active = 0) and is reused by its next
+ * one: an insert and a delete per request cost more than the rest of the boundary
+ * programs together. The entry goes with the thread (sched_process_exit), so a reused
+ * tid starts clean. */
 struct rq_thread {
 	struct nl_request r;   /* the request being measured */
+	__u32 active;          /* a request is in flight */
+	__u32 pad0;
 	__u64 last_ns;         /* charged up to here */
 	__u64 fault_ns;        /* time of the fault in progress, kind not decided yet */
 	__u32 cat;             /* enum nl_rq_cause or CAT_FAULT: charged now */
@@ -128,11 +134,20 @@ static __always_inline bool wanted_current(void)
 	return !target_cgroup || bpf_get_current_cgroup_id() == target_cgroup;
 }
 
-static __always_inline struct rq_thread *inflight(__u32 tid)
+/* The thread's entry, whether or not a request is in flight. */
+static __always_inline struct rq_thread *entry_of(__u32 tid)
 {
 	if (!tid)
 		return NULL;
 	return bpf_map_lookup_elem(&rq_inflight, &tid);
+}
+
+/* The thread's entry while a request is in flight, else NULL. */
+static __always_inline struct rq_thread *inflight(__u32 tid)
+{
+	struct rq_thread *t = entry_of(tid);
+
+	return t && t->active ? t : NULL;
 }
 
 static __always_inline struct rq_thread *inflight_cur(void)
@@ -193,8 +208,8 @@ static __always_inline void request_begin(bool nest)
 
 	if (!wanted_current())
 		return;
-	t = inflight(tid);
-	if (t) { /* nested or recursive call: the outermost is the request */
+	t = entry_of(tid);
+	if (t && t->active) { /* nested or recursive call: the outermost is the request */
 		if (!nest)
 			return;
 		t->depth++;
@@ -202,17 +217,20 @@ static __always_inline void request_begin(bool nest)
 			t->r.depth_max = t->depth;
 		return;
 	}
-	__u32 zero = 0;
-	struct rq_thread *tmpl = bpf_map_lookup_elem(&rq_zero, &zero);
-	if (!tmpl)
-		return;
-	bpf_map_update_elem(&rq_inflight, &tid, tmpl, BPF_NOEXIST);
-	t = inflight(tid);
-	if (!t) {
-		drop(NL_RQ_DROP_THREAD);
-		return;
+	if (!t) { /* the thread's first request */
+		__u32 zero = 0;
+		struct rq_thread *tmpl = bpf_map_lookup_elem(&rq_zero, &zero);
+		if (!tmpl)
+			return;
+		bpf_map_update_elem(&rq_inflight, &tid, tmpl, BPF_NOEXIST);
+		t = entry_of(tid);
+		if (!t) {
+			drop(NL_RQ_DROP_THREAD);
+			return;
+		}
 	}
 	__u64 now = bpf_ktime_get_ns();
+	__builtin_memset(t, 0, sizeof(*t));
 	t->r.start_ns = now;
 	t->r.tid = tid;
 	t->r.tgid = id >> 32;
@@ -222,6 +240,7 @@ static __always_inline void request_begin(bool nest)
 	t->last_ns = now;
 	t->depth = 1;
 	t->cat = NL_RQ_ON_CPU;
+	t->active = 1;
 }
 
 static __always_inline void hist_add(__u64 latency, bool exited)
@@ -239,7 +258,57 @@ static __always_inline void hist_add(__u64 latency, bool exited)
 	h->finished++;
 }
 
-/* Closes t's request now: latency, histogram, the record, and the entry is gone. */
+static __always_inline void wire_fill(struct nl_request_wire *w, const struct nl_request *r)
+{
+	w->start_ns = r->start_ns;
+	w->latency_ns = r->latency_ns;
+	for (int c = 0; c < NL_RQ_CAUSES; c++)
+		w->causes_ns[c] = r->causes_ns[c];
+	w->tid = r->tid;
+	w->tgid = r->tgid;
+	w->hint_faults = r->hint_faults;
+	w->migrate_calls = r->migrate_calls;
+	w->migrated_pages = r->migrated_pages;
+	w->numa_moves = r->numa_moves;
+	w->ipis = r->ipis;
+	w->reclaims = r->reclaims;
+	w->cpu_start = r->cpu_start;
+	w->cpu_end = r->cpu_end;
+	w->flags = r->flags;
+	w->depth_max = r->depth_max;
+}
+
+struct wire_with_reasons {
+	struct nl_request_wire w;
+	__u64 reasons[NL_MIGRATE_REASONS];
+};
+
+/* The finished request into the ring buffer, the reason split only when it migrated. */
+static __always_inline void emit_request(const struct nl_request *r)
+{
+	if (r->migrate_calls) {
+		struct wire_with_reasons *x = bpf_ringbuf_reserve(&rq_events, sizeof(*x), 0);
+		if (!x) {
+			drop(NL_RQ_DROP_EVENT);
+			return;
+		}
+		wire_fill(&x->w, r);
+		for (int i = 0; i < NL_MIGRATE_REASONS; i++)
+			x->reasons[i] = r->migrate_stall_by_reason[i];
+		bpf_ringbuf_submit(x, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	struct nl_request_wire *w = bpf_ringbuf_reserve(&rq_events, sizeof(*w), 0);
+	if (!w) {
+		drop(NL_RQ_DROP_EVENT);
+		return;
+	}
+	wire_fill(w, r);
+	bpf_ringbuf_submit(w, BPF_RB_NO_WAKEUP);
+}
+
+/* Closes t's request now: latency, histogram, the record; the entry waits for the
+ * thread's next request. */
 static __always_inline void request_finish(__u32 tid, struct rq_thread *t, __u32 flags)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -251,9 +320,8 @@ static __always_inline void request_finish(__u32 tid, struct rq_thread *t, __u32
 	t->r.cpu_end = bpf_get_smp_processor_id();
 	t->r.flags |= flags;
 	hist_add(t->r.latency_ns, flags & NL_RQ_F_EXITED);
-	if (bpf_ringbuf_output(&rq_events, &t->r, sizeof(t->r), BPF_RB_NO_WAKEUP))
-		drop(NL_RQ_DROP_EVENT);
-	bpf_map_delete_elem(&rq_inflight, &tid);
+	emit_request(&t->r);
+	t->active = 0;
 }
 
 static __always_inline void request_end(void)
@@ -404,10 +472,13 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(rq_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
-	struct rq_thread *t = inflight(tid);
+	struct rq_thread *t = entry_of(tid);
 
-	if (t)
+	if (!t)
+		return 0;
+	if (t->active)
 		request_finish(tid, t, NL_RQ_F_EXITED);
+	bpf_map_delete_elem(&rq_inflight, &tid);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
 #include "common/util.h"
 
 #define DEFAULT_MAX_INFLIGHT 16384
-/* Room for ~13000 finished requests (320 bytes each) between two drains: 1 s of a busy
+/* Room for ~28000 finished requests (144 bytes each with the ring's header) between
+ * two drains: more than 1 s of a busy
  * server at top's default interval. The kernel maps all of it into our address space
  * twice (the data area wraps), so it is resident memory: 8 MiB here. A full ring loses
  * records (counted), never the histogram. */
@@ -431,14 +432,42 @@ out:
 	return rc;
 }
 
+/* A ring record (struct nl_request_wire, then the reason split when it migrated) as
+ * the model's struct nl_request. */
+static void from_wire(const void *data, size_t size, struct nl_request *r)
+{
+	struct nl_request_wire w;
+
+	memcpy(&w, data, sizeof(w)); /* ring records are 8-byte aligned only */
+	memset(r, 0, sizeof(*r));
+	r->start_ns = w.start_ns;
+	r->latency_ns = w.latency_ns;
+	memcpy(r->causes_ns, w.causes_ns, sizeof(w.causes_ns));
+	if (size >= sizeof(w) + sizeof(r->migrate_stall_by_reason))
+		memcpy(r->migrate_stall_by_reason, (const char *)data + sizeof(w),
+		       sizeof(r->migrate_stall_by_reason));
+	r->tid = w.tid;
+	r->tgid = w.tgid;
+	r->hint_faults = w.hint_faults;
+	r->migrate_calls = w.migrate_calls;
+	r->migrated_pages = w.migrated_pages;
+	r->numa_moves = w.numa_moves;
+	r->ipis = w.ipis;
+	r->reclaims = w.reclaims;
+	r->cpu_start = w.cpu_start;
+	r->cpu_end = w.cpu_end;
+	r->flags = w.flags;
+	r->depth_max = w.depth_max;
+}
+
 static int on_ring(void *ctx, void *data, size_t size)
 {
 	struct nl_requests *q = ctx;
 	struct nl_request r;
 
-	if (size < sizeof(r))
+	if (size < sizeof(struct nl_request_wire))
 		return 0;
-	memcpy(&r, data, sizeof(r)); /* ring records are 8-byte aligned only */
+	from_wire(data, size, &r);
 	q->fn_rc = q->fn(q->fn_ctx, &r);
 	return q->fn_rc < 0 ? q->fn_rc : 0;
 }
