@@ -45,9 +45,12 @@ struct prove_opts {
 	uint64_t seed;
 };
 
+/* A run keeps only its finished requests' latencies: the statistics need no more, and a
+ * whole request is 320 bytes (a 10-run prove of a fast server is millions of them). */
 struct run {
 	enum nl_prove_arm arm;
-	struct nl_request_set rq;
+	uint64_t *lat;
+	size_t n_lat, cap_lat;
 	char path[512];
 	char out[520];           /* CMD's stdout and stderr */
 	int exit_status;
@@ -60,6 +63,10 @@ struct prove {
 	int argc;
 	char **argv;
 	struct run *cur;
+	/* Whole requests per arm, for the attribution (ON) and the HTML page (both): the
+	 * OFF arm's are kept only with --html. */
+	struct nl_request_set arm[2];
+	bool oom;
 	struct nl_recorder *rec;
 	bool stopped;            /* a signal ended a run: no more runs */
 };
@@ -172,8 +179,19 @@ static int parse_args(int argc, char **argv, struct prove_opts *o)
 static int keep_request(void *ctx, const struct nl_request *r)
 {
 	struct prove *p = ctx;
+	struct run *run = p->cur;
 
-	return nl_request_set_add(&p->cur->rq, r, 1);
+	if (!(r->flags & NL_RQ_F_EXITED)) {
+		if (nl_grow(&run->lat, &run->cap_lat, run->n_lat, sizeof(*run->lat)))
+			goto oom;
+		run->lat[run->n_lat++] = r->latency_ns;
+	}
+	if ((run->arm == NL_ARM_ON || p->o.html) && nl_request_set_add(&p->arm[run->arm], r, 1))
+		goto oom;
+	return 0;
+oom:
+	p->oom = true;
+	return -ENOMEM;
 }
 
 static int on_attached(void *ctx, struct nl_session *s)
@@ -226,17 +244,6 @@ static int run_once(struct prove *p, struct run *r)
 }
 
 /* ---- the comparison ---- */
-
-static uint64_t *finished_latencies(const struct nl_request_set *s, size_t *n)
-{
-	uint64_t *v = malloc((s->n ? s->n : 1) * sizeof(*v));
-
-	*n = 0;
-	for (size_t i = 0; v && i < s->n; i++)
-		if (!(s->v[i].flags & NL_RQ_F_EXITED))
-			v[(*n)++] = s->v[i].latency_ns;
-	return v;
-}
 
 static const char *verdict_name(enum nl_prove_verdict v)
 {
@@ -342,36 +349,30 @@ static int compare(struct prove *p)
 	struct nl_prove_run pr[MAX_RUNS];
 	struct nl_prove_result res;
 	struct nl_prove_opts po = { .seed = p->o.seed };
-	struct nl_request_set arm[2] = { { 0 } };
 	struct nl_rq_summary sum[2];
 	bool have[2] = { false, false };
-	int rc = -1;
 
 	memset(pr, 0, sizeof(pr));
+	if (p->oom) {
+		nl_err("prove: out of memory keeping the requests");
+		return -1;
+	}
 	for (unsigned i = 0; i < p->o.runs; i++) {
 		pr[i].arm = p->runs[i].arm;
-		pr[i].latency_ns = finished_latencies(&p->runs[i].rq, &pr[i].n);
-		if (!pr[i].latency_ns ||
-		    nl_request_set_add(&arm[pr[i].arm], p->runs[i].rq.v, p->runs[i].rq.n))
-			goto out;
+		pr[i].latency_ns = p->runs[i].lat;
+		pr[i].n = p->runs[i].n_lat;
 	}
 	if (nl_prove_analyze(pr, p->o.runs, &po, &res)) {
 		nl_err("prove: the runs could not be compared (an arm without runs)");
-		goto out;
+		return -1;
 	}
 	for (int a = 0; a < 2; a++)
-		have[a] = nl_rq_summarize(arm[a].v, arm[a].n, &sum[a]) == 0;
+		have[a] = nl_rq_summarize(p->arm[a].v, p->arm[a].n, &sum[a]) == 0;
 	if (p->o.json)
 		print_json(p, pr, &res, have[1] ? &sum[1] : NULL);
 	else
 		print_text(p, pr, &res, have[1] ? &sum[1] : NULL);
-	rc = p->o.html ? write_html(p, &res, arm, sum, have) : 0;
-out:
-	for (unsigned i = 0; i < p->o.runs; i++)
-		free((void *)pr[i].latency_ns);
-	nl_request_set_free(&arm[0]);
-	nl_request_set_free(&arm[1]);
-	return rc;
+	return p->o.html ? write_html(p, &res, p->arm, sum, have) : 0;
 }
 
 /* ---- the whole ---- */
@@ -474,7 +475,9 @@ int cmd_prove(int argc, char **argv)
 	}
 out:
 	for (unsigned i = 0; i < MAX_RUNS; i++)
-		nl_request_set_free(&p->runs[i].rq);
+		free(p->runs[i].lat);
+	nl_request_set_free(&p->arm[0]);
+	nl_request_set_free(&p->arm[1]);
 	free(p);
 	return rc;
 }
