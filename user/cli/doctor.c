@@ -51,7 +51,6 @@ struct doctor {
 	uint64_t ns_first_mono;
 	bool have_ns_first;
 	struct nl_request_set rq;   /* the window's finished requests */
-	bool rq_oom;
 };
 
 static void usage(FILE *out)
@@ -180,17 +179,6 @@ static int add_interval(struct doctor *d)
 	return 0;
 }
 
-static int keep_request(void *ctx, const struct nl_request *r)
-{
-	struct doctor *d = ctx;
-
-	if (nl_request_set_add(&d->rq, r, 1)) {
-		d->rq_oom = true;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int doctor_tick(void *ctx, enum nl_stop_reason why)
 {
 	(void)why;
@@ -300,7 +288,7 @@ static int judge_window(struct doctor *d)
 	struct nl_rq_summary rq;
 	bool have_rq = false;
 	if (d->o.rq.set) {
-		if (nl_collector_drain_requests(d->sess.coll) < 0 || d->rq_oom) {
+		if (nl_collector_drain_requests(d->sess.coll) < 0) {
 			nl_err("doctor: reading the finished requests failed");
 			goto out;
 		}
@@ -333,7 +321,7 @@ static int on_attached(void *ctx, struct nl_session *s)
 	struct doctor *d = ctx;
 
 	if (nl_view_init(&d->view, s->coll) ||
-	    (d->o.rq.set && nl_collector_on_requests(s->coll, keep_request, d))) {
+	    (d->o.rq.set && nl_collector_on_requests(s->coll, nl_request_set_keep, &d->rq))) {
 		nl_err("doctor: out of memory");
 		return -1;
 	}

@@ -239,19 +239,7 @@ struct top {
 	struct nl_trend trend;     /* last intervals per process, for the table's trend lines */
 	struct nl_request_set rq;  /* --request: the interval's finished requests */
 	struct nl_rq_summary rq_sum;
-	bool rq_oom;
 };
-
-static int keep_request(void *ctx, const struct nl_request *r)
-{
-	struct top *t = ctx;
-
-	if (nl_request_set_add(&t->rq, r, 1)) {
-		t->rq_oom = true;
-		return -ENOMEM;
-	}
-	return 0;
-}
 
 /* The interval's requests analysed into s (its summary lives in t until the next). */
 static int analyse_requests(struct top *t, struct nl_snapshot *s)
@@ -261,8 +249,8 @@ static int analyse_requests(struct top *t, struct nl_snapshot *s)
 	if (!t->o.rq.set)
 		return 0;
 	rc = nl_collector_drain_requests(t->sess.coll);
-	if (rc < 0 || t->rq_oom) {
-		nl_err("top: reading the finished requests failed: %s", strerror(t->rq_oom ? ENOMEM : -rc));
+	if (rc < 0) {
+		nl_err("top: reading the finished requests failed: %s", strerror(-rc));
 		return -1;
 	}
 	rc = nl_rq_summarize(t->rq.v, t->rq.n, &t->rq_sum);
@@ -515,7 +503,7 @@ int cmd_top(int argc, char **argv)
 	}
 	if (nl_session_start(&t.sess))
 		goto cleanup;
-	if (t.o.rq.set && nl_collector_on_requests(t.sess.coll, keep_request, &t)) {
+	if (t.o.rq.set && nl_collector_on_requests(t.sess.coll, nl_request_set_keep, &t.rq)) {
 		nl_err("top: no room for another request consumer");
 		goto cleanup;
 	}

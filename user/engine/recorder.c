@@ -28,7 +28,6 @@ struct nl_recorder {
 	int ev_error;
 	struct nl_request_set rq;   /* finished requests since the last tick */
 	uint64_t requests;
-	int rq_error;
 };
 
 /* numalens's own command line, for the header. */
@@ -111,24 +110,10 @@ static int write_events(struct nl_recorder *r)
 	return r->nr_ev ? nl_trace_write_events(r->w, r->evbuf, r->nr_ev) : 0;
 }
 
-/* The collector's request consumer: called while anyone drains. */
-static int keep_request(void *ctx, const struct nl_request *rq)
-{
-	struct nl_recorder *r = ctx;
-
-	if (nl_request_set_add(&r->rq, rq, 1)) {
-		r->rq_error = -ENOMEM;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static int write_requests(struct nl_recorder *r)
 {
 	int rc = nl_collector_drain_requests(r->sess->coll);
 
-	if (r->rq_error)
-		rc = r->rq_error;
 	if (rc < 0)
 		return rc;
 	r->requests += r->rq.n;
@@ -308,7 +293,7 @@ int nl_recorder_open(struct nl_session *s, const struct nl_recorder_opts *o,
 		free(r);
 		return -1;
 	}
-	if (o->request && nl_collector_on_requests(s->coll, keep_request, r)) {
+	if (o->request && nl_collector_on_requests(s->coll, nl_request_set_keep, &r->rq)) {
 		nl_err("%s: the collector has no room for another request consumer", o->who);
 		nl_trace_writer_close(r->w);
 		nl_view_free(&r->view);

@@ -37,6 +37,11 @@ int nl_request_set_add(struct nl_request_set *s, const struct nl_request *r, siz
 	return 0;
 }
 
+int nl_request_set_keep(void *ctx, const struct nl_request *r)
+{
+	return nl_request_set_add(ctx, r, 1);
+}
+
 void nl_request_set_free(struct nl_request_set *s)
 {
 	free(s->v);

@@ -23,6 +23,9 @@ struct nl_request_set {
 /* Appends n requests: 0 or -ENOMEM (the set unchanged then). */
 int nl_request_set_add(struct nl_request_set *s, const struct nl_request *r, size_t n);
 void nl_request_set_free(struct nl_request_set *s);
+/* A request consumer (nl_collector_on_requests) that appends to the set ctx points to:
+ * 0, or -ENOMEM, which stops the drain and is what the drain returns. */
+int nl_request_set_keep(void *ctx, const struct nl_request *r);
 
 /* A latency histogram in the buckets of nl_rq_hist_bucket() (numalens.h). */
 struct nl_rq_hist {
