@@ -6,7 +6,8 @@
  *
  * Three ways to see hinting faults; user space autoloads exactly one (autonuma.c):
  *   fentry   fentry/task_numa_fault(last_cpupid, mem_node, pages, flags) and
- *            fentry/numa_migrate_prep(page, vma, addr, page_nid, flags): the kernel's
+ *            fentry/numa_migrate_prep(page, vma, addr, page_nid, flags) (up to 6.11;
+ *            numa_migrate_check(folio, ...) since 6.12, compat.bpf.h): the kernel's
  *            own hinting-fault accounting (kernel/sched/fair.c, mm/memory.c).
  *            numa_migrate_prep is where /proc/vmstat's numa_hint_faults and
  *            numa_hint_faults_local are counted and sets TNF_FAULT_LOCAL; it is
@@ -67,6 +68,9 @@ const volatile __u32 nr_node_ids = 1;    /* layout of task_struct.numa_faults */
 const volatile __u32 nr_pfn_ranges = 0;
 const volatile __u32 emit_events = 0;    /* per-event records for `record` (an_events) */
 const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
+/* CONFIG_NODES_SHIFT when page->flags holds the node in its top bits (user space
+ * decides, as for bpf/access.bpf.c's nl_page_alloc_btf); 0 = the layout is unknown. */
+const volatile __u32 page_nodes_shift = 0;
 
 /* Transient per-task state (not counters): every task, before the target filter,
  * because the system totals need it too. LRU, so it never fills; an eviction in the
@@ -428,6 +432,27 @@ int BPF_PROG(an_fentry_migrate_prep, struct page *page, struct vm_area_struct *v
 	return 0;
 }
 
+/* The folio's node before migration, from its flags (folio_nid()); -1 when the
+ * page->flags layout is unknown: task_numa_fault's node (after migration) is kept then. */
+static __always_inline int folio_node(struct folio *folio)
+{
+	__u32 shift = page_nodes_shift;
+
+	if (!folio || shift < 1 || shift > 16)
+		return -1;
+	return (int)(nl_page_flags_read((struct page *)folio) >> (64 - shift));
+}
+
+/* numa_migrate_check(folio, vmf, addr, flags, writable, last_cpupid) is
+ * numa_migrate_prep's successor (compat.bpf.h, NL_MIGRATE_CHECK): the same place that
+ * counts numa_hint_faults, without a page_nid argument. */
+SEC("fentry/numa_migrate_check")
+int BPF_PROG(an_fentry_migrate_check, struct folio *folio)
+{
+	on_migrate_prep(folio_node(folio));
+	return 0;
+}
+
 SEC("fentry/task_numa_fault")
 int BPF_PROG(an_fentry_numa_fault, int last_cpupid, int mem_node, int pages, int flags)
 {
@@ -460,6 +485,13 @@ SEC("kprobe/numa_migrate_prep")
 int BPF_KPROBE(an_kprobe_migrate_prep, void *page, void *vma, unsigned long addr, int page_nid)
 {
 	on_migrate_prep(page_nid);
+	return 0;
+}
+
+SEC("kprobe/numa_migrate_check")
+int BPF_KPROBE(an_kprobe_migrate_check, struct folio *folio)
+{
+	on_migrate_prep(folio_node(folio));
 	return 0;
 }
 

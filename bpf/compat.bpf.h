@@ -15,7 +15,9 @@
  * tied to the user fault in progress: x86 sets FAULT_FLAG_USER exactly when
  * user_mode(regs), which is also when page_fault_user fires, so syscalls and
  * kernel-mode faults on user addresses (copy_to_user) never match. Without MEMCG
- * we fall back to the per-thread pending flag alone (returns -1: unknown). */
+ * we fall back to the per-thread pending flag alone (returns -1: unknown). Since 6.11
+ * the field needs CONFIG_MEMCG_V1 too (Roman Gushchin's "mm: memcg: introduce
+ * CONFIG_MEMCG_V1"), which Debian's 6.12 and 7.x kernels leave off. */
 struct task_struct___memcg {
 	unsigned int in_user_fault : 1;
 } __attribute__((preserve_access_index));
@@ -68,6 +70,27 @@ static __always_inline __u64 nl_page_flags(struct page *page)
 		return m->flags.f;
 	return u->flags;
 }
+
+/* The same through bpf_probe_read_kernel, for a pointer the verifier does not know as
+ * a struct page (a kprobe argument, or a struct folio cast: a folio begins with its
+ * first page's flags). */
+static __always_inline __u64 nl_page_flags_read(struct page *page)
+{
+	struct page___memdesc *m = (void *)page;
+	struct page___ulong *u = (void *)page;
+
+	if (bpf_core_field_exists(m->flags.f))
+		return BPF_CORE_READ(m, flags.f);
+	return BPF_CORE_READ(u, flags);
+}
+
+/* NL_MIGRATE_CHECK: where a hinting fault is counted (numa_hint_faults in /proc/vmstat)
+ * and its page's node is known. Up to 6.11 numa_migrate_prep(page|folio, vma, addr,
+ * page_nid, flags), page_nid an argument; Zi Yan's "mm/migrate: move common code to
+ * numa_migrate_check() (was numa_migrate_prep())" (6.12) renamed it
+ * numa_migrate_check(folio, vmf, addr, flags, writable, last_cpupid), and the node is
+ * folio_nid(folio). autonuma.bpf.c has a program for each; user space loads the one
+ * whose function this kernel has (collect/autonuma.c, migrate_hook()). */
 
 /* AutoNUMA (bpf/autonuma.bpf.c): task_struct's NUMA-balancing fields exist only with
  * CONFIG_NUMA_BALANCING (set in Debian's 6.1 cloud kernel and in 6.18 here). Without

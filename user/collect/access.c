@@ -120,6 +120,24 @@ static void page_node_plan(struct nl_collector *c)
 		 c->page_flags_ok ? 'y' : 'n');
 }
 
+/* Why the kernel has no task_struct.in_user_fault, from its config. The field is the
+ * memcg OOM killer's (mem_cgroup_enter_user_fault()); CONFIG_MEMCG_V1 (6.11, Roman
+ * Gushchin's "mm: memcg: introduce CONFIG_MEMCG_V1") put it under cgroup v1 memcg,
+ * which Debian 13 and later leave out: nothing replaced it. */
+static const char *no_user_fault_why(void)
+{
+	static const char *const names[] = { "CONFIG_MEMCG", "CONFIG_MEMCG_V1" };
+	char vals[2][32], src[160];
+
+	if (nl_kconfig_read(names, 2, vals, src, sizeof(src)))
+		return "CONFIG_MEMCG or CONFIG_MEMCG_V1 off (no kernel config to tell which)";
+	if (strcmp(vals[0], "y"))
+		return "CONFIG_MEMCG off";
+	if (strcmp(vals[1], "y"))
+		return "CONFIG_MEMCG_V1 off, the field is cgroup v1 memcg's since 6.11";
+	return "not in this kernel's BTF";
+}
+
 /* Turns programs off that this kernel cannot run, and records why. */
 static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 {
@@ -160,7 +178,8 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	/* One of the two page allocation programs (page_node_plan). */
 	bpf_program__set_autoload(skel->progs.nl_page_alloc_btf, c->page_flags_ok);
 	bpf_program__set_autoload(skel->progs.nl_page_alloc, !c->page_flags_ok);
-	/* Counter mode needs current->in_user_fault (CONFIG_MEMCG) to know an allocation
+	/* Counter mode needs current->in_user_fault (CONFIG_MEMCG; CONFIG_MEMCG_V1 since
+	 * 6.11) to know an allocation
 	 * is a user fault's; NUMALENS_FAULT_TRACEPOINT=1 forces the tracepoint mode, so
 	 * the tests can run both and compare. */
 	const char *force_tp = getenv("NUMALENS_FAULT_TRACEPOINT");
@@ -169,7 +188,8 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 		snprintf(c->fault_hook, sizeof(c->fault_hook), "tp_btf/page_fault_user (forced by env)");
 	else if (!nl_btf_has_member(vmlinux, "task_struct", "in_user_fault"))
 		snprintf(c->fault_hook, sizeof(c->fault_hook),
-			 "tp_btf/page_fault_user (no task_struct.in_user_fault: CONFIG_MEMCG off)");
+			 "tp_btf/page_fault_user (no task_struct.in_user_fault: %s)",
+			 no_user_fault_why());
 	else {
 		c->fault_counter_mode = true;
 		snprintf(c->fault_hook, sizeof(c->fault_hook),

@@ -44,6 +44,7 @@ struct nl_autonuma {
 	char why[512];          /* why better paths were not taken */
 	char missing[256];      /* optional programs that did not attach, and why */
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
+	const char *hint_fn;    /* numa_migrate_prep or numa_migrate_check (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
 	struct nl_vmstat open_vm; /* at attach: the vmstat check's baseline */
@@ -181,17 +182,19 @@ struct prog_rule {
 	enum role role;  /* on the path being tried, on this kernel (choose()) */
 };
 
-#define NR_RULES 36
+#define NR_RULES 38
 
 static int prog_rules(const struct autonuma_bpf *k, struct prog_rule *r)
 {
 	const struct prog_rule rules[] = {
 		{ k->progs.an_fentry_migrate_prep, ON_FENTRY, true, NULL, 0, R_OFF },
+		{ k->progs.an_fentry_migrate_check, ON_FENTRY, true, NULL, 0, R_OFF },
 		{ k->progs.an_fentry_numa_fault, ON_FENTRY, true, NULL, 0, R_OFF },
 		{ k->progs.an_fentry_scan, ON_FENTRY, false, NULL, 0, R_OFF },
 		{ k->progs.an_fexit_scan, ON_FENTRY, false, NULL, 0, R_OFF },
 		{ k->progs.an_fentry_flush, ON_FENTRY, false, NULL, 0, R_OFF },
 		{ k->progs.an_kprobe_migrate_prep, ON_KPROBE, true, NULL, 0, R_OFF },
+		{ k->progs.an_kprobe_migrate_check, ON_KPROBE, true, NULL, 0, R_OFF },
 		{ k->progs.an_kprobe_numa_fault, ON_KPROBE, true, NULL, 0, R_OFF },
 		{ k->progs.an_kprobe_scan, ON_KPROBE, false, NULL, 0, R_OFF },
 		{ k->progs.an_kretprobe_scan, ON_KPROBE, false, NULL, 0, R_OFF },
@@ -293,23 +296,40 @@ static void fb_fault_update(struct nl_autonuma *a)
 		a->fb_note[0] = '\0';
 }
 
-/* Whether this kernel can run path at all; why not in err. */
-static int path_available(enum nl_autonuma_path path, const struct btf *btf, int migrate_nargs,
-			  char *err, size_t errlen)
+/* The function where this kernel counts a hinting fault (compat.bpf.h,
+ * NL_MIGRATE_CHECK), as fentry (BTF) or kprobe (kallsyms) would see it; NULL if none. */
+static const char *migrate_hook(enum nl_autonuma_path path, const struct btf *btf)
 {
-	if (path == NL_AUTONUMA_PATH_FENTRY &&
-	    (!btf_has(btf, "task_numa_fault", BTF_KIND_FUNC) ||
-	     !btf_has(btf, "numa_migrate_prep", BTF_KIND_FUNC))) {
-		snprintf(err, errlen, "no task_numa_fault/numa_migrate_prep in kernel BTF");
-		return -ENOENT;
+	static const char *const names[] = { "numa_migrate_prep", "numa_migrate_check" };
+
+	for (size_t i = 0; i < NL_ARRAY_SIZE(names); i++)
+		if (path == NL_AUTONUMA_PATH_FENTRY ? btf_has(btf, names[i], BTF_KIND_FUNC)
+						    : nl_in_kallsyms(names[i]))
+			return names[i];
+	return NULL;
+}
+
+/* Whether this kernel can run path at all; why not in err. The hinting-fault function
+ * found is in a->hint_fn. */
+static int path_available(struct nl_autonuma *a, enum nl_autonuma_path path,
+			  const struct btf *btf, int migrate_nargs, char *err, size_t errlen)
+{
+	a->hint_fn = NULL;
+	if (path == NL_AUTONUMA_PATH_KPROBE && !nl_have_kprobes()) {
+		snprintf(err, errlen, "kernel has no kprobes");
+		return -ENOTSUP;
 	}
-	if (path == NL_AUTONUMA_PATH_KPROBE) {
-		if (!nl_have_kprobes()) {
-			snprintf(err, errlen, "kernel has no kprobes");
-			return -ENOTSUP;
-		}
-		if (!nl_in_kallsyms("task_numa_fault") || !nl_in_kallsyms("numa_migrate_prep")) {
-			snprintf(err, errlen, "task_numa_fault/numa_migrate_prep not in kallsyms");
+	if (path == NL_AUTONUMA_PATH_FENTRY || path == NL_AUTONUMA_PATH_KPROBE) {
+		const char *where = path == NL_AUTONUMA_PATH_FENTRY ? "kernel BTF" : "kallsyms";
+		bool fault = path == NL_AUTONUMA_PATH_FENTRY
+				     ? btf_has(btf, "task_numa_fault", BTF_KIND_FUNC)
+				     : nl_in_kallsyms("task_numa_fault");
+
+		a->hint_fn = migrate_hook(path, btf);
+		if (!fault || !a->hint_fn) {
+			snprintf(err, errlen, "no %s in %s",
+				 !fault ? "task_numa_fault" : "numa_migrate_prep/numa_migrate_check",
+				 where);
 			return -ENOENT;
 		}
 	}
@@ -332,6 +352,7 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 	a->skel->rodata->nr_node_ids = (uint32_t)read_nr_node_ids();
 	a->skel->rodata->nr_pfn_ranges = (uint32_t)nr_ranges;
 	a->skel->rodata->emit_events = o->events;
+	a->skel->rodata->page_nodes_shift = (uint32_t)o->page_nodes_shift;
 	memcpy((void *)a->skel->rodata->pfn_ranges, ranges, (size_t)nr_ranges * sizeof(*ranges));
 	bpf_map__set_max_entries(a->skel->maps.an_threads,
 				 o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS);
@@ -340,6 +361,19 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 }
 
 /* Sets each program's autoload from the rules; every program must have a rule. */
+/* false for the hinting-fault program written for the other function than a->hint_fn */
+static bool is_hint_hook(const struct nl_autonuma *a, const struct bpf_program *prog)
+{
+	const struct autonuma_bpf *k = a->skel;
+	bool check = a->hint_fn && !strcmp(a->hint_fn, "numa_migrate_check");
+
+	if (prog == k->progs.an_fentry_migrate_prep || prog == k->progs.an_kprobe_migrate_prep)
+		return !check;
+	if (prog == k->progs.an_fentry_migrate_check || prog == k->progs.an_kprobe_migrate_check)
+		return check;
+	return true;
+}
+
 static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struct btf *btf,
 		  int migrate_nargs, struct prog_rule *rules, int *nr, char *err, size_t errlen)
 {
@@ -357,6 +391,8 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 		const char *why;
 		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
 
+		if (!is_hint_hook(a, rules[i].prog))
+			r = R_OFF;
 		rules[i].role = r;
 		bpf_program__set_autoload(rules[i].prog, r != R_OFF);
 		if (why)
@@ -416,7 +452,7 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		return rc;
 	}
 	migrate_nargs = tracepoint_nargs(btf, "mm_migrate_pages");
-	rc = path_available(path, btf, migrate_nargs, err, errlen);
+	rc = path_available(a, path, btf, migrate_nargs, err, errlen);
 	if (rc)
 		goto fail;
 	a->skel = autonuma_bpf__open();
@@ -713,13 +749,13 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 
 	switch (a->path) {
 	case NL_AUTONUMA_PATH_FENTRY:
-		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true,
-				    "fentry/task_numa_fault+numa_migrate_prep");
+		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true, "fentry/task_numa_fault+%s",
+				    a->hint_fn);
 		rc |= nl_source_set(&src[NL_SRC_NUMA_SCAN], true, "fentry/fexit task_numa_work");
 		break;
 	case NL_AUTONUMA_PATH_KPROBE:
-		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true,
-				    "kprobe/task_numa_fault+numa_migrate_prep");
+		rc |= nl_source_set(&src[NL_SRC_HINT_FAULTS], true, "kprobe/task_numa_fault+%s",
+				    a->hint_fn);
 		rc |= nl_source_set(&src[NL_SRC_NUMA_SCAN], true, "kprobe/kretprobe task_numa_work");
 		break;
 	default:

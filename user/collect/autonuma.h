@@ -3,8 +3,9 @@
  * with the system-wide totals checked against /proc/vmstat.
  *
  * Paths for the hinting faults (the rest is tracepoints on every path):
- *   fentry   fentry/task_numa_fault + numa_migrate_prep, fentry/fexit task_numa_work,
- *            fentry/flush_tlb_func: everything, the page node before migration.
+ *   fentry   fentry/task_numa_fault + numa_migrate_prep (numa_migrate_check since
+ *            6.12), fentry/fexit task_numa_work, fentry/flush_tlb_func: everything,
+ *            the page node before migration.
  *   kprobe   the same through kprobes/kretprobes.
  *   fallback task_struct fault buffers sampled at each user fault (tp_btf) and by a
  *            task iterator; scanner time, victim-side AutoNUMA attribution of
@@ -33,6 +34,7 @@ struct nl_autonuma_opts {
 	uint32_t max_threads;       /* per-thread hash size; 0 = 4096 */
 	bool verbose;               /* libbpf messages on stderr */
 	bool events;                /* per-event records into the ring buffer (record) */
+	int page_nodes_shift;       /* page->flags node bits (collector's page_node_plan); 0 unknown */
 };
 
 struct nl_autonuma;

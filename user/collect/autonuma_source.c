@@ -24,6 +24,7 @@ static int autonuma_open(struct nl_collector *c, char *err, size_t len)
 		.max_threads = c->opts.max_threads,
 		.verbose = c->opts.verbose,
 		.events = c->opts.events,
+		.page_nodes_shift = c->nodes_shift,
 	};
 	char aerr[256];
 	int rc = nl_autonuma_open(&ao, &c->autonuma, aerr, sizeof(aerr));
