@@ -270,6 +270,7 @@ static void fill_snapshot(struct nl_snapshot *s, const struct nl_trace_meta *m, 
 	fill_chars(v->note, sizeof(v->note), "hint faults differ ");
 	s->vm_now = (struct nl_vm_totals){ true, true, 21, 22, 23, 24, 25 };
 	s->vm_open = (struct nl_vm_totals){ true, true, 26, 27, 28, 29, 30 };
+	s->vm_pre = (struct nl_vm_totals){ true, false, 31, 32, 33, 34, 35 };
 	s->bpf_sys = (struct nl_bpf_totals){ true, true, 31, 32, 33, 34, 35 };
 	s->numastat_valid = true;
 	s->rq.valid = true;
@@ -431,6 +432,8 @@ static void assert_snapshot_equal(const struct nl_snapshot *a, const struct nl_s
 			    b->vm_now.have_pgmigrate, &a->vm_now.hint_faults, &b->vm_now.hint_faults);
 	assert_totals_equal(a->vm_open.have_numa, b->vm_open.have_numa, a->vm_open.have_pgmigrate,
 			    b->vm_open.have_pgmigrate, &a->vm_open.hint_faults, &b->vm_open.hint_faults);
+	assert_totals_equal(a->vm_pre.have_numa, b->vm_pre.have_numa, a->vm_pre.have_pgmigrate,
+			    b->vm_pre.have_pgmigrate, &a->vm_pre.hint_faults, &b->vm_pre.hint_faults);
 	assert_totals_equal(a->bpf_sys.valid, b->bpf_sys.valid, a->bpf_sys.local_exact,
 			    b->bpf_sys.local_exact, &a->bpf_sys.hint_faults, &b->bpf_sys.hint_faults);
 	assert_int_equal(a->numastat_valid, b->numastat_valid);
@@ -463,7 +466,7 @@ static void assert_meta_equal(const struct nl_trace_meta *a, const struct nl_tra
  * and comparisons, then update the size here. */
 static void test_model_sizes_known(void **state)
 {
-	assert_int_equal(sizeof(struct nl_snapshot), 5064);
+	assert_int_equal(sizeof(struct nl_snapshot), 5112);
 	assert_int_equal(sizeof(struct nl_process), 3728);
 	assert_int_equal(sizeof(struct nl_thread), 2568);
 	assert_int_equal(sizeof(struct nl_vma), 120);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "collect/vmstat.h"
+#include "model/model.h"
 
 #define FIX "tests/fixtures/vmstat/"
 
@@ -148,6 +149,46 @@ static void test_compare_not_possible(void **state)
 	assert_non_null(strstr(c.note, "no BPF totals"));
 }
 
+/* A snapshot whose BPF totals since attach are bpf_hint (the other counters equal
+ * between the two sides), with vmstat read at pre (0: not read) and now. */
+static void bracket_snap(struct nl_snapshot *s, uint64_t bpf_hint, uint64_t pre, uint64_t now)
+{
+	memset(s, 0, sizeof(*s));
+	s->vm_open = (struct nl_vm_totals){ true, true, 1000, 0, 0, 0, 0 };
+	s->vm_now = (struct nl_vm_totals){ true, true, 1000 + now, 0, 0, 0, 0 };
+	if (pre)
+		s->vm_pre = (struct nl_vm_totals){ true, true, 1000 + pre, 0, 0, 0, 0 };
+	s->bpf_sys = (struct nl_bpf_totals){ .valid = true, .local_exact = true,
+					     .hint_faults = bpf_hint };
+}
+
+/* The disagreement is judged against vmstat at the instant of the BPF read: anything
+ * between the reads before and after it agrees, however far apart they were; outside
+ * the bracket the usual 2 events / 2 % apply. */
+static void test_window_bracket(void **state)
+{
+	struct nl_snapshot s;
+	struct nl_vmstat_check c;
+
+	(void)state;
+	bracket_snap(&s, 8498, 8400, 9288); /* a busy guest: 888 faults between the reads */
+	nl_vmstat_check_window(&c, &s, NULL);
+	assert_false(c.disagree);
+	bracket_snap(&s, 7000, 8400, 9288); /* BPF missed faults before its own read */
+	nl_vmstat_check_window(&c, &s, NULL);
+	assert_true(c.disagree);
+	assert_non_null(strstr(c.note, "numa_hint_faults: vmstat 8400 vs bpf 7000"));
+	bracket_snap(&s, 9600, 8400, 9288); /* BPF counted more than ever happened */
+	nl_vmstat_check_window(&c, &s, NULL);
+	assert_true(c.disagree);
+	bracket_snap(&s, 8498, 0, 9288); /* no read before (an older trace): vm_now only */
+	nl_vmstat_check_window(&c, &s, NULL);
+	assert_true(c.disagree);
+	bracket_snap(&s, 9287, 0, 9288);
+	nl_vmstat_check_window(&c, &s, NULL);
+	assert_false(c.disagree);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_compare_agree),
 		cmocka_unit_test(test_compare_disagree),
 		cmocka_unit_test(test_compare_not_possible),
+		cmocka_unit_test(test_window_bracket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

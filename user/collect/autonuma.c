@@ -780,7 +780,8 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 		       struct nl_source_state *sources, struct nl_snapshot *cum)
 {
 	struct nl_autonuma_sys sys, since_open;
-	struct nl_vmstat now;
+	struct nl_vmstat now, pre;
+	bool pre_ok;
 	uint64_t drops;
 	int rc;
 
@@ -790,6 +791,10 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 		rc = read_threads(a, tt, seq);
 	if (rc)
 		return rc;
+	/* /proc/vmstat on both sides of the BPF read: the maps and vmstat cannot be read
+	 * at one instant, and a busy guest may run thousands of hinting faults between two
+	 * reads; the check compares BPF with the vmstat values around it. */
+	pre_ok = nl_vmstat_read(NULL, &pre) == 0;
 	sum_sys(a, &sys, &drops);
 	sys_sub(&since_open, &sys, &a->open_sys);
 	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);
@@ -797,6 +802,8 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	if (nl_vmstat_read(NULL, &now) == 0 && a->open_vm_ok) {
 		nl_vmstat_totals(&now, &cum->vm_now);
 		nl_vmstat_totals(&a->open_vm, &cum->vm_open);
+		if (pre_ok)
+			nl_vmstat_totals(&pre, &cum->vm_pre);
 	}
 	autonuma_state(cum);
 	/* the fallback sampler's note changes as AutoNUMA turns on and off */

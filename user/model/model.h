@@ -253,6 +253,9 @@ struct nl_snapshot {
 	struct nl_vmstat_check vmstat; /* system-wide BPF totals vs /proc/vmstat, this window */
 	/* Cumulative snapshots only: the raw totals the interval's vmstat check is made of. */
 	struct nl_vm_totals vm_now;   /* /proc/vmstat at this sample */
+	/* /proc/vmstat read just before bpf_sys (vm_now just after): the two bracket the
+	 * instant the BPF totals were read. have_* false when not read (older traces). */
+	struct nl_vm_totals vm_pre;
 	struct nl_vm_totals vm_open;  /* /proc/vmstat when the programs attached */
 	struct nl_bpf_totals bpf_sys; /* BPF's system-wide totals since attach */
 	/* Per-node numastat (/sys/devices/system/node/nodeN/numastat), as read at the end

@@ -96,10 +96,39 @@ void nl_bpf_totals_sub(struct nl_bpf_totals *d, const struct nl_bpf_totals *now,
 	d->pgmigrate_fail = d64(now->pgmigrate_fail, before->pgmigrate_fail);
 }
 
+static uint64_t clamp64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* vmstat's totals since attach as of the instant the BPF totals were read, as near as
+ * two reads tell: /proc/vmstat was read just before (vm_pre) and just after (vm_now),
+ * so any count of BPF's between the two is what vmstat said at some moment of the
+ * read, and the value nearest BPF's is taken. Without vm_pre (traces written before
+ * it) the bracket is vm_now alone. */
+static void vm_at_bpf_read(struct nl_vm_totals *out, const struct nl_snapshot *now)
+{
+	const struct nl_bpf_totals *b = &now->bpf_sys;
+	struct nl_vm_totals lo, hi;
+
+	nl_vm_totals_sub(&hi, &now->vm_now, &now->vm_open);
+	if (now->vm_pre.have_numa || now->vm_pre.have_pgmigrate)
+		nl_vm_totals_sub(&lo, &now->vm_pre, &now->vm_open);
+	else
+		lo = hi;
+	*out = hi;
+	out->hint_faults = clamp64(b->hint_faults, lo.hint_faults, hi.hint_faults);
+	out->hint_faults_local =
+		clamp64(b->hint_faults_local, lo.hint_faults_local, hi.hint_faults_local);
+	out->pages_migrated = clamp64(b->pages_migrated, lo.pages_migrated, hi.pages_migrated);
+	out->pgmigrate_success =
+		clamp64(b->pgmigrate_success, lo.pgmigrate_success, hi.pgmigrate_success);
+	out->pgmigrate_fail = clamp64(b->pgmigrate_fail, lo.pgmigrate_fail, hi.pgmigrate_fail);
+}
+
 /* The window's check is shown; whether it disagrees is judged on the totals since
- * attach: the maps and /proc/vmstat are not read at one instant, so a busy window can
- * lend a few hundred events to the next; over the run that skew stays a few events
- * while a real miss keeps growing. */
+ * attach, against vmstat as it was when BPF's totals were read (vm_at_bpf_read): a
+ * window can lend events to the next, but a real miss keeps growing. */
 void nl_vmstat_check_window(struct nl_vmstat_check *chk, const struct nl_snapshot *now,
 			    const struct nl_snapshot *prev)
 {
@@ -116,7 +145,7 @@ void nl_vmstat_check_window(struct nl_vmstat_check *chk, const struct nl_snapsho
 	nl_vm_totals_sub(&vm_win, &now->vm_now, vm_before);
 	nl_bpf_totals_sub(&bpf_win, &now->bpf_sys, prev ? &prev->bpf_sys : &zero_bpf);
 	nl_vmstat_check_make(chk, &vm_win, &bpf_win, 2, 2.0);
-	nl_vm_totals_sub(&vm_all, &now->vm_now, &now->vm_open);
+	vm_at_bpf_read(&vm_all, now);
 	nl_vmstat_check_make(&cum, &vm_all, &now->bpf_sys, 2, 2.0);
 	chk->disagree = cum.disagree;
 	if (cum.disagree) {

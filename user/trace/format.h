@@ -127,6 +127,7 @@ enum { /* INTERVAL record: struct nl_snapshot */
 	NL_T_SNAP_NUMASTAT_VALID,
 	NL_T_SNAP_NUMASTAT,       /* list of numastat */
 	NL_T_SNAP_REQUESTS,       /* rq_stats */
+	NL_T_SNAP_VM_PRE,         /* vm_totals */
 };
 enum { /* rq_stats: struct nl_rq_stats */
 	NL_T_RQS_VALID = 1,

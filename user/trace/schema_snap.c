@@ -403,6 +403,7 @@ static const struct nl_field snap_fields[] = {
 	NL_FBOOL(NL_T_SNAP_NUMASTAT_VALID, struct nl_snapshot, numastat_valid),
 	NL_FCUSTOM(NL_T_SNAP_NUMASTAT, enc_numastat, dec_numastat),
 	NL_FMSG(NL_T_SNAP_REQUESTS, struct nl_snapshot, rq, &rq_stats_desc),
+	NL_FMSG(NL_T_SNAP_VM_PRE, struct nl_snapshot, vm_pre, &vm_desc),
 };
 static const struct nl_msg_desc snap_desc = NL_DESC("interval", snap_fields);
 
