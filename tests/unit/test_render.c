@@ -868,7 +868,20 @@ static void test_table_diagnosis(void **state)
 	assert_true(find_line(&l, "    init_weights+0x16 (/usr/bin/server)") > d);
 	assert_true(find_line(&l, "    0x4011a0 ([unknown])") > d);
 	assert_true(find_line(&l, "fix: numactl --cpunodebind=2 --membind=2 server") > d);
+	assert_int_equal(find_line(&l, "stack cut"), -1);
 	nl_lines_free(&l);
+
+	/* a chain that went into no mapping: said under the frames, in JSON too */
+	f->stack.cut = true;
+	l = table_of(&f->s, false, 80);
+	assert_true(find_line(&l, "    (stack cut: the next frame pointed into no mapping)") >
+		    find_line(&l, "    0x4011a0 ([unknown])"));
+	nl_lines_free(&l);
+	char *j = json_of(&f->s, true);
+	assert_has(j, "],\"init_stack_cut\":true,");
+	assert_has(j, "],\"first_touch_stack_cut\":true,");
+	free(j);
+	f->stack.cut = false;
 
 	/* no text: the shares are stated from the fields */
 	f->proc[0].diag.text[0] = '\0';

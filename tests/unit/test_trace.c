@@ -176,6 +176,7 @@ static void fill_thread(struct nl_thread *t, uint64_t base, int frames)
 	if (frames >= 0) {
 		t->first_touch_stack = calloc(1, sizeof(*t->first_touch_stack));
 		t->first_touch_stack->nr = frames;
+		t->first_touch_stack->cut = frames % 2;
 		for (int i = 0; i < frames; i++)
 			fill_frame(&t->first_touch_stack->frames[i], i);
 	}
@@ -323,6 +324,7 @@ static void assert_stack_equal(const struct nl_stack *a, const struct nl_stack *
 	if (!a)
 		return;
 	assert_int_equal(a->nr, b->nr);
+	assert_int_equal(a->cut, b->cut);
 	for (int i = 0; i < a->nr; i++) {
 		const struct nl_frame *x = &a->frames[i], *y = &b->frames[i];
 		assert_int_equal(x->ip, y->ip);

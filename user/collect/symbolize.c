@@ -438,6 +438,7 @@ void nl_stack_release(struct nl_stack *st)
 		st->frames[i].build_id = NULL;
 	}
 	st->nr = 0;
+	st->cut = false;
 }
 
 /* True for the frame that starts the program (glibc's __libc_start_call_main /
@@ -466,6 +467,7 @@ int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int
 	if (!s || !out || (n > 0 && !ips) || n < 0)
 		return -EINVAL;
 	out->nr = 0;
+	out->cut = false;
 	c = lookup(s, pid);
 	if (!c) {
 		c = calloc(1, sizeof(*c));
@@ -493,8 +495,10 @@ int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int
 			if (load_process(c) == 0)
 				err = resolve_one(c, ips[i], i > 0, f);
 		}
-		if (err == 1)
-			err = set_frame(f, NULL, "[unknown]");
+		if (err == 1) { /* still in no mapping: not a frame, and the chain ends here */
+			out->cut = true;
+			break;
+		}
 		if (err)
 			goto fail;
 		out->nr = i + 1;

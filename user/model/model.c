@@ -90,6 +90,7 @@ struct nl_stack *nl_stack_dup(const struct nl_stack *st)
 
 	if (!d)
 		return NULL;
+	d->cut = st->cut;
 	for (int i = 0; i < st->nr && i < NL_MAX_FRAMES; i++) {
 		const struct nl_frame *f = &st->frames[i];
 		struct nl_frame *g = &d->frames[i];

@@ -63,6 +63,10 @@ struct nl_frame {
 struct nl_stack {
 	int nr;
 	struct nl_frame frames[NL_MAX_FRAMES];
+	/* The frame chain went on to an address in no mapping of the process (a stale
+	 * frame pointer, code without frame pointers): never shown as a frame, and what
+	 * called the last frame shown is unknown. */
+	bool cut;
 };
 
 struct nl_thread {

@@ -153,7 +153,7 @@ static void vmstat_check(struct nl_json *j, const struct nl_vmstat_check *v)
 
 static void stack(struct nl_json *j, const char *key, const struct nl_stack *st)
 {
-	char ip[24];
+	char ip[24], cut_key[48];
 
 	nl_json_key(j, key);
 	nl_json_arr_begin(j);
@@ -182,6 +182,11 @@ static void stack(struct nl_json *j, const char *key, const struct nl_stack *st)
 		nl_json_obj_end(j);
 	}
 	nl_json_arr_end(j);
+	/* "<key>_cut": true when the chain went on into no mapping (model.h nl_stack.cut) */
+	if (st && st->cut) {
+		snprintf(cut_key, sizeof(cut_key), "%s_cut", key);
+		nl_json_kbool(j, cut_key, true);
+	}
 }
 
 /* The fields processes and threads share, in contract order around resident_pages

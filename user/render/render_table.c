@@ -870,6 +870,9 @@ static int diagnosis(const struct nl_process *p, int width, struct nl_lines *out
 		if (rc)
 			return -ENOMEM;
 	}
+	if (init && init->first_touch_stack && init->first_touch_stack->cut &&
+	    addf(out, NL_LINE_DIAG, "    (stack cut: the next frame pointed into no mapping)"))
+		return -ENOMEM;
 	if (d->fix[0] && add_wrapped(out, NL_LINE_DIAG, "  fix: ", d->fix, width))
 		return -ENOMEM;
 	return 0;

@@ -158,6 +158,7 @@ enum { /* thread */
 };
 enum { /* stack */
 	NL_T_STACK_FRAMES = 1,    /* list of frame */
+	NL_T_STACK_CUT,           /* bool */
 };
 enum { /* frame */
 	NL_T_FRAME_IP = 1,

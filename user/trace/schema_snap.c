@@ -124,6 +124,7 @@ static int dec_frames(struct nl_dctx *c, struct nl_dec *d, int wire, void *obj)
 
 static const struct nl_field stack_fields[] = {
 	NL_FCUSTOM(NL_T_STACK_FRAMES, enc_frames, dec_frames),
+	NL_FBOOL(NL_T_STACK_CUT, struct nl_stack, cut),
 };
 static const struct nl_msg_desc stack_desc = NL_DESC("stack", stack_fields);
 
