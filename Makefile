@@ -1,6 +1,8 @@
 # numalens build. `make` builds build/numalens; `make STATIC=1` builds the fully static
 # build/static/numalens that goes into the NUMA guest; `make check` runs every test tier;
 # `make demo` runs the demo; `make bench` the benchmarks. V=1 shows full commands.
+# Packaging (README "Packaging / Install"): `make man`, `make install PREFIX=...
+# [DESTDIR=...]`, `make uninstall`.
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -60,7 +62,8 @@ HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
 # The same test drivers linked statically, for the busybox guest (vm tests add them).
 STATIC_PROBES := $(patsubst tests/host/%.c,$(BUILD)/static/probes/%,$(HOST_SRCS))
 
-.PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux
+.PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux \
+        man install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -199,3 +202,34 @@ fuzz-long: fuzz
 	$(Q)tests/fuzz/run -runs=$(FUZZ_RUNS) -corpus $(FUZZ_CORPUS)
 
 tests: fuzz $(BUILD)/tests/trace_tool
+
+# ---- packaging: man pages, install, release tarball, Debian package ----
+# The man pages are generated from each command's own -h (scripts/gen-man) plus its
+# hand-written man/numalens-COMMAND.1.in; the bash completion reads -h at run time. So
+# options live in one place, the C help text; tests/host/packaging.sh checks the result.
+# INSTALL_BIN is the binary installed (and asked for its help): the dynamic build by
+# default.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      := $(PREFIX)/bin
+MANDIR      := $(PREFIX)/share/man
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+INSTALL_BIN ?= $(BUILD)/numalens
+MAN_SRCS    := $(wildcard man/*.1.in)
+MAN_DIR     := $(BUILD)/man
+
+$(MAN_DIR)/.stamp: $(INSTALL_BIN) scripts/gen-man $(MAN_SRCS)
+	$(call msg,GEN-MAN,$(MAN_DIR))
+	$(Q)rm -rf $(MAN_DIR) && scripts/gen-man $(INSTALL_BIN) $(MAN_DIR) man && touch $@
+
+man: $(MAN_DIR)/.stamp
+
+install: $(INSTALL_BIN) $(MAN_DIR)/.stamp
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/numalens
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 completions/numalens.bash $(DESTDIR)$(BASHCOMPDIR)/numalens
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/numalens $(DESTDIR)$(BASHCOMPDIR)/numalens \
+	      $(DESTDIR)$(MANDIR)/man1/numalens.1 $(DESTDIR)$(MANDIR)/man1/numalens-*.1
