@@ -2,7 +2,7 @@
 # build/static/numalens that goes into the NUMA guest; `make check` runs every test tier;
 # `make demo` runs the demo; `make bench` the benchmarks. V=1 shows full commands.
 # Packaging (README "Packaging / Install"): `make man`, `make install PREFIX=...
-# [DESTDIR=...]`, `make uninstall`.
+# [DESTDIR=...]`, `make uninstall`, `make dist` (static tarball), `make deb`.
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -63,7 +63,7 @@ HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
 STATIC_PROBES := $(patsubst tests/host/%.c,$(BUILD)/static/probes/%,$(HOST_SRCS))
 
 .PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux \
-        man install uninstall
+        man install uninstall dist deb
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -208,7 +208,7 @@ tests: fuzz $(BUILD)/tests/trace_tool
 # hand-written man/numalens-COMMAND.1.in; the bash completion reads -h at run time. So
 # options live in one place, the C help text; tests/host/packaging.sh checks the result.
 # INSTALL_BIN is the binary installed (and asked for its help): the dynamic build by
-# default.
+# default, the static one for `make dist` and `make deb`.
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 BINDIR      := $(PREFIX)/bin
@@ -233,3 +233,27 @@ install: $(INSTALL_BIN) $(MAN_DIR)/.stamp
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/numalens $(DESTDIR)$(BASHCOMPDIR)/numalens \
 	      $(DESTDIR)$(MANDIR)/man1/numalens.1 $(DESTDIR)$(MANDIR)/man1/numalens-*.1
+
+# Version of the packages: 0~gitYYYYMMDD.HASH, which sorts by commit date.
+PKG_VERSION := 0~git$(shell git log -1 --format=%cd --date=format:%Y%m%d 2>/dev/null || date +%Y%m%d).$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DIST_NAME   := numalens-$(subst ~,-,$(PKG_VERSION))-linux-$(shell uname -m)-static
+
+# The release artifact: the static binary, man pages and completion under one
+# directory laid out as a prefix (bin/, share/): tar -C /usr/local --strip-components=1.
+dist: static
+	$(Q)rm -rf $(BUILD)/dist && $(MAKE) --no-print-directory install \
+		INSTALL_BIN=$(BUILD)/static/numalens DESTDIR=$(CURDIR)/$(BUILD)/dist/$(DIST_NAME) PREFIX= \
+		MAN_DIR=$(BUILD)/static/man > /dev/null
+	$(Q)cp README.md $(BUILD)/dist/$(DIST_NAME)/
+	$(Q)tar -C $(BUILD)/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct) -czf $(BUILD)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	@echo "  DIST     $(BUILD)/$(DIST_NAME).tar.gz"
+
+# The Debian package: the static binary (no library dependencies), man pages and
+# completion installed under /usr, then scripts/mkdeb (control, docs, dpkg-deb, lintian).
+deb: static
+	$(Q)rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install \
+		INSTALL_BIN=$(BUILD)/static/numalens DESTDIR=$(CURDIR)/$(BUILD)/deb/root PREFIX=/usr \
+		MAN_DIR=$(BUILD)/static/man > /dev/null
+	$(Q)scripts/mkdeb $(BUILD)/deb/root $(PKG_VERSION) $(DEB_ARCH) $(BUILD)
