@@ -4,8 +4,8 @@
 # so a new or changed command without its page fails here), the getopt tables against
 # -h, the bash completion driven as bash drives it, make dist, and make deb: lintian
 # without errors, installed with dpkg into a throwaway root (never this machine's
-# /usr), `numalens topo` run from there, removed again. About 30 s when the static
-# binary is already built (make check builds it).
+# /usr), `numalens topo` run from there, removed again. About 30 s of CPU, most of it
+# lintian, when the static binary is already built (make check builds it).
 . "$(dirname "$0")/../lib.sh"
 set -u
 
@@ -96,7 +96,7 @@ done
 check "every page renders with man -l without groff warnings${warn:+ (warnings in:$warn)}" [ -z "$warn" ]
 check_output "MANPATH=... man numalens-top renders its NAME" '^ +numalens-top +- ' \
 	env MANPATH="$prefix/share/man" MANWIDTH=200 man numalens-top
-check_output "man -k finds nothing stale: whatis entry of numalens-doctor" 'numalens-doctor' \
+check_output "man -f reads the NAME line (whatis entry) of numalens-doctor" 'numalens-doctor' \
 	env MANPATH="$prefix/share/man" MANWIDTH=200 man -f -l "$mandir/numalens-doctor.1"
 
 # ---- the man pages against -h, for numalens and every command ----
