@@ -87,6 +87,13 @@ $(OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h | $(BPF_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The version is compiled into main.o (--version) and recorder.o (the trace header):
+# rebuild them when it changes, so a package's binary says the commit it was built from.
+$(BUILD)/.version: FORCE
+	$(Q)mkdir -p $(@D) && echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(OUT)/obj/cli/main.o $(OUT)/obj/engine/recorder.o: $(BUILD)/.version
+.PHONY: FORCE
+
 # Loaders embed their BPF object through its skeleton: rebuild them when it changes.
 $(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
 $(OUT)/obj/collect/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
