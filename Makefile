@@ -63,7 +63,7 @@ HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
 STATIC_PROBES := $(patsubst tests/host/%.c,$(BUILD)/static/probes/%,$(HOST_SRCS))
 
 .PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux \
-        man install uninstall dist deb
+        man install uninstall dist deb static-bin
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -248,7 +248,11 @@ DIST_NAME   := numalens-$(subst ~,-,$(PKG_VERSION))-linux-$(shell uname -m)-stat
 
 # The release artifact: the static binary, man pages and completion under one
 # directory laid out as a prefix (bin/, share/): tar -C /usr/local --strip-components=1.
-dist: static
+# Only the static numalens, not the static test probes `make static` adds.
+static-bin: $(BPF_SKELS)
+	$(Q)$(MAKE) --no-print-directory STATIC=1 $(BUILD)/static/numalens
+
+dist: static-bin
 	$(Q)rm -rf $(BUILD)/dist && $(MAKE) --no-print-directory install \
 		INSTALL_BIN=$(BUILD)/static/numalens DESTDIR=$(CURDIR)/$(BUILD)/dist/$(DIST_NAME) PREFIX= \
 		MAN_DIR=$(BUILD)/static/man > /dev/null
@@ -259,7 +263,7 @@ dist: static
 
 # The Debian package: the static binary (no library dependencies), man pages and
 # completion installed under /usr, then scripts/mkdeb (control, docs, dpkg-deb, lintian).
-deb: static
+deb: static-bin
 	$(Q)rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install \
 		INSTALL_BIN=$(BUILD)/static/numalens DESTDIR=$(CURDIR)/$(BUILD)/deb/root PREFIX=/usr \
 		MAN_DIR=$(BUILD)/static/man > /dev/null
