@@ -4,7 +4,7 @@
 # so a new or changed command without its page fails here), the getopt tables against
 # -h, the bash completion driven as bash drives it, make dist, and make deb: lintian
 # without errors, installed with dpkg into a throwaway root (never this machine's
-# /usr), `numalens topo` run from there, removed again. About 30 s of CPU, most of it
+# /usr), `numalens topo` run from there, removed again. 30-36 s of CPU, most of it
 # lintian, when the static binary is already built (make check builds it).
 . "$(dirname "$0")/../lib.sh"
 set -u
