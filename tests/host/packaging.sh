@@ -4,7 +4,7 @@
 # so a new or changed command without its page fails here), the getopt tables against
 # -h, the bash completion driven as bash drives it, make dist, and make deb: lintian
 # without errors, installed with dpkg into a throwaway root (never this machine's
-# /usr), `numalens topo` run from there, removed again. 30-36 s of CPU, most of it
+# /usr), `numalens topo` run from there, removed again. 30-42 s of CPU, most of it
 # lintian, when the static binary is already built (make check builds it).
 . "$(dirname "$0")/../lib.sh"
 set -u
@@ -14,15 +14,17 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$ROOT"
 
 # ---- parsers: this test's own reading of -h and of a rendered page ----
-# An option line of a help is "-x" or "--xx" indented by 1..8 spaces; its option part
-# ends at the first run of two spaces. Prints every option name, and "--" for "-- CMD".
-help_options() {
-	awk 'match($0, /^ +-/) && RLENGTH <= 9 {
+# option_tokens: every option name in the option part of each line on stdin (the part
+# ends at the first run of two spaces), and "--" for "-- CMD"
+option_tokens() {
+	awk '{
 		l = $0; sub(/^ +/, "", l); sub(/  .*/, "", l)
 		n = split(l, w, /[ ,]+/)
 		for (i = 1; i <= n; i++) if (w[i] ~ /^--?[A-Za-z0-9]/ || w[i] == "--") print w[i]
-	}' "$1" | sort -u
+	}' | sort -u
 }
+# the options of a help: its option lines are "-x" or "--xx" indented by 1..8 spaces
+help_options() { awk 'match($0, /^ +-/) && RLENGTH <= 9' "$1" | option_tokens; }
 # the options of the usage lines (the synopsis): "[--json|--text]" gives --json, --text
 usage_options() {
 	awk 'NR == 1 || (u && /^ /) { u = 1; print; next } { exit }' "$1" |
@@ -31,13 +33,8 @@ usage_options() {
 }
 # the tags of the OPTIONS section of a page as man renders it (7 spaces, then a dash)
 man_options() {
-	MANWIDTH=250 man -l "$1" 2>/dev/null | awk '
-		/^[A-Z]/ { sec = $0; next }
-		sec == "OPTIONS" && /^       -/ {
-			l = $0; sub(/^ +/, "", l); sub(/  .*/, "", l)
-			n = split(l, w, /[ ,]+/)
-			for (i = 1; i <= n; i++) if (w[i] ~ /^--?[A-Za-z0-9]/ || w[i] == "--") print w[i]
-		}' | sort -u
+	MANWIDTH=250 man -l "$1" 2>/dev/null |
+		awk '/^[A-Z]/ { sec = $0; next } sec == "OPTIONS" && /^       -/' | option_tokens
 }
 # same_options NAME HELPFILE PAGE: the page's OPTIONS are exactly the help's options
 same_options() {
@@ -122,10 +119,10 @@ done
 # The comparison fails when either side lacks an option (the check of the check).
 sed '/^\.TP$/{N;/\\-\\-threads/d}' "$mandir/numalens-top.1" > "$tmp/top-missing.1"
 check_status "an option missing from the page fails the comparison" 1 \
-	bash -c "$(declare -f help_options man_options same_options diag); same_options top '$tmp/help-top' '$tmp/top-missing.1'"
+	bash -c "$(declare -f option_tokens help_options man_options same_options diag); same_options top '$tmp/help-top' '$tmp/top-missing.1'"
 { cat "$tmp/help-top"; echo "      --brand-new    an option the page does not have"; } > "$tmp/help-extra"
 check_status "an option missing from -h fails the comparison" 1 \
-	bash -c "$(declare -f help_options man_options same_options diag); same_options top '$tmp/help-extra' '$mandir/numalens-top.1'"
+	bash -c "$(declare -f option_tokens help_options man_options same_options diag); same_options top '$tmp/help-extra' '$mandir/numalens-top.1'"
 # A command whose page is not written stops the man pages from being made.
 mkdir -p "$tmp/mansrc" && cp man/*.1.in "$tmp/mansrc/" && rm "$tmp/mansrc/numalens-top.1.in"
 check_output "gen-man refuses a command without its man/numalens-COMMAND.1.in" \
