@@ -1,6 +1,8 @@
 # numalens build. `make` builds build/numalens; `make STATIC=1` builds the fully static
 # build/static/numalens that goes into the NUMA guest; `make check` runs every test tier;
 # `make demo` runs the demo; `make bench` the benchmarks. V=1 shows full commands.
+# Packaging (README "Packaging / Install"): `make man`, `make install PREFIX=...
+# [DESTDIR=...]`, `make uninstall`, `make dist` (static tarball), `make deb`.
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -60,7 +62,8 @@ HOST_BINS := $(patsubst tests/host/%.c,$(BUILD)/tests/host/%,$(HOST_SRCS))
 # The same test drivers linked statically, for the busybox guest (vm tests add them).
 STATIC_PROBES := $(patsubst tests/host/%.c,$(BUILD)/static/probes/%,$(HOST_SRCS))
 
-.PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux
+.PHONY: all static workloads tests check check-unit check-host check-vm demo bench clean vmlinux \
+        man install uninstall dist deb static-bin
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -83,6 +86,13 @@ $(OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h | $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The version is compiled into main.o (--version) and recorder.o (the trace header):
+# rebuild them when it changes, so a package's binary says the commit it was built from.
+$(BUILD)/.version: FORCE
+	$(Q)mkdir -p $(@D) && echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+$(OUT)/obj/cli/main.o $(OUT)/obj/engine/recorder.o: $(BUILD)/.version
+.PHONY: FORCE
 
 # Loaders embed their BPF object through its skeleton: rebuild them when it changes.
 $(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
@@ -199,3 +209,62 @@ fuzz-long: fuzz
 	$(Q)tests/fuzz/run -runs=$(FUZZ_RUNS) -corpus $(FUZZ_CORPUS)
 
 tests: fuzz $(BUILD)/tests/trace_tool
+
+# ---- packaging: man pages, install, release tarball, Debian package ----
+# The man pages are generated from each command's own -h (scripts/gen-man) plus its
+# hand-written man/numalens-COMMAND.1.in; the bash completion reads -h at run time. So
+# options live in one place, the C help text; tests/host/packaging.sh checks the result.
+# INSTALL_BIN is the binary installed (and asked for its help): the dynamic build by
+# default, the static one for `make dist` and `make deb`.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      := $(PREFIX)/bin
+MANDIR      := $(PREFIX)/share/man
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+INSTALL_BIN ?= $(BUILD)/numalens
+MAN_SRCS    := $(wildcard man/*.1.in)
+MAN_DIR     := $(BUILD)/man
+
+$(MAN_DIR)/.stamp: $(INSTALL_BIN) scripts/gen-man $(MAN_SRCS)
+	$(call msg,GEN-MAN,$(MAN_DIR))
+	$(Q)rm -rf $(MAN_DIR) && scripts/gen-man $(INSTALL_BIN) $(MAN_DIR) man && touch $@
+
+man: $(MAN_DIR)/.stamp
+
+install: $(INSTALL_BIN) $(MAN_DIR)/.stamp
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/numalens
+	install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 completions/numalens.bash $(DESTDIR)$(BASHCOMPDIR)/numalens
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/numalens $(DESTDIR)$(BASHCOMPDIR)/numalens \
+	      $(DESTDIR)$(MANDIR)/man1/numalens.1 $(DESTDIR)$(MANDIR)/man1/numalens-*.1
+
+# Version of the packages: 0~gitYYYYMMDD.HASH, which sorts by commit date.
+PKG_VERSION := 0~git$(shell git log -1 --format=%cd --date=format:%Y%m%d 2>/dev/null || date +%Y%m%d).$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DIST_NAME   := numalens-$(subst ~,-,$(PKG_VERSION))-linux-$(shell uname -m)-static
+
+# The release artifact: the static binary, man pages and completion under one
+# directory laid out as a prefix (bin/, share/): tar -C /usr/local --strip-components=1.
+# Only the static numalens, not the static test probes `make static` adds.
+static-bin: $(BPF_SKELS)
+	$(Q)$(MAKE) --no-print-directory STATIC=1 $(BUILD)/static/numalens
+
+dist: static-bin
+	$(Q)rm -rf $(BUILD)/dist && $(MAKE) --no-print-directory install \
+		INSTALL_BIN=$(BUILD)/static/numalens DESTDIR=$(CURDIR)/$(BUILD)/dist/$(DIST_NAME) PREFIX= \
+		MAN_DIR=$(BUILD)/static/man > /dev/null
+	$(Q)cp README.md $(BUILD)/dist/$(DIST_NAME)/
+	$(Q)tar -C $(BUILD)/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct) -czf $(BUILD)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	@echo "  DIST     $(BUILD)/$(DIST_NAME).tar.gz"
+
+# The Debian package: the static binary (no library dependencies), man pages and
+# completion installed under /usr, then scripts/mkdeb (control, docs, dpkg-deb, lintian).
+deb: static-bin
+	$(Q)rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install \
+		INSTALL_BIN=$(BUILD)/static/numalens DESTDIR=$(CURDIR)/$(BUILD)/deb/root PREFIX=/usr \
+		MAN_DIR=$(BUILD)/static/man > /dev/null
+	$(Q)scripts/mkdeb $(BUILD)/deb/root $(PKG_VERSION) $(DEB_ARCH) $(BUILD)

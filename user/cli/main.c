@@ -19,10 +19,13 @@ const struct nl_command nl_commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: numalens [--version] [-h|--help] COMMAND [OPTIONS]\n"
+		"usage: numalens [-V|--version] [-h|--help] COMMAND [OPTIONS]\n"
 		"\n"
 		"numalens is an eBPF NUMA access profiler: who touches memory on which node,\n"
 		"from which node, and what AutoNUMA does about it.\n"
+		"\n"
+		"  -h, --help     this help\n"
+		"  -V, --version  numalens's version\n"
 		"\n"
 		"commands:\n");
 	for (const struct nl_command *c = nl_commands; c->name; c++)

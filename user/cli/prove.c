@@ -86,6 +86,7 @@ static void usage(FILE *out)
 		"permutation test on per-run p99, and where the ON runs' tail time went. It says\n"
 		"plainly when the runs cannot decide.\n"
 		"\n"
+		"  -- CMD [ARGS...]   the command to measure, started anew for every run\n"
 		"      --runs N       runs in all, half per arm (default 12, 4..200; 5 per arm is\n"
 		"                     the fewest that can reach p < 0.05)\n"
 		"      --yes          flip numa_balancing even though other processes run (it is\n"
