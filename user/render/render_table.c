@@ -416,7 +416,8 @@ static bool autonuma_table_shown(const struct nl_snapshot *s)
 }
 
 static int process_table(const struct nl_snapshot *s, const struct nodes *n,
-			 const struct nl_process *const *order, bool threads, struct nl_lines *out)
+			 const struct nl_process *const *order, int nr, bool threads,
+			 struct nl_lines *out)
 {
 	struct grid g = { 0 };
 	char nl[NL_MAX_NODES * 4 + 1] = "";
@@ -455,7 +456,7 @@ static int process_table(const struct nl_snapshot *s, const struct nodes *n,
 	snprintf(r->cell[COL_IPI], CELL, "IPI-ms");
 	snprintf(r->cell[COL_SCAN], CELL, "SCAN-ms");
 
-	for (int i = 0; i < s->nr_procs; i++) {
+	for (int i = 0; i < nr; i++) {
 		const struct nl_process *p = order[i];
 		if (!(r = grid_row(&g, NL_LINE_PLAIN)))
 			goto cleanup;
@@ -1031,7 +1032,7 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 		for (int i = 0; i < s->nr_procs; i++)
 			order[i] = &s->procs[i];
 		qsort(order, (size_t)s->nr_procs, sizeof(*order), cmp_proc);
-		if (process_table(s, &n, order, opts->threads, out))
+		if (process_table(s, &n, order, s->nr_procs, opts->threads, out))
 			goto cleanup;
 	} else if (addf(out, NL_LINE_PLAIN, "no activity from the followed processes in this interval")) {
 		goto cleanup;
@@ -1067,6 +1068,29 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 cleanup:
 	free(order);
 	return err;
+}
+
+int nl_table_render_detail(const struct nl_snapshot *s, const struct nl_process *p,
+			   const struct nl_table_opts *opts, struct nl_lines *out)
+{
+	int width = opts->width > 0 ? opts->width : 80;
+	struct nodes n;
+
+	nodes_init(&n, &s->topo);
+	if (process_table(s, &n, &p, 1, true, out) || addf(out, NL_LINE_PLAIN, "%s", "") ||
+	    access_matrix(s, &n, p, width, out))
+		return -ENOMEM;
+	if (opts->trend && (addf(out, NL_LINE_PLAIN, "%s", "") || trend(opts->trend, p, width, out)))
+		return -ENOMEM;
+	if (p->diag.kind == NL_DIAG_FIRST_TOUCH_BUG &&
+	    (addf(out, NL_LINE_PLAIN, "%s", "") || diagnosis(p, width, out)))
+		return -ENOMEM;
+	return 0;
+}
+
+int nl_table_render_legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
+{
+	return legend(s, width > 0 ? width : 80, out);
 }
 
 int nl_render_table(const struct nl_snapshot *s, FILE *out, bool threads)
