@@ -48,8 +48,8 @@ static int addf(struct nl_lines *l, enum nl_line_style style, const char *fmt, .
 /* Word-wraps text into lines of at most width columns; the first line starts with
  * lead, the others with as many spaces as lead is long. Words longer than a line
  * are kept whole (a long symbol must stay greppable). */
-static int add_wrapped(struct nl_lines *l, enum nl_line_style style, const char *lead,
-		       const char *text, int width)
+int nl_lines_add_wrapped(struct nl_lines *l, enum nl_line_style style, const char *lead,
+				const char *text, int width)
 {
 	int indent = (int)strlen(lead);
 	int room = width - indent > 20 ? width - indent : 20;
@@ -556,7 +556,7 @@ static int unresolved_note(const struct nl_counts *c, bool hint, int width, stru
 	else
 		snprintf(buf, sizeof(buf), "%" PRIu64 " faults that placed no page (%" PRIu64 " of them AutoNUMA "
 			 "hinting faults, shown in the right-hand matrix)", n, m);
-	return add_wrapped(out, NL_LINE_PLAIN, "  + ", buf, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  + ", buf, width);
 }
 
 static const char *reason_label(const char *name, int r, char *buf, size_t len)
@@ -589,7 +589,7 @@ static int migrations_by_reason(const struct nl_counts *c, const struct nl_enum_
 	}
 	if (!off)
 		return 0;
-	return add_wrapped(out, NL_LINE_PLAIN, "  migrations by reason: ", line, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  migrations by reason: ", line, width);
 }
 
 /* Upper bound of log2 bucket b, [2^b, 2^(b+1)) ns. */
@@ -629,7 +629,7 @@ static int stall_summary(const struct nl_counts *c, int width, struct nl_lines *
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%" PRIu64 " call%s, p50 < %s, p99 < %s, max < %s", calls,
 		 calls == 1 ? "" : "s", a, b, m);
-	return add_wrapped(out, NL_LINE_PLAIN, "  migrate_pages() stall: ", buf, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  migrate_pages() stall: ", buf, width);
 }
 
 /* What AutoNUMA's bookkeeping cost the process: task moves, TLB shootdowns, IPIs and
@@ -672,7 +672,7 @@ static int autonuma_cost(const struct nl_counts *c, const struct nl_enum_names *
 	}
 	if (!off)
 		return 0;
-	return add_wrapped(out, NL_LINE_PLAIN, "  cost: ", line, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  cost: ", line, width);
 }
 
 static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
@@ -815,7 +815,7 @@ static int autonuma_header(const struct nl_snapshot *s, int width, struct nl_lin
 	if (!v->valid || !v->bpf_valid) {
 		if (!v->note[0])
 			return 0;
-		return add_wrapped(out, NL_LINE_DIM, "vmstat check: ", v->note, width);
+		return nl_lines_add_wrapped(out, NL_LINE_DIM, "vmstat check: ", v->note, width);
 	}
 	pair(h, sizeof(h), v->hint_faults, v->bpf_hint_faults);
 	pair(l, sizeof(l), v->hint_faults_local, v->bpf_hint_faults_local);
@@ -823,11 +823,11 @@ static int autonuma_header(const struct nl_snapshot *s, int width, struct nl_lin
 	if (v->disagree) {
 		snprintf(buf, sizeof(buf), "%s (this interval: hint faults %s, local %s, migrated %s)", v->note,
 			 h, l, m);
-		return add_wrapped(out, NL_LINE_WARN, "vmstat check: DISAGREE: ", buf, width);
+		return nl_lines_add_wrapped(out, NL_LINE_WARN, "vmstat check: DISAGREE: ", buf, width);
 	}
 	snprintf(buf, sizeof(buf), "agree (hint faults %s, local %s, migrated %s)%s%s", h, l, m,
 		 strncmp(v->note, "agree", 5) ? "; " : "", strncmp(v->note, "agree", 5) ? v->note : "");
-	return add_wrapped(out, NL_LINE_PLAIN, "vmstat check: ", buf, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "vmstat check: ", buf, width);
 }
 
 /* ---- diagnosis ---- */
@@ -856,7 +856,7 @@ static int diagnosis(const struct nl_process *p, int width, struct nl_lines *out
 		snprintf(buf, sizeof(buf),
 			 "%.0f%% of its resident pages are on node %d while %.0f%% of its CPU time is on node %d.",
 			 d->resident_share * 100.0, d->mem_node, d->cpu_share * 100.0, d->cpu_node);
-	if (add_wrapped(out, NL_LINE_DIAG, "  ", buf, width))
+	if (nl_lines_add_wrapped(out, NL_LINE_DIAG, "  ", buf, width))
 		return -ENOMEM;
 	if (addf(out, NL_LINE_DIAG, "  pages first touched by thread %" PRIu32 " (%.*s)%s", d->init_tid,
 		 NL_COMM_LEN, d->init_comm,
@@ -871,7 +871,7 @@ static int diagnosis(const struct nl_process *p, int width, struct nl_lines *out
 		if (rc)
 			return -ENOMEM;
 	}
-	if (d->fix[0] && add_wrapped(out, NL_LINE_DIAG, "  fix: ", d->fix, width))
+	if (d->fix[0] && nl_lines_add_wrapped(out, NL_LINE_DIAG, "  fix: ", d->fix, width))
 		return -ENOMEM;
 	return 0;
 }
@@ -906,11 +906,11 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 	}
 	if (fclose(m) || !buf)
 		return -ENOMEM;
-	rc = add_wrapped(out, NL_LINE_DIM, "sources: ", len ? buf : "none reported", width);
+	rc = nl_lines_add_wrapped(out, NL_LINE_DIM, "sources: ", len ? buf : "none reported", width);
 	free(buf);
 	if (rc)
 		return -ENOMEM;
-	if (add_wrapped(out, NL_LINE_DIM, "columns: ",
+	if (nl_lines_add_wrapped(out, NL_LINE_DIM, "columns: ",
 			"n0/n1/... = per node; CPU% of one CPU (CPU-s: seconds); FAULTS, HINT by node of "
 			"the page; REMOTE = remote / all classified faults; RES-REM = ESTIMATE from "
 			"residency x sched, not measured: the share of accesses that would be remote if "
@@ -919,7 +919,7 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 			width))
 		return -ENOMEM;
 	if (autonuma_table_shown(s) &&
-	    add_wrapped(out, NL_LINE_DIM, "AutoNUMA: ",
+	    nl_lines_add_wrapped(out, NL_LINE_DIM, "AutoNUMA: ",
 			"HINT loc/rem = hinting faults on a page of the CPU's node / of another node; "
 			"MIGRATED = pages moved (every reason) and the main from->to; MIG-FAIL = pages "
 			"that failed to move; STALL-ms = time the threads spent in migrate_pages(); "
@@ -948,13 +948,13 @@ static int recording_header(const struct nl_recording *r, int width, struct nl_l
 		 r->kernel_release ? r->kernel_release : "?", r->machine ? r->machine : "?",
 		 r->version ? r->version : "?", r->target ? r->target : "?", r->from_ns / 1e9,
 		 r->to_ns / 1e9, r->intervals);
-	if (add_wrapped(out, NL_LINE_DIM, "recording: ", line, width))
+	if (nl_lines_add_wrapped(out, NL_LINE_DIM, "recording: ", line, width))
 		return -ENOMEM;
 	if (!r->truncated && !r->problem)
 		return 0;
 	snprintf(line, sizeof(line), "%s%s%s", r->truncated ? "the file ends early" : "",
 		 r->truncated && r->problem ? ": " : "", r->problem ? r->problem : "");
-	return add_wrapped(out, NL_LINE_WARN, "incomplete: ", line, width);
+	return nl_lines_add_wrapped(out, NL_LINE_WARN, "incomplete: ", line, width);
 }
 
 /* top --request: the interval's percentiles (exact from the requests when they were
