@@ -2,7 +2,8 @@
 # Host tier: `numalens top` on this kernel (one NUMA node): JSON Lines from a command
 # it starts, exit statuses and messages for bad input, not root, a pid that exits,
 # Ctrl-C leaving no BPF program or link behind, running the command as the sudo
-# user, and the ncurses view under tmux.
+# user, and the live view under tmux (keys, sorting, drill-down, Esc, help, 60
+# columns, no colours), its screens printed as TAP comments.
 source "$(dirname "$0")/../lib.sh"
 OUT=$(mktemp -d)
 TMUX_SOCK="nl-top-test-$$"
@@ -139,24 +140,117 @@ wait_exited() {
   done
 }
 
-# 7. The ncurses view, in a detached tmux pane: header and table, 'q' quits.
+# 7. The live view, in a detached tmux pane. Each screen is printed into the test's
+# output as TAP comments, so a failure shows what was on the terminal.
+# shot SESSION FILE NAME: captures the pane into FILE and prints it under NAME
+shot() {
+  tmux -L "$TMUX_SOCK" capture-pane -p -t "$1" > "$2"
+  { echo "--- screen: $3"; sed 's/[[:space:]]*$//' "$2"; echo "--- end"; } | diag
+}
+# keys SESSION KEY...: sends the keys, then waits for a redraw
+keys() { local s=$1; shift; tmux -L "$TMUX_SOCK" send-keys -t "$s" "$@"; sleep 1; }
+LIST_HEAD="^PID +COMM +REMOTE +NODES +CPU%"
 tmux -L "$TMUX_SOCK" new-session -d -x 150 -y 40 -s top \
-  "$NUMALENS top --threads -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
+  "$NUMALENS top -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
 sleep 4
-tmux -L "$TMUX_SOCK" capture-pane -p -t top > "$OUT/screen"
-check_output "tui: header line" "numalens top .*pid [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/screen"
-check_output "tui: table header" "PID/TID +COMM +CPU% n0 +FAULTS n0 +(HINT n0 +)?REMOTE +RES-REM +FIRST-TOUCH n0 +RESIDENT n0" cat "$OUT/screen"
-check_output "tui: the process row" "^[0-9]+ +nl-faultstorm " cat "$OUT/screen"
-# lost events are in the header line (the legend may be scrolled below the screen)
-check_output "tui: lost events shown" "lost events:? [0-9]+" cat "$OUT/screen"
+shot top "$OUT/screen" "first screen, 150x40"
+check_output "tui: title line" "numalens top .*pid [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/screen"
+check_output "tui: lost events in the title" "lost events:? [0-9]+" cat "$OUT/screen"
+check_output "tui: header titles" "^node +remote +CPU +mem used +hint/s +migr in/out +hit/s +miss/s" cat "$OUT/screen"
+# one node here: remote share, CPU bar and share, memory bar and used/total, rates
+check_output "tui: node 0's header line" "^n0 +[0-9]+% +\\[[#.]+\\] +[0-9]+% +\\[[#.]+\\] [0-9.]+[KMGT]/[0-9.]+[KMGT] +[0-9.]+k? +[0-9.k]+/[0-9.k]+ +[0-9.]+[kM]? +[0-9.]+[kM]?" cat "$OUT/screen"
+check_output "tui: AutoNUMA's state under the nodes" "^AutoNUMA (off|on)" cat "$OUT/screen"
+check_output "tui: sorted by remote x CPU by default" "sorted by remote x CPU" cat "$OUT/screen"
+check_output "tui: the list's columns" "$LIST_HEAD +FAULT/s +HINT/s +MIGR/s +RES-MiB +NOTE" cat "$OUT/screen"
+check_output "tui: the process row with its remote share and node pair" "^[0-9]+ +nl-faultstorm +[0-9]+% +cpu0>mem0 +[0-9]+ +[0-9]+" cat "$OUT/screen"
+storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
+
+keys top Enter
+shot top "$OUT/detail" "Enter: the drill-down"
+check_output "tui: Enter drills into the process" "^process $storm_pid \\(nl-faultstorm\\)" cat "$OUT/detail"
+check_output "tui: the drill-down has its thread rows" "^  [0-9]+ +nl-faultstorm" cat "$OUT/detail"
+check_output "tui: the drill-down has its access matrix" "^access matrix of $storm_pid \\(nl-faultstorm\\)" cat "$OUT/detail"
+check_output "tui: the drill-down has its AutoNUMA rows" "^AutoNUMA, this interval" cat "$OUT/detail"
+check_not_output "tui: the drill-down replaces the list" "$LIST_HEAD" cat "$OUT/detail"
+keys top Escape
+shot top "$OUT/back" "Esc: back to the list"
+check_output "tui: Esc goes back to the list" "$LIST_HEAD" cat "$OUT/back"
+keys top '?'
+shot top "$OUT/help" "?: help and sources"
+check_output "tui: ? shows the keys" "^keys: .*Enter" cat "$OUT/help"
+check_output "tui: ? says where the header's numbers come from" "nodeN/numastat" cat "$OUT/help"
+check_output "tui: ? shows the sources" "^sources: sched: " cat "$OUT/help"
+check_not_output "tui: ? leaves the main screen" "$LIST_HEAD|^node +remote" cat "$OUT/help"
+keys top Escape
+shot top "$OUT/back2" "Esc after ?"
+check_output "tui: Esc leaves the help" "$LIST_HEAD" cat "$OUT/back2"
 tmux -L "$TMUX_SOCK" send-keys -t top q
 wait_exited top "$OUT/after"
 check_output "tui: q quits with status 0" "^exited=0" cat "$OUT/after"
 check_output "tui: the last table stays on the terminal" "^access matrix of [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/after"
-storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
 check "tui: the started command ($storm_pid) was stopped" gone "$storm_pid"
 # its output file (named in the header) is the user's to keep; the test's to remove
 rm -f "$(grep -o 'output: /[^ ]*' "$OUT/screen" | head -1 | cut -c9-)"
+
+# 7b. Every process, sorted by the keys: the sorted column must be in order on the
+# screen (idle processes shown, so there are many rows).
+# column_sorted FILE N ORDER: the N-th field of the list's rows is sorted (sort flags)
+column_sorted() {
+  awk -v n="$2" 'f && /^[0-9]+ / { print $n } /^PID +COMM/ { f = 1 }' "$1" > "$1.col"
+  [ "$(wc -l < "$1.col")" -ge 3 ] && sort -c $3 "$1.col"
+}
+tmux -L "$TMUX_SOCK" new-session -d -x 120 -y 40 -s all "$NUMALENS top -i 0.5; echo exited=\$?; sleep 60"
+sleep 3
+keys all i
+shot all "$OUT/idle" "i: idle processes shown"
+check_output "tui: i shows the idle processes" "idle shown \\(i\\)" cat "$OUT/idle"
+keys all p
+shot all "$OUT/bypid" "p: sorted by pid"
+check_output "tui: p sorts by pid" "sorted by pid" cat "$OUT/bypid"
+check "tui: the pids are in ascending order" column_sorted "$OUT/bypid" 1 -n
+keys all c
+shot all "$OUT/bycpu" "c: sorted by CPU"
+check "tui: CPU% is in descending order" column_sorted "$OUT/bycpu" 5 -nr
+keys all i
+shot all "$OUT/noidle" "i again: idle hidden"
+check_output "tui: i hides them again" "[0-9]+ idle hidden \\(i\\)" cat "$OUT/noidle"
+keys all q
+wait_exited all "$OUT/all-after"
+check_output "tui: system-wide view quits with status 0" "^exited=0" cat "$OUT/all-after"
+tmux -L "$TMUX_SOCK" kill-session -t all 2>/dev/null
+
+# 7c. 60 columns and no colours: the same answers fit; NO_COLOR and a colourless
+# TERM draw no colour, and a colour terminal does (so the check can fail).
+not() { ! "$@"; }
+# colours FILE: the pane capture with escapes has a foreground colour
+colours() { grep -qE $'\e\\[([0-9;]*;)?(3[0-7]|9[0-7]|38;5;[0-9]+)(;[0-9;]*)?m' "$1"; }
+for term in colour nocolor vt100; do
+  case $term in
+    colour) env="" ;;
+    nocolor) env="NO_COLOR=1" ;;
+    vt100) env="TERM=vt100" ;;
+  esac
+  tmux -L "$TMUX_SOCK" new-session -d -x 60 -y 24 -s "n$term" \
+    "env $env $NUMALENS top --cmd-output $OUT/cmd-$term -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
+  sleep 4
+  shot "n$term" "$OUT/narrow-$term" "60x24, $term"
+  tmux -L "$TMUX_SOCK" capture-pane -e -p -t "n$term" > "$OUT/narrow-$term.esc"
+  check_output "tui 60 cols ($term): the node line" "^n0 +[0-9]+% +[0-9]+% +[0-9.]+[KMGT]/" cat "$OUT/narrow-$term"
+  check_output "tui 60 cols ($term): the list's first columns" "$LIST_HEAD" cat "$OUT/narrow-$term"
+  check_output "tui 60 cols ($term): the process, its remote share and nodes" "^[0-9]+ +nl-faultstorm +[0-9]+% +cpu0>mem0" cat "$OUT/narrow-$term"
+  keys "n$term" Enter
+  shot "n$term" "$OUT/narrow-$term-detail" "60x24, $term, Enter"
+  check_output "tui 60 cols ($term): drill-down" "^process [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/narrow-$term-detail"
+  if [ "$term" = colour ]; then
+    check "tui: a colour terminal gets colours" colours "$OUT/narrow-$term.esc"
+  else
+    check "tui ($term): no colour at all" not colours "$OUT/narrow-$term.esc"
+  fi
+  keys "n$term" q
+  wait_exited "n$term" "$OUT/narrow-$term-after"
+  check_output "tui 60 cols ($term): q quits with status 0" "^exited=0" cat "$OUT/narrow-$term-after"
+  tmux -L "$TMUX_SOCK" kill-session -t "n$term" 2>/dev/null
+done
 
 # 8. A started command's output never draws over the view: it goes to a file the
 # header names, and the path is repeated at exit.

@@ -154,11 +154,16 @@ void tui_bar(const struct nl_tui *t, int y, int x, int w, double share, attr_t a
 
 static const char *keys_line(const struct nl_tui *t)
 {
+	bool wide = tui_cols() >= 80;
+
 	switch (t->screen_mode) {
-	case TUI_DETAIL: return "Esc back  up/down/PgUp/PgDn scroll  ? help  q quit";
-	case TUI_HELP: return "Esc or ? back  up/down/PgUp/PgDn scroll  q quit";
-	default: return "up/down select  Enter details  ? help & sources  i idle  "
-			"sort: w r c f h m s p n  < >  q quit";
+	case TUI_DETAIL: return wide ? "Esc back  up/down/PgUp/PgDn scroll  ? help  q quit" :
+				       "Esc back  up/down scroll  ? help  q quit";
+	case TUI_HELP: return wide ? "Esc or ? back  up/down/PgUp/PgDn scroll  q quit" :
+				     "Esc back  up/down scroll  q quit";
+	default: return wide ? "up/down select  Enter details  ? help & sources  i idle  "
+			       "sort: w r c f h m s p n  < >  q quit" :
+			       "Enter details  ? help  i idle  w r c f h m s p n sort  q quit";
 	}
 }
 

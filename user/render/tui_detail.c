@@ -51,8 +51,9 @@ int tui_detail_draw(struct nl_tui *t, const struct nl_tui_frame *f, int y, int b
 	char line[128];
 	int rc;
 
-	snprintf(line, sizeof(line), "process %" PRIu32 "%s, interval %.2f s", t->sel_pid,
-		 p ? "" : ": nothing in this interval (idle or exited)", (double)f->s->interval_ns / 1e9);
+	snprintf(line, sizeof(line), "process %" PRIu32 " (%.*s)%s, interval %.2f s", t->sel_pid,
+		 NL_COMM_LEN, p ? p->comm : "?", p ? "" : ": nothing in this interval (idle or exited)",
+		 (double)f->s->interval_ns / 1e9);
 	tui_put(y++, 0, A_BOLD, line, tui_cols());
 	if (!p)
 		return 0;

@@ -3,7 +3,7 @@
  *   remote   remote / all classified accesses (faults + hint faults) of the traced
  *            threads that ran on the node's CPUs
  *   CPU      on-CPU time of the traced tasks on the node / (interval x its CPUs)  (sched)
- *   memory   MemTotal - MemFree of nodeN/meminfo, now
+ *   mem used MemTotal - MemFree of nodeN/meminfo, now
  *   hint/s   AutoNUMA hint faults taken on the node's CPUs          (hint faults)
  *   migr     pages migrated to / from the node                      (migrations)
  *   alloc    numastat numa_hit / numa_miss per second (nodeN/numastat, differenced
@@ -130,7 +130,7 @@ static void cols_init(struct cols *c)
 	c->remote = 5;
 	c->cpu = c->remote + 7;
 	c->mem = c->cpu + (c->bars ? 14 : 5);
-	c->hint = c->mem + (c->bars ? 19 : 10);
+	c->hint = c->mem + (c->bars ? 19 : 11);
 	c->migr = c->hint + 7;
 	c->hit = c->migr + 12;
 	c->miss = c->hit + 7;
@@ -172,7 +172,7 @@ static void titles(const struct cols *c, int y)
 	tui_put(y, 0, a, "node", 4);
 	tui_put(y, c->remote, a, "remote", 6);
 	tui_put(y, c->cpu, a, "CPU", 3);
-	tui_put(y, c->mem, a, "memory used", 11);
+	tui_put(y, c->mem, a, "mem used", 8);
 	tui_put(y, c->hint, a, "hint/s", 6);
 	tui_put(y, c->migr, a, "migr in/out", 11);
 	tui_put(y, c->hit, a, "hit/s", 6);

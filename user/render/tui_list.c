@@ -213,7 +213,7 @@ int tui_procs_draw(struct nl_tui *t, const struct nl_tui_frame *f, int y, int bo
 
 	if (tui_rows_make(t, f->s, &v, &n, &hidden))
 		return -ENOMEM;
-	snprintf(line, sizeof(line), "%d process%s, %d idle %s (i)   sorted by %s", n, n == 1 ? "" : "es",
+	snprintf(line, sizeof(line), "%d process%s, %d idle %s (i), sorted by %s", n, n == 1 ? "" : "es",
 		 hidden, t->show_idle ? "shown" : "hidden", tui_sort_name(t->sort));
 	tui_put(y++, 0, A_DIM, line, tui_cols());
 	y += diag_line(t, v, n, y);

@@ -15,7 +15,7 @@
 #define IDLE_CPU_NS 1000000ULL /* under 1 ms of CPU and nothing else: idle */
 
 static const char *const sort_names[SORT_MAX] = {
-	"remote share x CPU time", "remote share", "CPU", "faults", "hint faults",
+	"remote x CPU", "remote share", "CPU", "faults", "hint faults",
 	"migrated pages", "resident pages", "pid", "command",
 };
 
