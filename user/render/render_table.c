@@ -1077,13 +1077,14 @@ int nl_table_render_detail(const struct nl_snapshot *s, const struct nl_process 
 	struct nodes n;
 
 	nodes_init(&n, &s->topo);
+	/* the diagnosis first: what is wrong and the initializer's stack, without scrolling */
+	if (p->diag.kind == NL_DIAG_FIRST_TOUCH_BUG &&
+	    (diagnosis(p, width, out) || addf(out, NL_LINE_PLAIN, "%s", "")))
+		return -ENOMEM;
 	if (process_table(s, &n, &p, 1, true, out) || addf(out, NL_LINE_PLAIN, "%s", "") ||
 	    access_matrix(s, &n, p, width, out))
 		return -ENOMEM;
 	if (opts->trend && (addf(out, NL_LINE_PLAIN, "%s", "") || trend(opts->trend, p, width, out)))
-		return -ENOMEM;
-	if (p->diag.kind == NL_DIAG_FIRST_TOUCH_BUG &&
-	    (addf(out, NL_LINE_PLAIN, "%s", "") || diagnosis(p, width, out)))
 		return -ENOMEM;
 	return 0;
 }

@@ -51,9 +51,9 @@ struct nl_table_opts {
 /* Appends the table's lines to out. 0, or -ENOMEM (out keeps what was added; free it). */
 int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opts,
 		    struct nl_lines *out);
-/* One process in depth (the live view's drill-down): its row and thread rows, its
- * AutoNUMA row, access matrix and migrations, its trend (opts->trend) and its diagnosis
- * with the initializer's stack. 0, or -ENOMEM. */
+/* One process in depth (the live view's drill-down): its diagnosis with the
+ * initializer's stack first, then its row and thread rows, its AutoNUMA row, access
+ * matrix and migrations, and its trend (opts->trend). 0, or -ENOMEM. */
 int nl_table_render_detail(const struct nl_snapshot *s, const struct nl_process *p,
 			   const struct nl_table_opts *opts, struct nl_lines *out);
 /* The sources, column meanings and lost events the table ends with. 0, or -ENOMEM. */

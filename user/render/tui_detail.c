@@ -75,7 +75,7 @@ static const char *const help_text[][2] = {
 		      "accesses (page faults + AutoNUMA hint faults, sources faults and hint "
 		      "faults) of the followed threads while on that node's CPUs; CPU = the "
 		      "followed tasks' on-CPU time there / (interval x the node's CPUs) (sched: "
-		      "the machine's CPU use only when every process is followed); memory used = "
+		      "the machine's CPU use only when every process is followed); mem used = "
 		      "MemTotal - MemFree of /sys/devices/system/node/nodeN/meminfo, now; hint/s "
 		      "= hint faults taken on the node's CPUs (hint faults); migr in/out = pages "
 		      "migrated to / from the node per second (migrations); hit/s, miss/s = "
