@@ -73,7 +73,9 @@ static const char *const help_text[][2] = {
 		    "? this screen; q quits." },
 	{ "header: ", "one line per node, this interval. remote = remote / all classified "
 		      "accesses (page faults + AutoNUMA hint faults, sources faults and hint "
-		      "faults) of the followed threads while on that node's CPUs; CPU = the "
+		      "faults) of the followed threads while on that node's CPUs, or ~ and the "
+		      "ESTIMATE from residency x sched when there were none (each process's share "
+		      "of resident pages off the node, weighted by its CPU time there); CPU = the "
 		      "followed tasks' on-CPU time there / (interval x the node's CPUs) (sched: "
 		      "the machine's CPU use only when every process is followed); mem used = "
 		      "MemTotal - MemFree of /sys/devices/system/node/nodeN/meminfo, now; hint/s "

@@ -1,7 +1,8 @@
 /* The live view's header: one line per node. Every figure is of this interval and
  * names its source in the help screen (README "numalens top"):
  *   remote   remote / all classified accesses (faults + hint faults) of the traced
- *            threads that ran on the node's CPUs
+ *            threads that ran on the node's CPUs; without any, '~' and the residency
+ *            x sched ESTIMATE (resident pages off the node, weighted by CPU time there)
  *   CPU      on-CPU time of the traced tasks on the node / (interval x its CPUs)  (sched)
  *   mem used MemTotal - MemFree of nodeN/meminfo, now
  *   hint/s   AutoNUMA hint faults taken on the node's CPUs          (hint faults)
@@ -17,6 +18,7 @@
 
 struct node_figs {
 	double remote, cpu, mem_used;   /* shares; NAN unknown */
+	bool remote_estimate;           /* remote is the residency x sched estimate */
 	char mem[24], hint[12], migr[24], hit[12], miss[12];
 };
 
@@ -74,6 +76,26 @@ static void numastat_rates(const struct nl_tui *t, int id, struct node_figs *g)
 		  b->numa_miss >= a->numa_miss ? (b->numa_miss - a->numa_miss) / secs : NAN);
 }
 
+/* Without accesses in the interval (placed pages, AutoNUMA off), the ESTIMATE the
+ * list uses too: each process's share of resident pages off node id, weighted by its
+ * CPU time on node id. NAN when no process with known residency ran there. */
+static double resident_estimate(const struct nl_snapshot *s, int id)
+{
+	double w = 0, sum = 0;
+
+	for (int p = 0; p < s->nr_procs; p++) {
+		const struct nl_process *pr = &s->procs[p];
+		uint64_t res = 0;
+		for (int m = 0; m < NL_MAX_NODES; m++)
+			res += pr->resident_pages[m];
+		if (!pr->resident_known || !res || !pr->c.cpu_ns[id])
+			continue;
+		w += (double)pr->c.cpu_ns[id];
+		sum += (double)pr->c.cpu_ns[id] * (double)(res - pr->resident_pages[id]) / (double)res;
+	}
+	return w > 0 ? sum / w : NAN;
+}
+
 /* The traced threads' accesses from node id's CPUs, CPU time and migrations there. */
 static void access_figs(const struct nl_snapshot *s, int id, struct node_figs *g)
 {
@@ -92,7 +114,8 @@ static void access_figs(const struct nl_snapshot *s, int id, struct node_figs *g
 			out += c->migrated_pages[id][m];
 		}
 	}
-	g->remote = all ? (double)remote / (double)all : NAN;
+	g->remote = all ? (double)remote / (double)all : resident_estimate(s, id);
+	g->remote_estimate = !all && !isnan(g->remote);
 	g->cpu = s->interval_ns && s->topo.nr_cpus[id] ?
 			 (double)cpu / ((double)s->interval_ns * s->topo.nr_cpus[id]) : NAN;
 	fmt_short(g->hint, sizeof(g->hint), secs > 0 ? hint / secs : NAN);
@@ -150,8 +173,9 @@ static void node_line(struct nl_tui *t, const struct cols *c, int y, int id, con
 
 	snprintf(buf, sizeof(buf), "n%d", id);
 	tui_put(y, 0, A_BOLD, buf, 5);
-	pct(buf, sizeof(buf), g->remote);
-	tui_put(y, c->remote, tui_severity(t, g->remote), buf, 6);
+	pct(buf + 1, sizeof(buf) - 1, g->remote);
+	buf[0] = '~';
+	tui_put(y, c->remote, tui_severity(t, g->remote), buf + !g->remote_estimate, 6);
 	if (c->bars)
 		tui_bar(t, y, c->cpu, 8, g->cpu, 0);
 	pct(buf, sizeof(buf), g->cpu);
