@@ -208,6 +208,14 @@ keys all p
 shot all "$OUT/bypid" "p: sorted by pid"
 check_output "tui: p sorts by pid" "sorted by pid" cat "$OUT/bypid"
 check "tui: the pids are in ascending order" column_sorted "$OUT/bypid" 1 -n
+# arrows: Down selects the second row (the selection follows its pid), Enter opens it
+keys all Down
+shot all "$OUT/down" "Down: the second row selected"
+second=$(awk 'f && /^[0-9]+ / { n++; if (n == 2) { print $1; exit } } /^PID +COMM/ { f = 1 }' "$OUT/down")
+keys all Enter
+shot all "$OUT/down-enter" "Enter on the second row"
+check_output "tui: Down then Enter drills into the second row's pid (${second:-none})" "^process ${second:-none} " cat "$OUT/down-enter"
+keys all Escape
 keys all c
 shot all "$OUT/bycpu" "c: sorted by CPU"
 check "tui: CPU% is in descending order" column_sorted "$OUT/bycpu" 5 -nr
