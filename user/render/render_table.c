@@ -182,32 +182,6 @@ static void fmt_cpu_cell(char *buf, size_t len, uint64_t ns, uint64_t interval_n
 }
 
 /* Faults by node of the page: the column sums of the [cpu][mem] matrix. */
-static void by_page_node(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES])
-{
-	for (int c = 0; c < NL_MAX_NODES; c++) {
-		out[c] = 0;
-		for (int r = 0; r < NL_MAX_NODES; r++)
-			out[c] += m[r][c];
-	}
-}
-
-static uint64_t sum_matrix(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
-{
-	uint64_t s = 0;
-	for (int r = 0; r < NL_MAX_NODES; r++)
-		for (int c = 0; c < NL_MAX_NODES; c++)
-			s += m[r][c];
-	return s;
-}
-
-static uint64_t sum_vec(const uint64_t v[NL_MAX_NODES])
-{
-	uint64_t s = 0;
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		s += v[i];
-	return s;
-}
-
 static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 {
 	return s->sources[id].known && s->sources[id].active;
@@ -217,7 +191,7 @@ static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 
 static uint64_t activity(const struct nl_counts *c)
 {
-	return sum_matrix(c->faults) + sum_matrix(c->hint_faults) + c->faults_unresolved;
+	return nl_matrix_sum(c->faults) + nl_matrix_sum(c->hint_faults) + c->faults_unresolved;
 }
 
 static int cmp_counts(const struct nl_counts *a, const struct nl_counts *b, uint32_t ida, uint32_t idb)
@@ -225,8 +199,8 @@ static int cmp_counts(const struct nl_counts *a, const struct nl_counts *b, uint
 	uint64_t xa = activity(a), xb = activity(b);
 	if (xa != xb)
 		return xa > xb ? -1 : 1;
-	xa = sum_vec(a->cpu_ns);
-	xb = sum_vec(b->cpu_ns);
+	xa = nl_node_sum(a->cpu_ns);
+	xb = nl_node_sum(b->cpu_ns);
 	if (xa != xb)
 		return xa > xb ? -1 : 1;
 	return ida < idb ? -1 : ida > idb;
@@ -356,9 +330,9 @@ static void fill_counts(struct row *r, const struct nl_counts *c, const struct n
 	char a[24], b[24];
 
 	join_nodes(r->cell[COL_CPU], n, c->cpu_ns, fmt_cpu_cell, interval_ns);
-	by_page_node(c->faults, v);
+	nl_matrix_columns(c->faults, v);
 	join_nodes(r->cell[COL_FAULTS], n, v, fmt_count_cell, 0);
-	by_page_node(c->hint_faults, v);
+	nl_matrix_columns(c->hint_faults, v);
 	join_nodes(r->cell[COL_HINT], n, v, fmt_count_cell, 0);
 	fmt_ratio(r->cell[COL_REMOTE], CELL, nl_remote_ratio(c));
 	fmt_estimate(r->cell[COL_RESREM], CELL, nl_resident_remote_ratio(c, resident));
@@ -542,7 +516,7 @@ static int matrix_row(struct nl_lines *out, const char *label, const struct node
  * say how many (capped: the two programs do not see exactly the same faults). */
 static int unresolved_note(const struct nl_counts *c, bool hint, int width, struct nl_lines *out)
 {
-	uint64_t n = c->faults_unresolved, m = sum_matrix(c->hint_faults);
+	uint64_t n = c->faults_unresolved, m = nl_matrix_sum(c->hint_faults);
 	char buf[256];
 
 	if (!hint)
@@ -708,7 +682,7 @@ static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 		return -ENOMEM;
 
 	/* AutoNUMA's page migrations, only when there were any. */
-	uint64_t migrated = sum_matrix(p->c.migrated_pages);
+	uint64_t migrated = nl_matrix_sum(p->c.migrated_pages);
 	if (migrated || p->c.migrate_stall_ns || p->c.numa_task_moves) {
 		char line[512], stall[32];
 		off = (size_t)snprintf(line, sizeof(line), "  migrated pages:");

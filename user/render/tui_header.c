@@ -85,9 +85,7 @@ static double resident_estimate(const struct nl_snapshot *s, int id)
 
 	for (int p = 0; p < s->nr_procs; p++) {
 		const struct nl_process *pr = &s->procs[p];
-		uint64_t res = 0;
-		for (int m = 0; m < NL_MAX_NODES; m++)
-			res += pr->resident_pages[m];
+		uint64_t res = nl_node_sum(pr->resident_pages);
 		if (!pr->resident_known || !res || !pr->c.cpu_ns[id])
 			continue;
 		w += (double)pr->c.cpu_ns[id];

@@ -33,26 +33,10 @@ static int argmax(const uint64_t v[NL_MAX_NODES])
 	return best;
 }
 
-static uint64_t vec_sum(const uint64_t v[NL_MAX_NODES])
-{
-	uint64_t s = 0;
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		s += v[i];
-	return s;
-}
-
-static void matrix_cols(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES])
-{
-	memset(out, 0, NL_MAX_NODES * sizeof(out[0]));
-	for (int r = 0; r < NL_MAX_NODES; r++)
-		for (int c = 0; c < NL_MAX_NODES; c++)
-			out[c] += m[r][c];
-}
-
 static void row_fill(struct tui_row *r, const struct nl_process *p, uint64_t interval_ns)
 {
 	const struct nl_counts *c = &p->c;
-	uint64_t by_page[NL_MAX_NODES], cpu = vec_sum(c->cpu_ns), mig[NL_MAX_NODES];
+	uint64_t by_page[NL_MAX_NODES], cpu = nl_node_sum(c->cpu_ns);
 
 	memset(r, 0, sizeof(*r));
 	r->p = p;
@@ -63,13 +47,11 @@ static void row_fill(struct tui_row *r, const struct nl_process *p, uint64_t int
 		r->estimate = !isnan(r->remote);
 	}
 	r->score = (isnan(r->remote) ? 0 : r->remote) * (double)cpu / 1e9;
-	matrix_cols(c->faults, by_page);
-	r->faults = vec_sum(by_page) + c->faults_unresolved;
-	matrix_cols(c->hint_faults, mig);
-	r->hint = vec_sum(mig);
-	matrix_cols(c->migrated_pages, mig);
-	r->migrated = vec_sum(mig);
-	r->resident = p->resident_known ? vec_sum(p->resident_pages) : 0;
+	nl_matrix_columns(c->faults, by_page);
+	r->faults = nl_matrix_sum(c->faults) + c->faults_unresolved;
+	r->hint = nl_matrix_sum(c->hint_faults);
+	r->migrated = nl_matrix_sum(c->migrated_pages);
+	r->resident = p->resident_known ? nl_node_sum(p->resident_pages) : 0;
 	r->cpu_node = argmax(c->cpu_ns);
 	r->mem_node = p->resident_known && r->resident ? argmax(p->resident_pages) : argmax(by_page);
 	r->idle = !p->followed && cpu < IDLE_CPU_NS && !r->faults && !r->hint && !r->migrated;
