@@ -30,9 +30,10 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/numalens-vm-tui.XXXXXX")
 SOCK="nl-vm-tui-$$"
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$OUT"' EXIT
 
-# Keys (ms after the start): the first screen is what top shows after 25 s of a
-# TCG guest (BPF loaded, the buffer placed, the worker streaming for intervals).
-ENTER=25000 HELP=30000 ESC=34000 QUIT=38000
+# Keys, in ms from the first screen with the process list: the screen judged as the
+# first is what top shows 8 s (8 intervals) later, the buffer placed and the worker
+# streaming; no key has been pressed before it.
+ENTER=8000 HELP=12000 ESC=16000 QUIT=20000
 out=$OUT/guest
 vm_boot "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 300 \
 	--add "$ROOT/tests/vm/guest/top_tui.sh" --add "$TERMINFO_SCREEN" \

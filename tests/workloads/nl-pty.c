@@ -5,9 +5,11 @@
  * PREFIX.0..N into a terminal of the same size (tests/vm/top_tui.sh does it in tmux)
  * shows the screen as it was just before key N+1.
  *
- * usage: nl-pty -c COLS -r ROWS -o PREFIX [-t SECONDS] [-k MS:KEYS]... -- CMD [ARGS...]
+ * usage: nl-pty -c COLS -r ROWS -o PREFIX [-t SECONDS] [-s TEXT] [-k MS:KEYS]... -- CMD [ARGS...]
  *   -k MS:KEYS  at MS milliseconds after the start, write KEYS (C escapes: \r \n \e
  *               \\ \xHH) to the terminal; keys are sent in the order given
+ *   -s TEXT     count the keys' MS from when TEXT first appears in the output instead
+ *               (a busy machine may take long to draw the first screen)
  *   -t SECONDS  SIGTERM the command after this long (default 120)
  * Exit status: the command's, 124 when it was stopped at -t, 2 usage, 1 failure. */
 #include <errno.h>
@@ -71,12 +73,36 @@ static FILE *segment(const char *prefix, int n)
 	return fopen(path, "w");
 }
 
+/* -s: whether TEXT has appeared, across reads (tail keeps the last bytes seen). */
+struct waiter {
+	const char *text;
+	char tail[512];
+	size_t len;
+};
+
+static bool seen(struct waiter *w, const char *buf, size_t n)
+{
+	size_t tl = strlen(w->text), keep = tl > 1 ? tl - 1 : 0;
+	char joined[sizeof(w->tail) + 4096];
+
+	if (!w->text[0] || tl > sizeof(w->tail))
+		return true;
+	memcpy(joined, w->tail, w->len);
+	memcpy(joined + w->len, buf, n);
+	n += w->len;
+	if (memmem(joined, n, w->text, tl))
+		return true;
+	w->len = n < keep ? n : keep;
+	memcpy(w->tail, joined + n - w->len, w->len);
+	return false;
+}
+
 /* Copies the terminal's output into the segments and sends the keys on time until
  * the command has exited and its terminal is drained, or until the deadline. */
 static int pump(int master, pid_t child, const char *prefix, const struct key *keys, int nr,
-		long deadline)
+		long deadline, struct waiter *w)
 {
-	long start = now_ms();
+	long start = w->text[0] ? -1 : now_ms();
 	int next = 0, status = 0;
 	bool exited = false;
 	FILE *out = segment(prefix, 0);
@@ -88,18 +114,20 @@ static int pump(int master, pid_t child, const char *prefix, const struct key *k
 		long wait = 100;
 		char buf[4096];
 
-		if (next < nr && keys[next].ms - (now_ms() - start) < wait)
+		if (start >= 0 && next < nr && keys[next].ms - (now_ms() - start) < wait)
 			wait = keys[next].ms - (now_ms() - start);
 		if (poll(&pfd, 1, wait > 0 ? (int)wait : 0) > 0) {
 			ssize_t n = read(master, buf, sizeof(buf));
-			if (n > 0)
+			if (n > 0) {
 				fwrite(buf, 1, (size_t)n, out);
-			else if (exited)
+				if (start < 0 && seen(w, buf, (size_t)n))
+					start = now_ms();
+			} else if (exited)
 				break; /* EIO: every writer of the terminal is gone */
 		} else if (exited) {
 			break;
 		}
-		if (next < nr && now_ms() - start >= keys[next].ms) {
+		if (start >= 0 && next < nr && now_ms() - start >= keys[next].ms) {
 			fclose(out);
 			if (!(out = segment(prefix, ++next)))
 				return -1;
@@ -123,17 +151,19 @@ int main(int argc, char **argv)
 {
 	struct winsize ws = { .ws_col = 80, .ws_row = 24 };
 	struct key keys[MAX_KEYS];
+	struct waiter w = { .text = "" };
 	const char *prefix = NULL;
 	int nr = 0, c, master;
 	long seconds = 120;
 	pid_t child;
 
-	while ((c = getopt(argc, argv, "+c:r:o:t:k:")) != -1) {
+	while ((c = getopt(argc, argv, "+c:r:o:t:s:k:")) != -1) {
 		switch (c) {
 		case 'c': ws.ws_col = (unsigned short)atoi(optarg); break;
 		case 'r': ws.ws_row = (unsigned short)atoi(optarg); break;
 		case 'o': prefix = optarg; break;
 		case 't': seconds = atol(optarg); break;
+		case 's': w.text = optarg; break;
 		case 'k':
 			if (nr == MAX_KEYS || parse_key(optarg, &keys[nr++])) {
 				fprintf(stderr, "nl-pty: bad -k '%s' (MS:KEYS, at most %d)\n", optarg, MAX_KEYS);
@@ -144,7 +174,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!prefix || optind >= argc || !ws.ws_col || !ws.ws_row) {
-		fprintf(stderr, "usage: nl-pty -c COLS -r ROWS -o PREFIX [-t S] [-k MS:KEYS]... -- CMD...\n");
+		fprintf(stderr, "usage: nl-pty -c COLS -r ROWS -o PREFIX [-t S] [-s TEXT] [-k MS:KEYS]... -- CMD...\n");
 		return 2;
 	}
 	child = forkpty(&master, NULL, NULL, &ws);
@@ -157,6 +187,6 @@ int main(int argc, char **argv)
 		perror("nl-pty: exec");
 		_exit(127);
 	}
-	c = pump(master, child, prefix, keys, nr, now_ms() + seconds * 1000);
+	c = pump(master, child, prefix, keys, nr, now_ms() + seconds * 1000, &w);
 	return c < 0 ? 1 : c;
 }

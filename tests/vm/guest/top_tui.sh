@@ -2,7 +2,8 @@
 # Runs INSIDE a vmtest guest (busybox sh, no tmux): the live view of `numalens top`
 # over nl-firsttouch-bug on a 100x30 pseudo-terminal (nl-pty), with keys typed at set
 # times: Enter (drill into the selected, first, process), ?, Esc, q. Prints, for the
-# host side (tests/vm/top_tui.sh) to replay and judge:
+# host side (tests/vm/top_tui.sh) to replay and judge (times in ms from the first
+# screen with the process list):
 #   ftb: <nl-firsttouch-bug's own lines>   (its pid, init and worker tids)
 #   tui_exit: STATUS                        (nl-pty's: numalens top's exit status)
 #   segment: N: BASE64                      (the terminal output after the N-th key)
@@ -19,7 +20,9 @@ fi
 mkdir -p /tmp/terminfo/s && cp /usr/local/bin/screen /tmp/terminfo/s/screen
 export TERMINFO=/tmp/terminfo TERM=screen
 
-nl-pty -c 100 -r 30 -o /tmp/tui -t $((quit / 1000 + 60)) \
+# key times count from the first drawn list ("sorted by"): a busy host's TCG guest
+# may take long to load the BPF programs
+nl-pty -c 100 -r 30 -o /tmp/tui -t $((quit / 1000 + 150)) -s "sorted by" \
 	-k "$enter:\\r" -k "$help:?" -k "$esc:\\e" -k "$quit:q" -- \
 	numalens top -i 1 --cmd-output /tmp/ftb.out -- nl-firsttouch-bug --seconds "$secs"
 echo "tui_exit: $?"
