@@ -43,19 +43,47 @@ static void fixture(struct nl_snapshot *s, struct nl_process p[4])
 	s->nr_procs = 4;
 }
 
-static void test_default_order_and_idle(void **state)
-{
+struct fx {
 	struct nl_snapshot s;
 	struct nl_process p[4];
-	struct nl_tui t = { 0 };
-	struct tui_row *v;
-	int n, hidden;
+};
 
-	(void)state;
-	fixture(&s, p);
-	assert_int_equal(tui_rows_make(&t, &s, &v, &n, &hidden), 0);
-	assert_int_equal(n, 3);
-	assert_int_equal(hidden, 1);
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	fixture(&f->s, f->p);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* The rows t makes of s, checking how many are shown and hidden; free them. */
+static struct tui_row *rows_of(const struct nl_tui *t, const struct nl_snapshot *s, int shown,
+			       int hidden)
+{
+	struct tui_row *v;
+	int n, h;
+
+	assert_int_equal(tui_rows_make(t, s, &v, &n, &h), 0);
+	assert_int_equal(n, shown);
+	assert_int_equal(h, hidden);
+	return v;
+}
+
+static void test_default_order_and_idle(void **state)
+{
+	struct fx *f = *state;
+	struct nl_tui t = { 0 };
+	struct tui_row *v = rows_of(&t, &f->s, 3, 1);
+
 	/* scores: 10 -> 0.9 x 1 s, 40 -> 1.0 (estimate) x 0.5 s, 20 -> 0.11 x 4 s */
 	assert_int_equal(v[0].p->pid, 10);
 	assert_int_equal(v[1].p->pid, 40);
@@ -67,9 +95,7 @@ static void test_default_order_and_idle(void **state)
 	free(v);
 
 	t.show_idle = true;
-	assert_int_equal(tui_rows_make(&t, &s, &v, &n, &hidden), 0);
-	assert_int_equal(n, 4);
-	assert_int_equal(hidden, 0);
+	v = rows_of(&t, &f->s, 4, 0);
 	assert_int_equal(v[3].p->pid, 30);
 	assert_true(isnan(v[3].remote));
 	free(v);
@@ -77,19 +103,13 @@ static void test_default_order_and_idle(void **state)
 
 static void test_estimate_and_followed(void **state)
 {
-	struct nl_snapshot s;
-	struct nl_process p[4];
+	struct fx *f = *state;
 	struct nl_tui t = { 0 };
 	struct tui_row *v;
-	int n, hidden;
 
-	(void)state;
-	fixture(&s, p);
-	p[2].followed = true; /* the followed process is never hidden */
-	assert_int_equal(tui_rows_make(&t, &s, &v, &n, &hidden), 0);
-	assert_int_equal(n, 4);
-	assert_int_equal(hidden, 0);
-	for (int i = 0; i < n; i++) {
+	f->p[2].followed = true; /* the followed process is never hidden */
+	v = rows_of(&t, &f->s, 4, 0);
+	for (int i = 0; i < 4; i++) {
 		if (v[i].p->pid != 40)
 			continue;
 		assert_true(v[i].estimate);
@@ -106,16 +126,11 @@ static void test_sort_keys(void **state)
 		{ SORT_CPU, 20 }, { SORT_REMOTE, 40 }, { SORT_FAULTS, 10 }, { SORT_PID, 10 },
 		{ SORT_COMM, 20 }, { SORT_RESIDENT, 40 },
 	};
-	struct nl_snapshot s;
-	struct nl_process p[4];
-	struct tui_row *v;
-	int n, hidden;
+	struct fx *f = *state;
 
-	(void)state;
-	fixture(&s, p);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct nl_tui t = { .sort = cases[i].key };
-		assert_int_equal(tui_rows_make(&t, &s, &v, &n, &hidden), 0);
+		struct tui_row *v = rows_of(&t, &f->s, 3, 1);
 		if (v[0].p->pid != cases[i].first)
 			fail_msg("sort %s: first pid %u, wanted %u", tui_sort_name(cases[i].key),
 				 v[0].p->pid, cases[i].first);
@@ -126,9 +141,9 @@ static void test_sort_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_order_and_idle),
-		cmocka_unit_test(test_estimate_and_followed),
-		cmocka_unit_test(test_sort_keys),
+		cmocka_unit_test_setup_teardown(test_default_order_and_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_estimate_and_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sort_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
