@@ -264,6 +264,7 @@ for term in colour nocolor vt100; do
   tmux -L "$TMUX_SOCK" new-session -d -x 60 -y 24 -s "n$term" \
     "env $env $NUMALENS top --cmd-output $OUT/cmd-$term -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
   shot "n$term" "$OUT/narrow-$term" "60x24, $term" "^[0-9]+ +nl-faultstorm "
+  check_output "tui 60 cols ($term): lost events in the title" "^ numalens top +[0-9:]+ +lost events [0-9]+" cat "$OUT/narrow-$term"
   check_output "tui 60 cols ($term): the node line" "^n0 +~?[0-9]+% +[0-9]+% +[0-9.]+[KMGT]/" cat "$OUT/narrow-$term"
   check_output "tui 60 cols ($term): the list's first columns" "$LIST_HEAD" cat "$OUT/narrow-$term"
   check_output "tui 60 cols ($term): the process, its remote share and nodes" "^[0-9]+ +nl-faultstorm +~?[0-9]+% +cpu0>mem0" cat "$OUT/narrow-$term"

@@ -278,9 +278,10 @@ static int render_tui(struct top *t)
 		f.mem = &mem;
 	}
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
+	/* lost events early: a narrow terminal cuts the line's end */
 	snprintf(title, sizeof(title),
-		 " numalens top   %s   %s   every %.2g s   lost events %" PRIu64 "%s%s%s",
-		 clock, t->sess.target_desc, t->o.interval, t->have_last ? t->last.lost_events : 0,
+		 " numalens top   %s   lost events %" PRIu64 "   %s   every %.2g s%s%s%s", clock,
+		 t->have_last ? t->last.lost_events : 0, t->sess.target_desc, t->o.interval,
 		 t->have_last ? "" : "   (collecting...)",
 		 t->sess.child_output[0] ? "   output: " : "", t->sess.child_output);
 	if (nl_tui_draw(t->tui, &f)) {
