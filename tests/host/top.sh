@@ -2,7 +2,8 @@
 # Host tier: `numalens top` on this kernel (one NUMA node): JSON Lines from a command
 # it starts, exit statuses and messages for bad input, not root, a pid that exits,
 # Ctrl-C leaving no BPF program or link behind, running the command as the sudo
-# user, and the ncurses view under tmux.
+# user, and the live view under tmux (keys, sorting, drill-down, Esc, help, 60
+# columns, no colours), its screens printed as TAP comments.
 source "$(dirname "$0")/../lib.sh"
 OUT=$(mktemp -d)
 TMUX_SOCK="nl-top-test-$$"
@@ -139,31 +140,153 @@ wait_exited() {
   done
 }
 
-# 7. The ncurses view, in a detached tmux pane: header and table, 'q' quits.
+# 7. The live view, in a detached tmux pane. Each screen is printed into the test's
+# output as TAP comments, so a failure shows what was on the terminal. The machine may
+# be busy: a screen is waited for (up to 20 s) by a line that says it is there, and
+# the checks then look at that one capture.
+# shot SESSION FILE NAME [REGEX]: captures the pane into FILE (FILE.esc with its
+# attributes) once REGEX is on it (or after 20 s), and prints it under NAME
+shot() {
+  local i
+  for i in $(seq 40); do
+    tmux -L "$TMUX_SOCK" capture-pane -p -t "$1" > "$2"
+    { [ -z "${4:-}" ] || grep -Eq -- "$4" "$2"; } && break
+    sleep 0.5
+  done
+  tmux -L "$TMUX_SOCK" capture-pane -e -p -t "$1" > "$2.esc"
+  { echo "--- screen: $3"; sed 's/[[:space:]]*$//' "$2"; echo "--- end"; } | diag
+}
+# keys SESSION KEY...: sends the keys
+keys() { local s=$1; shift; tmux -L "$TMUX_SOCK" send-keys -t "$s" "$@"; sleep 0.3; }
+# selected FILE: the pid on the list's row in reverse video (the selection) in FILE.esc
+# (a line that starts in reverse video, as "\e[0;7m" or "\e[7m", with a pid in front)
+selected() { grep -aE $'^\e\\[(0;)?7m' "$1.esc" | sed 's/\x1b\[[0-9;]*m//g' | awk '$1 ~ /^[0-9]+$/ { print $1; exit }'; }
+LIST_HEAD="^PID +COMM +REMOTE +NODES +CPU%"
+DETAIL="^process [0-9]+ "
 tmux -L "$TMUX_SOCK" new-session -d -x 150 -y 40 -s top \
-  "$NUMALENS top --threads -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
-sleep 4
-tmux -L "$TMUX_SOCK" capture-pane -p -t top > "$OUT/screen"
-check_output "tui: header line" "numalens top .*pid [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/screen"
-check_output "tui: table header" "PID/TID +COMM +CPU% n0 +FAULTS n0 +(HINT n0 +)?REMOTE +RES-REM +FIRST-TOUCH n0 +RESIDENT n0" cat "$OUT/screen"
-check_output "tui: the process row" "^[0-9]+ +nl-faultstorm " cat "$OUT/screen"
-# lost events are in the header line (the legend may be scrolled below the screen)
-check_output "tui: lost events shown" "lost events:? [0-9]+" cat "$OUT/screen"
+  "$NUMALENS top -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
+shot top "$OUT/screen" "first screen, 150x40" "^[0-9]+ +nl-faultstorm "
+check_output "tui: title line" "numalens top .*pid [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/screen"
+check_output "tui: lost events in the title" "lost events:? [0-9]+" cat "$OUT/screen"
+check_output "tui: header titles" "^node +remote +CPU +mem used +hint/s +migr in/out +hit/s +miss/s" cat "$OUT/screen"
+# one node here: remote share, CPU bar and share, memory bar and used/total, rates
+check_output "tui: node 0's header line" "^n0 +~?[0-9]+% +\\[[#.]+\\] +[0-9]+% +\\[[#.]+\\] [0-9.]+[KMGT]/[0-9.]+[KMGT] +[0-9.]+k? +[0-9.k]+/[0-9.k]+ +(-|[0-9.]+[kM]?) +(-|[0-9.]+[kM]?)" cat "$OUT/screen"
+check_output "tui: AutoNUMA's state under the nodes" "^AutoNUMA (off|on)" cat "$OUT/screen"
+check_output "tui: sorted by remote x CPU by default" "sorted by remote x CPU" cat "$OUT/screen"
+check_output "tui: the list's columns" "$LIST_HEAD +FAULT/s +HINT/s +MIGR/s +RES-MiB +NOTE" cat "$OUT/screen"
+check_output "tui: the process row with its remote share and node pair" "^[0-9]+ +nl-faultstorm +~?[0-9]+% +cpu0>mem0 +[0-9]+ +[0-9]+" cat "$OUT/screen"
+storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
+check "tui: the only row is selected ($(selected "$OUT/screen"))" [ "$(selected "$OUT/screen")" = "$storm_pid" ]
+
+keys top Enter
+shot top "$OUT/detail" "Enter: the drill-down" "$DETAIL"
+check_output "tui: Enter drills into the process" "^process $storm_pid \\(nl-faultstorm\\)" cat "$OUT/detail"
+check_output "tui: the drill-down has its thread rows" "^  [0-9]+ +nl-faultstorm" cat "$OUT/detail"
+check_output "tui: the drill-down has its access matrix" "^access matrix of $storm_pid \\(nl-faultstorm\\)" cat "$OUT/detail"
+check_output "tui: the drill-down has its AutoNUMA rows" "^AutoNUMA, this interval" cat "$OUT/detail"
+check_not_output "tui: the drill-down replaces the list" "$LIST_HEAD" cat "$OUT/detail"
+keys top Escape
+shot top "$OUT/back" "Esc: back to the list" "$LIST_HEAD"
+check_output "tui: Esc goes back to the list" "$LIST_HEAD" cat "$OUT/back"
+keys top '?'
+shot top "$OUT/help" "?: help and sources" "^keys: "
+check_output "tui: ? shows the keys" "^keys: .*Enter" cat "$OUT/help"
+check_output "tui: ? says where the header's numbers come from" "nodeN/numastat" cat "$OUT/help"
+check_output "tui: ? shows the sources" "^sources: sched: " cat "$OUT/help"
+check_not_output "tui: ? leaves the main screen" "$LIST_HEAD|^node +remote" cat "$OUT/help"
+keys top Escape
+shot top "$OUT/back2" "Esc after ?" "$LIST_HEAD"
+check_output "tui: Esc leaves the help" "$LIST_HEAD" cat "$OUT/back2"
 tmux -L "$TMUX_SOCK" send-keys -t top q
 wait_exited top "$OUT/after"
 check_output "tui: q quits with status 0" "^exited=0" cat "$OUT/after"
 check_output "tui: the last table stays on the terminal" "^access matrix of [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/after"
-storm_pid=$(sed -n 's/.*pid \([0-9]*\) (nl-faultstorm).*/\1/p' "$OUT/screen" | head -1)
 check "tui: the started command ($storm_pid) was stopped" gone "$storm_pid"
 # its output file (named in the header) is the user's to keep; the test's to remove
 rm -f "$(grep -o 'output: /[^ ]*' "$OUT/screen" | head -1 | cut -c9-)"
+
+# 7b. Every process, sorted by the keys: the sorted column must be in order on the
+# screen (idle processes shown, so there are many rows).
+# column_sorted FILE TITLE ORDER: the list's column under TITLE is sorted (sort flags);
+# cut by the title's position, since a COMM may hold spaces ("tmux: server")
+column_sorted() {
+  awk -v t="$2" 'f && /^[0-9]+ / { print substr($0, c, 5) + 0 }
+    /^PID +COMM/ { f = 1; c = index($0, t) }' "$1" > "$1.col"
+  [ "$(wc -l < "$1.col")" -ge 3 ] && sort -c $3 "$1.col"
+}
+# (-i 2: keys redraw the same interval, so Home, Down and Enter mostly see one list)
+tmux -L "$TMUX_SOCK" new-session -d -x 120 -y 40 -s all "$NUMALENS top -i 2; echo exited=\$?; sleep 60"
+shot all "$OUT/all" "every process" "$LIST_HEAD"
+keys all i
+shot all "$OUT/idle" "i: idle processes shown" "idle shown \\(i\\)"
+check_output "tui: i shows the idle processes" "idle shown \\(i\\)" cat "$OUT/idle"
+keys all p
+shot all "$OUT/bypid" "p: sorted by pid" "sorted by pid"
+check_output "tui: p sorts by pid" "sorted by pid" cat "$OUT/bypid"
+check "tui: the pids are in ascending order" column_sorted "$OUT/bypid" PID -n
+# arrows: Home selects the first row, Down the next; Enter opens the selected pid
+# (the selection stays on its pid while rows come and go)
+keys all Home
+shot all "$OUT/home" "Home: the first row selected" "$LIST_HEAD"
+keys all Down
+shot all "$OUT/down" "Down: the next row selected" "$LIST_HEAD"
+first=$(selected "$OUT/home") second=$(selected "$OUT/down")
+top_row=$(awk 'f && /^[0-9]+ / { print $1; exit } /^PID +COMM/ { f = 1 }' "$OUT/home")
+check "tui: Home selects the first row (${top_row:-none})" [ -n "$first" ] && [ "$first" = "$top_row" ]
+check "tui: Down moves the selection (${first:-none} -> ${second:-none})" \
+  [ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ]
+keys all Enter
+shot all "$OUT/down-enter" "Enter on the selected row" "$DETAIL"
+check_output "tui: Enter drills into the selected pid (${second:-none})" "^process ${second:-none} " cat "$OUT/down-enter"
+keys all Escape
+keys all c
+shot all "$OUT/bycpu" "c: sorted by CPU" "sorted by CPU"
+check "tui: CPU% is in descending order" column_sorted "$OUT/bycpu" CPU% -nr
+keys all i
+shot all "$OUT/noidle" "i again: idle hidden" "idle hidden \\(i\\)"
+check_output "tui: i hides them again" "[0-9]+ idle hidden \\(i\\)" cat "$OUT/noidle"
+keys all q
+wait_exited all "$OUT/all-after"
+check_output "tui: system-wide view quits with status 0" "^exited=0" cat "$OUT/all-after"
+tmux -L "$TMUX_SOCK" kill-session -t all 2>/dev/null
+
+# 7c. 60 columns and no colours: the same answers fit; NO_COLOR and a colourless
+# TERM draw no colour, and a colour terminal does (so the check can fail).
+not() { ! "$@"; }
+# colours FILE: the pane capture with escapes has a foreground colour
+colours() { grep -qE $'\e\\[([0-9;]*;)?(3[0-7]|9[0-7]|38;5;[0-9]+)(;[0-9;]*)?m' "$1"; }
+for term in colour nocolor vt100; do
+  case $term in
+    colour) env="" ;;
+    nocolor) env="NO_COLOR=1" ;;
+    vt100) env="TERM=vt100" ;;
+  esac
+  tmux -L "$TMUX_SOCK" new-session -d -x 60 -y 24 -s "n$term" \
+    "env $env $NUMALENS top --cmd-output $OUT/cmd-$term -- $WORKLOADS/nl-faultstorm -n 100000000; echo exited=\$?; sleep 60"
+  shot "n$term" "$OUT/narrow-$term" "60x24, $term" "^[0-9]+ +nl-faultstorm "
+  check_output "tui 60 cols ($term): lost events in the title" "^ numalens top +[0-9:]+ +lost events [0-9]+" cat "$OUT/narrow-$term"
+  check_output "tui 60 cols ($term): the node line" "^n0 +~?[0-9]+% +[0-9]+% +[0-9.]+[KMGT]/" cat "$OUT/narrow-$term"
+  check_output "tui 60 cols ($term): the list's first columns" "$LIST_HEAD" cat "$OUT/narrow-$term"
+  check_output "tui 60 cols ($term): the process, its remote share and nodes" "^[0-9]+ +nl-faultstorm +~?[0-9]+% +cpu0>mem0" cat "$OUT/narrow-$term"
+  if [ "$term" = colour ]; then
+    check "tui: a colour terminal gets colours" colours "$OUT/narrow-$term.esc"
+  else
+    check "tui ($term): no colour at all" not colours "$OUT/narrow-$term.esc"
+  fi
+  keys "n$term" Enter
+  shot "n$term" "$OUT/narrow-$term-detail" "60x24, $term, Enter" "$DETAIL"
+  check_output "tui 60 cols ($term): drill-down" "^process [0-9]+ \\(nl-faultstorm\\)" cat "$OUT/narrow-$term-detail"
+  keys "n$term" q
+  wait_exited "n$term" "$OUT/narrow-$term-after"
+  check_output "tui 60 cols ($term): q quits with status 0" "^exited=0" cat "$OUT/narrow-$term-after"
+  tmux -L "$TMUX_SOCK" kill-session -t "n$term" 2>/dev/null
+done
 
 # 8. A started command's output never draws over the view: it goes to a file the
 # header names, and the path is repeated at exit.
 tmux -L "$TMUX_SOCK" new-session -d -x 200 -y 40 -s out \
   "$NUMALENS top -d 3 -- sh -c 'echo scribble-from-the-command; echo to-stderr >&2; sleep 30'; echo exited=\$?; sleep 60"
-sleep 2
-tmux -L "$TMUX_SOCK" capture-pane -p -t out > "$OUT/out-screen"
+shot out "$OUT/out-screen" "a command's output file" "output: /"
 check_output "tui: the header names the command's output file" "output: /[^ ]*/numalens-cmd\\.[A-Za-z0-9]{6}" cat "$OUT/out-screen"
 check_not_output "tui: the command's output is not on the screen" "scribble-from-the-command" cat "$OUT/out-screen"
 wait_exited out "$OUT/out-after"

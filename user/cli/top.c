@@ -36,6 +36,7 @@
 #include "render/render_json.h"
 #include "render/render_table.h"
 #include "render/tui.h"
+#include "sysinfo/machine.h"
 #include "common/util.h"
 
 struct top_opts {
@@ -101,8 +102,9 @@ static void usage(FILE *out)
 		"  -v, --verbose        libbpf messages on stderr\n"
 		"  -h, --help           this text\n"
 		"\n"
-		"Without -p, --cgroup or CMD every process is followed. Keys: q quits,\n"
-		"arrows/PgUp/PgDn scroll. Exit status: 0 when the run ends (duration, Ctrl-C, q,\n"
+		"Without -p, --cgroup or CMD every process is followed. Keys: arrows select,\n"
+		"Enter drills into a process, Esc goes back, ? shows the keys, the legend and\n"
+		"the sources, q quits. Exit status: 0 when the run ends (duration, Ctrl-C, q,\n"
 		"or the followed process exits; a CMD's own status is reported on stderr), 1 when\n"
 		"profiling cannot start or fails, 2 for bad usage. Needs root (or CAP_BPF and\n"
 		"CAP_PERFMON).\n");
@@ -233,9 +235,8 @@ struct top {
 	struct nl_tui *tui;
 	bool text;                 /* plain tables: --text, or a terminal we could not drive */
 	unsigned tables_printed;   /* plain tables so far (the legend goes with the first) */
-	struct nl_snapshot last;   /* kept for redraws on resize/scroll */
+	struct nl_snapshot last;   /* kept for redraws on resize and keys */
 	bool have_last;
-	struct nl_lines lines;
 	struct nl_trend trend;     /* last intervals per process, for the table's trend lines */
 	struct nl_request_set rq;  /* --request: the interval's finished requests */
 	struct nl_rq_summary rq_sum;
@@ -265,24 +266,28 @@ static int analyse_requests(struct top *t, struct nl_snapshot *s)
 
 static int render_tui(struct top *t)
 {
-	char header[256 + PATH_MAX], clock[16];
+	char title[256 + PATH_MAX], clock[16];
 	time_t now = time(NULL);
 	struct tm tm;
-	struct nl_table_opts to = { .threads = t->o.threads, .width = nl_tui_width(t->tui),
-				    .trend = &t->trend };
+	struct nl_node_mem mem;
+	struct nl_tui_frame f = { .s = t->have_last ? &t->last : NULL, .trend = &t->trend,
+				  .title = title };
 
-	nl_lines_free(&t->lines);
-	if (t->have_last && nl_table_render(&t->last, &to, &t->lines)) {
-		nl_err("top: out of memory rendering the table");
-		return -1;
+	if (t->have_last) {
+		nl_node_mem_read(NULL, &t->last.topo, &mem);
+		f.mem = &mem;
 	}
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
-	snprintf(header, sizeof(header),
-		 " numalens top   %s   %s   every %.2g s   lost events %" PRIu64 "%s%s%s",
-		 clock, t->sess.target_desc, t->o.interval, t->have_last ? t->last.lost_events : 0,
+	/* lost events early: a narrow terminal cuts the line's end */
+	snprintf(title, sizeof(title),
+		 " numalens top   %s   lost events %" PRIu64 "   %s   every %.2g s%s%s%s", clock,
+		 t->have_last ? t->last.lost_events : 0, t->sess.target_desc, t->o.interval,
 		 t->have_last ? "" : "   (collecting...)",
 		 t->sess.child_output[0] ? "   output: " : "", t->sess.child_output);
-	nl_tui_draw(t->tui, header, &t->lines);
+	if (nl_tui_draw(t->tui, &f)) {
+		nl_err("top: out of memory drawing the view");
+		return -1;
+	}
 	return 0;
 }
 
@@ -328,7 +333,8 @@ static int take_and_show(struct top *t, enum nl_stop_reason why)
 	struct nl_snapshot s;
 	int err;
 
-	err = nl_view_interval(&t->view, NL_SAMPLE_RESIDENCY, &s);
+	/* the live view's header shows numastat rates; JSON and text stay as they are */
+	err = nl_view_interval(&t->view, NL_SAMPLE_RESIDENCY | (t->tui ? NL_SAMPLE_NUMASTAT : 0), &s);
 	if (err) {
 		nl_err("top: reading the collected data failed: %s", strerror(-err));
 		return -1;
@@ -532,7 +538,6 @@ cleanup:
 	nl_session_finish(&t.sess, why);
 	if (t.have_last)
 		nl_snapshot_free(&t.last);
-	nl_lines_free(&t.lines);
 	nl_trend_free(&t.trend);
 	nl_touch_history_free(t.touches);
 	nl_request_set_free(&t.rq);

@@ -41,6 +41,14 @@ struct nl_machine {
 	int nr_devs;
 };
 
+/* Each node's memory now (source: /sys/devices/system/node/nodeN/meminfo), for the
+ * live view's header; by node id. */
+struct nl_node_mem {
+	bool known[NL_MAX_NODES];
+	uint64_t total_kb[NL_MAX_NODES];
+	uint64_t free_kb[NL_MAX_NODES];
+};
+
 /* One process as /proc shows it now (source: /proc/PID/status, /proc/PID/fd). */
 struct nl_proc_env {
 	uint32_t pid;

@@ -164,3 +164,28 @@ double nl_resident_remote_ratio(const struct nl_counts *c, const uint64_t reside
 			     ((double)(all_res - resident[n]) / (double)all_res);
 	return r;
 }
+
+uint64_t nl_node_sum(const uint64_t v[NL_MAX_NODES])
+{
+	uint64_t s = 0;
+	for (int i = 0; i < NL_MAX_NODES; i++)
+		s += v[i];
+	return s;
+}
+
+uint64_t nl_matrix_sum(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
+{
+	uint64_t s = 0;
+	for (int r = 0; r < NL_MAX_NODES; r++)
+		s += nl_node_sum(m[r]);
+	return s;
+}
+
+void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES])
+{
+	for (int c = 0; c < NL_MAX_NODES; c++) {
+		out[c] = 0;
+		for (int r = 0; r < NL_MAX_NODES; r++)
+			out[c] += m[r][c];
+	}
+}

@@ -277,6 +277,12 @@ struct nl_snapshot {
 	size_t nr_rq_windows;
 };
 
+/* Sums over nodes: of a vector, of a whole matrix, and of a matrix's rows into one
+ * value per column (per page node for [cpu_node][mem_node] matrices). */
+uint64_t nl_node_sum(const uint64_t v[NL_MAX_NODES]);
+uint64_t nl_matrix_sum(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES]);
+void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES]);
+
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */
 double nl_remote_ratio(const struct nl_counts *c);
 void nl_counts_add(struct nl_counts *dst, const struct nl_counts *src);

@@ -48,8 +48,8 @@ static int addf(struct nl_lines *l, enum nl_line_style style, const char *fmt, .
 /* Word-wraps text into lines of at most width columns; the first line starts with
  * lead, the others with as many spaces as lead is long. Words longer than a line
  * are kept whole (a long symbol must stay greppable). */
-static int add_wrapped(struct nl_lines *l, enum nl_line_style style, const char *lead,
-		       const char *text, int width)
+int nl_lines_add_wrapped(struct nl_lines *l, enum nl_line_style style, const char *lead,
+				const char *text, int width)
 {
 	int indent = (int)strlen(lead);
 	int room = width - indent > 20 ? width - indent : 20;
@@ -182,32 +182,6 @@ static void fmt_cpu_cell(char *buf, size_t len, uint64_t ns, uint64_t interval_n
 }
 
 /* Faults by node of the page: the column sums of the [cpu][mem] matrix. */
-static void by_page_node(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES])
-{
-	for (int c = 0; c < NL_MAX_NODES; c++) {
-		out[c] = 0;
-		for (int r = 0; r < NL_MAX_NODES; r++)
-			out[c] += m[r][c];
-	}
-}
-
-static uint64_t sum_matrix(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
-{
-	uint64_t s = 0;
-	for (int r = 0; r < NL_MAX_NODES; r++)
-		for (int c = 0; c < NL_MAX_NODES; c++)
-			s += m[r][c];
-	return s;
-}
-
-static uint64_t sum_vec(const uint64_t v[NL_MAX_NODES])
-{
-	uint64_t s = 0;
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		s += v[i];
-	return s;
-}
-
 static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 {
 	return s->sources[id].known && s->sources[id].active;
@@ -217,7 +191,7 @@ static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 
 static uint64_t activity(const struct nl_counts *c)
 {
-	return sum_matrix(c->faults) + sum_matrix(c->hint_faults) + c->faults_unresolved;
+	return nl_matrix_sum(c->faults) + nl_matrix_sum(c->hint_faults) + c->faults_unresolved;
 }
 
 static int cmp_counts(const struct nl_counts *a, const struct nl_counts *b, uint32_t ida, uint32_t idb)
@@ -225,8 +199,8 @@ static int cmp_counts(const struct nl_counts *a, const struct nl_counts *b, uint
 	uint64_t xa = activity(a), xb = activity(b);
 	if (xa != xb)
 		return xa > xb ? -1 : 1;
-	xa = sum_vec(a->cpu_ns);
-	xb = sum_vec(b->cpu_ns);
+	xa = nl_node_sum(a->cpu_ns);
+	xb = nl_node_sum(b->cpu_ns);
 	if (xa != xb)
 		return xa > xb ? -1 : 1;
 	return ida < idb ? -1 : ida > idb;
@@ -356,9 +330,9 @@ static void fill_counts(struct row *r, const struct nl_counts *c, const struct n
 	char a[24], b[24];
 
 	join_nodes(r->cell[COL_CPU], n, c->cpu_ns, fmt_cpu_cell, interval_ns);
-	by_page_node(c->faults, v);
+	nl_matrix_columns(c->faults, v);
 	join_nodes(r->cell[COL_FAULTS], n, v, fmt_count_cell, 0);
-	by_page_node(c->hint_faults, v);
+	nl_matrix_columns(c->hint_faults, v);
 	join_nodes(r->cell[COL_HINT], n, v, fmt_count_cell, 0);
 	fmt_ratio(r->cell[COL_REMOTE], CELL, nl_remote_ratio(c));
 	fmt_estimate(r->cell[COL_RESREM], CELL, nl_resident_remote_ratio(c, resident));
@@ -416,7 +390,8 @@ static bool autonuma_table_shown(const struct nl_snapshot *s)
 }
 
 static int process_table(const struct nl_snapshot *s, const struct nodes *n,
-			 const struct nl_process *const *order, bool threads, struct nl_lines *out)
+			 const struct nl_process *const *order, int nr, bool threads,
+			 struct nl_lines *out)
 {
 	struct grid g = { 0 };
 	char nl[NL_MAX_NODES * 4 + 1] = "";
@@ -455,7 +430,7 @@ static int process_table(const struct nl_snapshot *s, const struct nodes *n,
 	snprintf(r->cell[COL_IPI], CELL, "IPI-ms");
 	snprintf(r->cell[COL_SCAN], CELL, "SCAN-ms");
 
-	for (int i = 0; i < s->nr_procs; i++) {
+	for (int i = 0; i < nr; i++) {
 		const struct nl_process *p = order[i];
 		if (!(r = grid_row(&g, NL_LINE_PLAIN)))
 			goto cleanup;
@@ -541,7 +516,7 @@ static int matrix_row(struct nl_lines *out, const char *label, const struct node
  * say how many (capped: the two programs do not see exactly the same faults). */
 static int unresolved_note(const struct nl_counts *c, bool hint, int width, struct nl_lines *out)
 {
-	uint64_t n = c->faults_unresolved, m = sum_matrix(c->hint_faults);
+	uint64_t n = c->faults_unresolved, m = nl_matrix_sum(c->hint_faults);
 	char buf[256];
 
 	if (!hint)
@@ -555,7 +530,7 @@ static int unresolved_note(const struct nl_counts *c, bool hint, int width, stru
 	else
 		snprintf(buf, sizeof(buf), "%" PRIu64 " faults that placed no page (%" PRIu64 " of them AutoNUMA "
 			 "hinting faults, shown in the right-hand matrix)", n, m);
-	return add_wrapped(out, NL_LINE_PLAIN, "  + ", buf, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  + ", buf, width);
 }
 
 static const char *reason_label(const char *name, int r, char *buf, size_t len)
@@ -588,7 +563,7 @@ static int migrations_by_reason(const struct nl_counts *c, const struct nl_enum_
 	}
 	if (!off)
 		return 0;
-	return add_wrapped(out, NL_LINE_PLAIN, "  migrations by reason: ", line, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  migrations by reason: ", line, width);
 }
 
 /* Upper bound of log2 bucket b, [2^b, 2^(b+1)) ns. */
@@ -628,7 +603,7 @@ static int stall_summary(const struct nl_counts *c, int width, struct nl_lines *
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%" PRIu64 " call%s, p50 < %s, p99 < %s, max < %s", calls,
 		 calls == 1 ? "" : "s", a, b, m);
-	return add_wrapped(out, NL_LINE_PLAIN, "  migrate_pages() stall: ", buf, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  migrate_pages() stall: ", buf, width);
 }
 
 /* What AutoNUMA's bookkeeping cost the process: task moves, TLB shootdowns, IPIs and
@@ -671,7 +646,7 @@ static int autonuma_cost(const struct nl_counts *c, const struct nl_enum_names *
 	}
 	if (!off)
 		return 0;
-	return add_wrapped(out, NL_LINE_PLAIN, "  cost: ", line, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  cost: ", line, width);
 }
 
 static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
@@ -707,7 +682,7 @@ static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 		return -ENOMEM;
 
 	/* AutoNUMA's page migrations, only when there were any. */
-	uint64_t migrated = sum_matrix(p->c.migrated_pages);
+	uint64_t migrated = nl_matrix_sum(p->c.migrated_pages);
 	if (migrated || p->c.migrate_stall_ns || p->c.numa_task_moves) {
 		char line[512], stall[32];
 		off = (size_t)snprintf(line, sizeof(line), "  migrated pages:");
@@ -814,7 +789,7 @@ static int autonuma_header(const struct nl_snapshot *s, int width, struct nl_lin
 	if (!v->valid || !v->bpf_valid) {
 		if (!v->note[0])
 			return 0;
-		return add_wrapped(out, NL_LINE_DIM, "vmstat check: ", v->note, width);
+		return nl_lines_add_wrapped(out, NL_LINE_DIM, "vmstat check: ", v->note, width);
 	}
 	pair(h, sizeof(h), v->hint_faults, v->bpf_hint_faults);
 	pair(l, sizeof(l), v->hint_faults_local, v->bpf_hint_faults_local);
@@ -822,11 +797,11 @@ static int autonuma_header(const struct nl_snapshot *s, int width, struct nl_lin
 	if (v->disagree) {
 		snprintf(buf, sizeof(buf), "%s (this interval: hint faults %s, local %s, migrated %s)", v->note,
 			 h, l, m);
-		return add_wrapped(out, NL_LINE_WARN, "vmstat check: DISAGREE: ", buf, width);
+		return nl_lines_add_wrapped(out, NL_LINE_WARN, "vmstat check: DISAGREE: ", buf, width);
 	}
 	snprintf(buf, sizeof(buf), "agree (hint faults %s, local %s, migrated %s)%s%s", h, l, m,
 		 strncmp(v->note, "agree", 5) ? "; " : "", strncmp(v->note, "agree", 5) ? v->note : "");
-	return add_wrapped(out, NL_LINE_PLAIN, "vmstat check: ", buf, width);
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "vmstat check: ", buf, width);
 }
 
 /* ---- diagnosis ---- */
@@ -855,7 +830,7 @@ static int diagnosis(const struct nl_process *p, int width, struct nl_lines *out
 		snprintf(buf, sizeof(buf),
 			 "%.0f%% of its resident pages are on node %d while %.0f%% of its CPU time is on node %d.",
 			 d->resident_share * 100.0, d->mem_node, d->cpu_share * 100.0, d->cpu_node);
-	if (add_wrapped(out, NL_LINE_DIAG, "  ", buf, width))
+	if (nl_lines_add_wrapped(out, NL_LINE_DIAG, "  ", buf, width))
 		return -ENOMEM;
 	if (addf(out, NL_LINE_DIAG, "  pages first touched by thread %" PRIu32 " (%.*s)%s", d->init_tid,
 		 NL_COMM_LEN, d->init_comm,
@@ -873,7 +848,7 @@ static int diagnosis(const struct nl_process *p, int width, struct nl_lines *out
 	if (init && init->first_touch_stack && init->first_touch_stack->cut &&
 	    addf(out, NL_LINE_DIAG, "    (stack cut: the next frame pointed into no mapping)"))
 		return -ENOMEM;
-	if (d->fix[0] && add_wrapped(out, NL_LINE_DIAG, "  fix: ", d->fix, width))
+	if (d->fix[0] && nl_lines_add_wrapped(out, NL_LINE_DIAG, "  fix: ", d->fix, width))
 		return -ENOMEM;
 	return 0;
 }
@@ -908,11 +883,11 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 	}
 	if (fclose(m) || !buf)
 		return -ENOMEM;
-	rc = add_wrapped(out, NL_LINE_DIM, "sources: ", len ? buf : "none reported", width);
+	rc = nl_lines_add_wrapped(out, NL_LINE_DIM, "sources: ", len ? buf : "none reported", width);
 	free(buf);
 	if (rc)
 		return -ENOMEM;
-	if (add_wrapped(out, NL_LINE_DIM, "columns: ",
+	if (nl_lines_add_wrapped(out, NL_LINE_DIM, "columns: ",
 			"n0/n1/... = per node; CPU% of one CPU (CPU-s: seconds); FAULTS, HINT by node of "
 			"the page; REMOTE = remote / all classified faults; RES-REM = ESTIMATE from "
 			"residency x sched, not measured: the share of accesses that would be remote if "
@@ -921,7 +896,7 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 			width))
 		return -ENOMEM;
 	if (autonuma_table_shown(s) &&
-	    add_wrapped(out, NL_LINE_DIM, "AutoNUMA: ",
+	    nl_lines_add_wrapped(out, NL_LINE_DIM, "AutoNUMA: ",
 			"HINT loc/rem = hinting faults on a page of the CPU's node / of another node; "
 			"MIGRATED = pages moved (every reason) and the main from->to; MIG-FAIL = pages "
 			"that failed to move; STALL-ms = time the threads spent in migrate_pages(); "
@@ -950,13 +925,13 @@ static int recording_header(const struct nl_recording *r, int width, struct nl_l
 		 r->kernel_release ? r->kernel_release : "?", r->machine ? r->machine : "?",
 		 r->version ? r->version : "?", r->target ? r->target : "?", r->from_ns / 1e9,
 		 r->to_ns / 1e9, r->intervals);
-	if (add_wrapped(out, NL_LINE_DIM, "recording: ", line, width))
+	if (nl_lines_add_wrapped(out, NL_LINE_DIM, "recording: ", line, width))
 		return -ENOMEM;
 	if (!r->truncated && !r->problem)
 		return 0;
 	snprintf(line, sizeof(line), "%s%s%s", r->truncated ? "the file ends early" : "",
 		 r->truncated && r->problem ? ": " : "", r->problem ? r->problem : "");
-	return add_wrapped(out, NL_LINE_WARN, "incomplete: ", line, width);
+	return nl_lines_add_wrapped(out, NL_LINE_WARN, "incomplete: ", line, width);
 }
 
 /* top --request: the interval's percentiles (exact from the requests when they were
@@ -1034,7 +1009,7 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 		for (int i = 0; i < s->nr_procs; i++)
 			order[i] = &s->procs[i];
 		qsort(order, (size_t)s->nr_procs, sizeof(*order), cmp_proc);
-		if (process_table(s, &n, order, opts->threads, out))
+		if (process_table(s, &n, order, s->nr_procs, opts->threads, out))
 			goto cleanup;
 	} else if (addf(out, NL_LINE_PLAIN, "no activity from the followed processes in this interval")) {
 		goto cleanup;
@@ -1070,6 +1045,30 @@ int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opt
 cleanup:
 	free(order);
 	return err;
+}
+
+int nl_table_render_detail(const struct nl_snapshot *s, const struct nl_process *p,
+			   const struct nl_table_opts *opts, struct nl_lines *out)
+{
+	int width = opts->width > 0 ? opts->width : 80;
+	struct nodes n;
+
+	nodes_init(&n, &s->topo);
+	/* the diagnosis first: what is wrong and the initializer's stack, without scrolling */
+	if (p->diag.kind == NL_DIAG_FIRST_TOUCH_BUG &&
+	    (diagnosis(p, width, out) || addf(out, NL_LINE_PLAIN, "%s", "")))
+		return -ENOMEM;
+	if (process_table(s, &n, &p, 1, true, out) || addf(out, NL_LINE_PLAIN, "%s", "") ||
+	    access_matrix(s, &n, p, width, out))
+		return -ENOMEM;
+	if (opts->trend && (addf(out, NL_LINE_PLAIN, "%s", "") || trend(opts->trend, p, width, out)))
+		return -ENOMEM;
+	return 0;
+}
+
+int nl_table_render_legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
+{
+	return legend(s, width > 0 ? width : 80, out);
 }
 
 int nl_render_table(const struct nl_snapshot *s, FILE *out, bool threads)

@@ -51,6 +51,17 @@ struct nl_table_opts {
 /* Appends the table's lines to out. 0, or -ENOMEM (out keeps what was added; free it). */
 int nl_table_render(const struct nl_snapshot *s, const struct nl_table_opts *opts,
 		    struct nl_lines *out);
+/* One process in depth (the live view's drill-down): its diagnosis with the
+ * initializer's stack first, then its row and thread rows, its AutoNUMA row, access
+ * matrix and migrations, and its trend (opts->trend). 0, or -ENOMEM. */
+int nl_table_render_detail(const struct nl_snapshot *s, const struct nl_process *p,
+			   const struct nl_table_opts *opts, struct nl_lines *out);
+/* The sources, column meanings and lost events the table ends with. 0, or -ENOMEM. */
+int nl_table_render_legend(const struct nl_snapshot *s, int width, struct nl_lines *out);
+/* Word-wraps text into lines of at most width columns, the first starting with lead,
+ * the others indented as far (a word longer than a line is kept whole). 0 or -ENOMEM. */
+int nl_lines_add_wrapped(struct nl_lines *l, enum nl_line_style style, const char *lead,
+			 const char *text, int width);
 void nl_lines_print(const struct nl_lines *l, FILE *out);
 void nl_lines_free(struct nl_lines *l);
 

@@ -67,3 +67,18 @@ void nl_machine_from_topology(const struct nl_topology *t, struct nl_machine *m)
 	for (int i = 0; i < t->nr_devices; i++)
 		add_dev(m, &t->devices[i]);
 }
+
+void nl_node_mem_read(const char *root, const struct nl_topo_summary *t, struct nl_node_mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < t->nr_nodes; i++) {
+		int id = t->node_ids[i];
+		uint64_t total, free_b;
+
+		if (id < 0 || id >= NL_MAX_NODES || nl_node_meminfo(root, id, &total, &free_b))
+			continue;
+		m->known[id] = true;
+		m->total_kb[id] = total / 1024;
+		m->free_kb[id] = free_b / 1024;
+	}
+}

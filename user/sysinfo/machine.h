@@ -14,6 +14,10 @@
  * or NL_MACHINE_MAX_POOLS page sizes the rest are left out too (said on stderr). */
 void nl_machine_from_topology(const struct nl_topology *t, struct nl_machine *m);
 
+/* Each node of t's MemTotal and MemFree now (nodeN/meminfo under root); a node whose
+ * file cannot be read stays unknown. */
+void nl_node_mem_read(const char *root, const struct nl_topo_summary *t, struct nl_node_mem *m);
+
 /* Reads <root>/proc/PID/status's Cpus_allowed_list (nodes from topo's CPU lists) and
  * <root>/proc/PID/fd: a character device whose <root>/sys/dev/char/MAJ:MIN/device
  * is a PCI device of m is held open. 0, or -ESRCH when the process is gone. Missing

@@ -151,6 +151,19 @@ static int meminfo_value(const char *text, const char *key, uint64_t *bytes)
 	return -1;
 }
 
+int nl_node_meminfo(const char *root, int node, uint64_t *total_bytes, uint64_t *free_bytes)
+{
+	char *s = read_fmt(root, NODE_DIR "/node%d/meminfo", node);
+	int rc;
+
+	if (!s)
+		return -ENOENT;
+	rc = !meminfo_value(s, "MemTotal", total_bytes) && !meminfo_value(s, "MemFree", free_bytes) ?
+		     0 : -EINVAL;
+	free(s);
+	return rc;
+}
+
 static int cmp_pool(const void *a, const void *b)
 {
 	const struct nl_hugepage_pool *x = a, *y = b;
@@ -251,7 +264,7 @@ static int read_node(const char *root, struct nl_topology *t, int pos, char *err
 {
 	struct nl_node *node = &t->nodes[pos];
 	char rel[PATH_MAX], shown[PATH_MAX], *s;
-	int n;
+	int n, rc;
 
 	snprintf(rel, sizeof(rel), NODE_DIR "/node%d/cpulist", node->id);
 	shown_path(root, rel, shown, sizeof(shown));
@@ -268,11 +281,9 @@ static int read_node(const char *root, struct nl_topology *t, int pos, char *err
 	node->nr_cpus = n;
 
 	/* Memory is optional: a node without meminfo is reported as unknown, not fatal. */
-	s = read_fmt(root, NODE_DIR "/node%d/meminfo", node->id);
-	if (s) {
-		node->mem_known = !meminfo_value(s, "MemTotal", &node->mem_total_bytes) &&
-				  !meminfo_value(s, "MemFree", &node->mem_free_bytes);
-		free(s);
+	rc = nl_node_meminfo(root, node->id, &node->mem_total_bytes, &node->mem_free_bytes);
+	if (rc != -ENOENT) {
+		node->mem_known = rc == 0;
 		if (!node->mem_known) {
 			snprintf(rel, sizeof(rel), NODE_DIR "/node%d/meminfo", node->id);
 			shown_path(root, rel, shown, sizeof(shown));

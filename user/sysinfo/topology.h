@@ -87,6 +87,10 @@ struct nl_topology {
 int nl_topology_read(const char *root, struct nl_topology *t, char *err, size_t errlen);
 void nl_topology_free(struct nl_topology *t);
 
+/* MemTotal and MemFree of <root>/sys/devices/system/node/nodeN/meminfo, in bytes.
+ * 0, -ENOENT when the file cannot be read, -EINVAL when a line is missing. */
+int nl_node_meminfo(const char *root, int node, uint64_t *total_bytes, uint64_t *free_bytes);
+
 /* Position of node id in t->nodes, or -1. */
 int nl_topology_node_index(const struct nl_topology *t, int id);
 /* Distance between positions i and j. */
