@@ -110,6 +110,24 @@ ctrl_c() {
 ctrl_c sigint-top top
 ctrl_c sigint-group group
 
+# Ctrl-C while the programs are still attaching, to a numalens started with SIGINT
+# ignored (as bash starts a background job): the signal is held until the loop runs,
+# then ends the run cleanly, well before -d.
+start=$SECONDS
+bash -c 'trap "" INT; exec "$0" top --json -d 60 -- "$1" -n 1000000000' \
+  "$NUMALENS" "$WORKLOADS/nl-faultstorm" > "$OUT/early" 2> "$OUT/early.err" &
+early=$!
+bg_pids+=("$early")
+for _ in $(seq 100); do [ -r "/proc/$early/fdinfo" ] && break; sleep 0.01; done
+sleep 0.2
+attached_yet=$(ids_of "$early" prog_id | wc -w)
+kill -INT "$early"
+wait "$early"; rc=$?
+echo "# early SIGINT: sent with $attached_yet programs attached; exit $rc after $((SECONDS - start)) s"
+check "SIGINT during attach (SIGINT inherited ignored): exit 0 ($rc)" [ "$rc" -eq 0 ]
+check "SIGINT during attach: ends well before -d 60 ($((SECONDS - start)) s)" [ $((SECONDS - start)) -lt 30 ]
+check "SIGINT during attach: every line is JSON" json_parses "$OUT/early"
+
 # ---- 4. Thread churn ----
 # churn NAME DURATION THREADS CONCURRENCY MAX_RSS_MIB
 churn() {

@@ -210,6 +210,11 @@ int nl_session_start(struct nl_session *s)
 	 * with default dispositions and an empty mask because both are set after it. */
 	if (s->o.cmd && launch(s))
 		return -1;
+	/* Before attaching, which can take seconds: a Ctrl-C meanwhile stays pending (the
+	 * signals are blocked until the loop's ppoll) and ends the run cleanly, instead of
+	 * killing us mid-attach or, under a shell that started us with SIGINT ignored (a
+	 * background job), being lost. nl_session_finish() puts them back on every path. */
+	install_signals(s);
 	s->o.collect.target_pid = s->target;
 	if (s->o.cgroup && nl_cgroup_id(s->o.cgroup, &s->o.collect.cgroup_id, err, sizeof(err))) {
 		nl_err("%s: --cgroup: %s", s->o.who, err);
@@ -228,7 +233,6 @@ int nl_session_start(struct nl_session *s)
 		nl_err("%s: cannot release '%s': %s", s->o.who, s->o.cmd[0], strerror(-rc));
 		return -1;
 	}
-	install_signals(s);
 	return 0;
 abort_child:
 	if (s->o.cmd) { /* the command never ran: it exits 127 at its gate */
