@@ -49,31 +49,32 @@ static char *join_argv(int argc, char **argv)
 	return s;
 }
 
-static int make_meta(struct nl_recorder *r, struct nl_trace_meta *m)
+int nl_recorder_meta(struct nl_session *sess, const struct nl_recorder_opts *o,
+		     struct nl_trace_meta *m)
 {
 	struct utsname u;
 
 	memset(m, 0, sizeof(*m));
-	if (nl_collector_topology(r->sess->coll, &m->topo) ||
-	    nl_collector_sources(r->sess->coll, m->sources))
+	if (nl_collector_topology(sess->coll, &m->topo) ||
+	    nl_collector_sources(sess->coll, m->sources))
 		return -ENOMEM;
-	m->names = *nl_collector_names(r->sess->coll);
+	m->names = *nl_collector_names(sess->coll);
 	if (uname(&u) == 0) {
 		snprintf(m->kernel_release, sizeof(m->kernel_release), "%s", u.release);
 		snprintf(m->hostname, sizeof(m->hostname), "%s", u.nodename);
 		snprintf(m->machine, sizeof(m->machine), "%s", u.machine);
 	}
-	m->cmdline = join_argv(r->o.argc, r->o.argv);
-	m->target = strdup(r->sess->target_desc[0] ? r->sess->target_desc : "all processes");
+	m->cmdline = join_argv(o->argc, o->argv);
+	m->target = strdup(sess->target_desc[0] ? sess->target_desc : "all processes");
 	m->version = strdup(NUMALENS_VERSION);
 	if (!m->cmdline || !m->target || !m->version)
 		return -ENOMEM;
-	if (r->o.request && !(m->request = strdup(r->o.request)))
+	if (o->request && !(m->request = strdup(o->request)))
 		return -ENOMEM;
 	m->start_realtime_ns = nl_now_ns(CLOCK_REALTIME);
-	m->start_mono_ns = r->sess->start_mono_ns;
-	m->interval_ns = (uint64_t)r->o.interval_ms * 1000000ULL;
-	m->residency_interval_ns = (uint64_t)r->o.residency_ms * 1000000ULL;
+	m->start_mono_ns = sess->start_mono_ns;
+	m->interval_ns = (uint64_t)o->interval_ms * 1000000ULL;
+	m->residency_interval_ns = (uint64_t)o->residency_ms * 1000000ULL;
 	m->numa_balancing = -1;
 	uint64_t nb;
 	if (nl_read_u64(NULL, "/proc/sys/kernel/numa_balancing", &nb) == 0)
@@ -236,7 +237,7 @@ static int open_writer(struct nl_recorder *r)
 	struct nl_trace_wopts wo = { .comp = r->o.comp, .max_bytes = r->o.max_bytes };
 	struct nl_trace_meta m;
 	char err[256] = "";
-	int rc = make_meta(r, &m);
+	int rc = nl_recorder_meta(r->sess, &r->o, &m);
 
 	if (rc) {
 		nl_err("%s: out of memory", r->o.who);

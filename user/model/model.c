@@ -5,17 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-double nl_remote_ratio(const struct nl_counts *c)
+void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote)
 {
-	uint64_t all = 0, remote = 0;
-
+	*all = *remote = 0;
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++) {
 			uint64_t n = c->faults[i][j] + c->hint_faults[i][j];
-			all += n;
+			*all += n;
 			if (i != j)
-				remote += n;
+				*remote += n;
 		}
+}
+
+double nl_remote_ratio(const struct nl_counts *c)
+{
+	uint64_t all, remote;
+
+	nl_counts_accesses(c, &all, &remote);
 	return all ? (double)remote / (double)all : NAN;
 }
 
