@@ -105,15 +105,16 @@ static void read_memory(struct nl_fleet *f)
 }
 
 /* numalens's own programs: every BPF program fd this process holds, by its fdinfo
- * (prog_id, run_time_ns, run_cnt; the kernel counts only while bpf_stats is on). */
-static void read_bpf_stats(struct nl_fleet *f)
+ * (prog_id, run_time_ns, run_cnt; the kernel counts only while bpf_stats is on: the
+ * sysctl, or our BPF_ENABLE_STATS fd, which the sysctl does not show). */
+static void read_bpf_stats(struct nl_fleet *f, bool ours)
 {
 	uint64_t on = 0, seen[256];
 	int nseen = 0;
 	DIR *d;
 	struct dirent *de;
 
-	f->bpf_stats_enabled = !nl_read_u64(NULL, "/proc/sys/kernel/bpf_stats_enabled", &on) && on;
+	f->bpf_stats_enabled = ours || (!nl_read_u64(NULL, "/proc/sys/kernel/bpf_stats_enabled", &on) && on);
 	f->bpf_run_ns = f->bpf_run_cnt = 0;
 	d = opendir("/proc/self/fdinfo");
 	if (!d)
@@ -287,7 +288,7 @@ int nl_exporter_tick(struct nl_exporter *e, enum nl_stop_reason why)
 	}
 	fleet_add(e, &s);
 	read_memory(&e->fleet);
-	read_bpf_stats(&e->fleet);
+	read_bpf_stats(&e->fleet, e->stats_fd >= 0);
 	rc = 0;
 	if (e->flight && nl_flight_add(e->flight, &s))
 		rc = -1;
@@ -345,7 +346,7 @@ int nl_exporter_open(struct nl_session *s, const struct nl_exporter_opts *o,
 	e->fleet.start_realtime_ns = e->fleet.last_realtime_ns = nl_now_ns(CLOCK_REALTIME);
 	nl_collector_sources(s->coll, e->fleet.sources);
 	read_memory(&e->fleet);
-	read_bpf_stats(&e->fleet);
+	read_bpf_stats(&e->fleet, e->stats_fd >= 0);
 	if (publish(e))
 		goto fail;
 	*out = e;

@@ -68,6 +68,31 @@ static void by_reason(FILE *out, const char *name, const char names[][32], int n
 	}
 }
 
+/* Per CPU node: classified accesses and the remote ones, so a remote ratio per node
+ * is one division in PromQL (which cannot compare two labels of a series). */
+static void node_accesses(FILE *out, const struct nl_fleet *f)
+{
+	uint64_t all[NL_MAX_NODES] = { 0 }, remote[NL_MAX_NODES] = { 0 };
+
+	for (int i = 0; i < NL_MAX_NODES; i++)
+		for (int j = 0; j < NL_MAX_NODES; j++) {
+			uint64_t n = f->faults[i][j] + f->hint_faults[i][j];
+			all[i] += n;
+			if (i != j)
+				remote[i] += n;
+		}
+	family(out, "numalens_node_accesses_total", "counter",
+	       "Classified accesses (page faults + hint faults) by node of the CPU (sources: faults, hint faults).");
+	for (int i = 0; i < f->nr_nodes; i++)
+		fprintf(out, "numalens_node_accesses_total{node=\"%d\"} %" PRIu64 "\n", f->node_ids[i],
+			all[f->node_ids[i]]);
+	family(out, "numalens_node_remote_accesses_total", "counter",
+	       "Of those, the accesses to a page on another node.");
+	for (int i = 0; i < f->nr_nodes; i++)
+		fprintf(out, "numalens_node_remote_accesses_total{node=\"%d\"} %" PRIu64 "\n", f->node_ids[i],
+			remote[f->node_ids[i]]);
+}
+
 static void stall_histogram(FILE *out, const struct nl_fleet *f)
 {
 	const char *name = "numalens_migration_stall_seconds";
@@ -230,6 +255,7 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 	family(out, "numalens_hint_faults_total", "counter",
 	       "NUMA hinting faults by node of the CPU and node of the page (source: hint faults; AutoNUMA's sampling).");
 	node_pairs(out, f, "numalens_hint_faults_total", "cpu_node", "mem_node", f->hint_faults);
+	node_accesses(out, f);
 	family(out, "numalens_pages_migrated_total", "counter",
 	       "Base pages migrated by source and destination node, every reason (source: migrations; the split by reason is numalens_pages_migrated_by_reason_total).");
 	node_pairs(out, f, "numalens_pages_migrated_total", "src_node", "dst_node", f->migrated_pages);
