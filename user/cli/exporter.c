@@ -33,7 +33,7 @@ struct exporter_opts {
 	bool bpf_stats, no_autonuma, quiet, verbose;
 	uint32_t max_threads;
 	const char *flight;
-	double flight_seconds;
+	double flight_seconds, flight_after;
 	int flight_mb, flight_keep;
 	const char *trigger;
 };
@@ -77,6 +77,8 @@ static void usage(FILE *out)
 		"      --flight-seconds N  seconds kept (default 60, 1..3600)\n"
 		"      --flight-max-mb N   memory the ring may take (default 64, 1..4096)\n"
 		"      --flight-keep K     dumps kept in DIR, the oldest removed (default 10)\n"
+		"      --flight-after SEC  write a dump SEC seconds after its trigger, so it holds\n"
+		"                          what followed too (default 0; within --flight-seconds)\n"
 		"      --trigger EXPR      dump also when an interval has remote>RATIO (e.g.\n"
 		"                          remote>0.5, judged from 100 accesses) or migrate>N/s\n"
 		"                          (pages); then not again before the ring is new\n"
@@ -139,6 +141,12 @@ static int parse_option(int c, struct exporter_opts *o)
 		}
 		return 0;
 	case 'T': o->trigger = optarg; return 0;
+	case 'A':
+		if (nl_parse_seconds(optarg, &o->flight_after) || o->flight_after > 3600) {
+			nl_err("exporter: --flight-after wants seconds > 0 and <= 3600, not '%s'", optarg);
+			return -1;
+		}
+		return 0;
 	case 'X':
 		if (nl_parse_int(optarg, 1, 1 << 22, &v)) {
 			nl_err("exporter: --max-threads wants a number in 1..%d, not '%s'", 1 << 22, optarg);
@@ -170,6 +178,7 @@ static int parse_args(int argc, char **argv, struct exporter_opts *o, struct nl_
 		{ "flight-max-mb", required_argument, NULL, 'M' },
 		{ "flight-keep", required_argument, NULL, 'K' },
 		{ "trigger", required_argument, NULL, 'T' },
+		{ "flight-after", required_argument, NULL, 'A' },
 		{ "no-autonuma", no_argument, NULL, 'N' },
 		{ "max-threads", required_argument, NULL, 'X' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -199,6 +208,10 @@ static int parse_args(int argc, char **argv, struct exporter_opts *o, struct nl_
 	}
 	if (o->trigger && nl_trigger_parse(o->trigger, t)) {
 		nl_err("exporter: --trigger wants remote>RATIO (0..1] or migrate>N/s, not '%s'", o->trigger);
+		return -1;
+	}
+	if (o->flight_after >= o->flight_seconds) {
+		nl_err("exporter: --flight-after must be shorter than --flight-seconds (the ring would lose the trigger)");
 		return -1;
 	}
 	if (o->trigger && !o->flight) {
@@ -247,6 +260,7 @@ static void exporter_opts_fill(struct exporter *x, const struct nl_trigger *t)
 		.bpf_stats = x->o.bpf_stats,
 		.quiet = x->o.quiet,
 		.trigger = *t,
+		.flight_after_ns = (uint64_t)(x->o.flight_after * 1e9),
 	};
 	if (x->o.flight)
 		x->eo.flight = (struct nl_flight_opts){

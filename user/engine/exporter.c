@@ -29,6 +29,9 @@ struct nl_exporter {
 	int stats_fd;               /* BPF_ENABLE_STATS; -1 none */
 	bool textfile_warned;
 	uint64_t next_dump_ok_ns;   /* threshold triggers wait for the ring to refill */
+	bool pending;               /* fired; dumped at dump_at (--flight-after) */
+	uint64_t dump_at;
+	char pending_why[160];
 	struct sigaction old_usr1;
 	bool usr1_set;
 };
@@ -241,20 +244,27 @@ static const char *fired(struct nl_exporter *e, char *why, size_t len)
 	return NULL;
 }
 
-static void maybe_dump(struct nl_exporter *e)
+/* A trigger that fires is dumped --flight-after seconds later (at once at the end of
+ * the run), so the dump can hold what followed the trigger too. */
+static void maybe_dump(struct nl_exporter *e, bool last)
 {
-	char why[160], path[PATH_MAX];
-	uint64_t span;
+	char path[PATH_MAX];
+	uint64_t span, now = nl_now_ns(CLOCK_MONOTONIC);
 	size_t n, bytes;
 
-	if (!fired(e, why, sizeof(why)))
+	if (!e->pending && !last && fired(e, e->pending_why, sizeof(e->pending_why))) {
+		e->pending = true;
+		e->dump_at = now + e->o.flight_after_ns;
+		/* a condition that holds fires again only once the ring holds new seconds */
+		e->next_dump_ok_ns = e->dump_at + e->o.flight.keep_ns;
+	}
+	if (!e->pending || (now < e->dump_at && !last))
 		return;
+	e->pending = false;
 	nl_flight_span(e->flight, &span, &n, &bytes);
 	if (nl_flight_dump(e->flight, path, sizeof(path)) == 0 && !e->o.quiet)
-		nl_err("%s: flight recorder (%s): the last %.1f s (%zu intervals) in %s", e->o.who, why,
-		       (double)span / 1e9, n, path);
-	/* a condition that holds fires again only once the ring holds new seconds */
-	e->next_dump_ok_ns = nl_now_ns(CLOCK_MONOTONIC) + e->o.flight.keep_ns;
+		nl_err("%s: flight recorder (%s): the last %.1f s (%zu intervals) in %s", e->o.who,
+		       e->pending_why, (double)span / 1e9, n, path);
 }
 
 /* ---- the consumer ---- */
@@ -293,8 +303,8 @@ int nl_exporter_tick(struct nl_exporter *e, enum nl_stop_reason why)
 	if (e->flight && nl_flight_add(e->flight, &s))
 		rc = -1;
 	nl_snapshot_free(&s);
-	if (e->flight && why == NL_RUNNING)
-		maybe_dump(e);
+	if (e->flight)
+		maybe_dump(e, why != NL_RUNNING);
 	if (publish(e))
 		rc = -1;
 	return rc;

@@ -38,6 +38,7 @@ struct nl_exporter_opts {
 	/* flight recorder: flight.dir NULL = none */
 	struct nl_flight_opts flight;
 	struct nl_trigger trigger;
+	uint64_t flight_after_ns; /* a trigger's dump waits this long: the seconds after it */
 };
 
 struct nl_exporter;

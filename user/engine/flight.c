@@ -172,21 +172,25 @@ static void rotate(struct nl_flight *f)
 	free(names);
 }
 
-/* A new file name in dir: the UTC second, -N when that second has one already. */
+/* A new file name in dir: the UTC time to the millisecond, so names sort by time
+ * (rotation relies on it); -N in the unlikely case that the millisecond is taken. */
 static int new_path(struct nl_flight *f, char *path, size_t len)
 {
-	time_t now = time(NULL);
+	struct timespec ts;
 	struct tm tm;
-	char stamp[32];
+	char stamp[48];
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	for (int i = 0; i < 100; i++) {
 		struct stat st;
 		if (i)
-			snprintf(path, len, "%s/" PREFIX "%s-%d" SUFFIX, f->o.dir, stamp, i);
+			snprintf(path, len, "%s/" PREFIX "%s.%03ldZ-%d" SUFFIX, f->o.dir, stamp,
+				 ts.tv_nsec / 1000000, i);
 		else
-			snprintf(path, len, "%s/" PREFIX "%s" SUFFIX, f->o.dir, stamp);
+			snprintf(path, len, "%s/" PREFIX "%s.%03ldZ" SUFFIX, f->o.dir, stamp,
+				 ts.tv_nsec / 1000000);
 		if (stat(path, &st) && errno == ENOENT)
 			return 0;
 	}

@@ -2,7 +2,7 @@
  * events of those seconds), kept encoded as trace records in a ring bounded by time
  * and by bytes, written to a trace file (the format `numalens record` writes and
  * `numalens report` reads) when a trigger fires. Files are named
- * DIR/numalens-flight-YYYYMMDDTHHMMSSZ[-N].nlt and rotated: the newest K are kept. */
+ * DIR/numalens-flight-YYYYMMDDTHHMMSS.mmmZ.nlt and rotated: the newest K are kept. */
 #ifndef NL_ENGINE_FLIGHT_H
 #define NL_ENGINE_FLIGHT_H
 

@@ -17,6 +17,13 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void scalar(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(out, name, type, help);
+	fprintf(out, "%s %" PRIu64 "\n", name, v);
+}
+
 /* A label value with \, " and newline escaped, as the text format wants. */
 static void label_value(FILE *out, const char *v)
 {
@@ -249,9 +256,9 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 	family(out, "numalens_page_faults_total", "counter",
 	       "User page faults by node of the CPU and node of the page (source: faults).");
 	node_pairs(out, f, "numalens_page_faults_total", "cpu_node", "mem_node", f->faults);
-	family(out, "numalens_page_faults_unresolved_total", "counter",
-	       "User page faults whose page node was not known (source: faults).");
-	fprintf(out, "numalens_page_faults_unresolved_total %" PRIu64 "\n", f->faults_unresolved);
+	scalar(out, "numalens_page_faults_unresolved_total", "counter",
+	       "User page faults whose page node was not known (source: faults).",
+	       f->faults_unresolved);
 	family(out, "numalens_hint_faults_total", "counter",
 	       "NUMA hinting faults by node of the CPU and node of the page (source: hint faults; AutoNUMA's sampling).");
 	node_pairs(out, f, "numalens_hint_faults_total", "cpu_node", "mem_node", f->hint_faults);
@@ -268,12 +275,12 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 	by_reason(out, "numalens_pages_migrate_failed_total", f->names.migrate_reason,
 		  NL_MIGRATE_REASONS, f->migrate_fail_by_reason, 0);
 	stall_histogram(out, f);
-	family(out, "numalens_numa_task_moves_total", "counter",
-	       "Tasks AutoNUMA moved or swapped to another node (source: sched_move_numa + sched_swap_numa).");
-	fprintf(out, "numalens_numa_task_moves_total %" PRIu64 "\n", f->numa_task_moves);
-	family(out, "numalens_numa_task_swaps_total", "counter",
-	       "Of the moves, the swaps of two tasks (source: sched_swap_numa).");
-	fprintf(out, "numalens_numa_task_swaps_total %" PRIu64 "\n", f->numa_task_swaps);
+	scalar(out, "numalens_numa_task_moves_total", "counter",
+	       "Tasks AutoNUMA moved or swapped to another node (source: sched_move_numa + sched_swap_numa).",
+	       f->numa_task_moves);
+	scalar(out, "numalens_numa_task_swaps_total", "counter",
+	       "Of the moves, the swaps of two tasks (source: sched_swap_numa).",
+	       f->numa_task_swaps);
 	family(out, "numalens_tlb_shootdowns_total", "counter",
 	       "TLB flushes by the kernel's enum tlb_flush_reason, task switches left out (source: tlb).");
 	by_reason(out, "numalens_tlb_shootdowns_total", f->names.tlb_reason, NL_TLB_REASONS,
@@ -290,9 +297,9 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 	       "kernel.numa_balancing (0 off, 1 normal, 2 memory tiering, 3 both; -1 unknown).");
 	fprintf(out, "numalens_numa_balancing %d\n", f->numa_balancing);
 	sources(out, f);
-	family(out, "numalens_lost_events_total", "counter",
-	       "Everything numalens's BPF programs dropped (map full, ring buffer full): counts above are short by these.");
-	fprintf(out, "numalens_lost_events_total %" PRIu64 "\n", f->lost_events);
+	scalar(out, "numalens_lost_events_total", "counter",
+	       "Everything numalens's BPF programs dropped (map full, ring buffer full): counts above are short by these.",
+	       f->lost_events);
 	family(out, "numalens_bpf_stats_enabled", "gauge",
 	       "1 when kernel.bpf_stats_enabled is on (or --bpf-stats turned it on), so the run time below exists.");
 	fprintf(out, "numalens_bpf_stats_enabled %d\n", f->bpf_stats_enabled ? 1 : 0);
@@ -300,14 +307,14 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 		family(out, "numalens_bpf_run_seconds_total", "counter",
 		       "Time numalens's own BPF programs ran, since they loaded (fdinfo run_time_ns).");
 		fprintf(out, "numalens_bpf_run_seconds_total %.9f\n", (double)f->bpf_run_ns / NS_PER_SEC);
-		family(out, "numalens_bpf_runs_total", "counter",
-		       "Runs of numalens's own BPF programs, since they loaded (fdinfo run_cnt).");
-		fprintf(out, "numalens_bpf_runs_total %" PRIu64 "\n", f->bpf_run_cnt);
+		scalar(out, "numalens_bpf_runs_total", "counter",
+		       "Runs of numalens's own BPF programs, since they loaded (fdinfo run_cnt).",
+		       f->bpf_run_cnt);
 	}
-	family(out, "numalens_bpf_programs", "gauge", "BPF programs numalens has loaded.");
-	fprintf(out, "numalens_bpf_programs %d\n", f->bpf_progs);
-	family(out, "numalens_intervals_total", "counter", "Intervals added up since the exporter started.");
-	fprintf(out, "numalens_intervals_total %" PRIu64 "\n", f->intervals);
+	scalar(out, "numalens_bpf_programs", "gauge", "BPF programs numalens has loaded.",
+	       (uint64_t)f->bpf_progs);
+	scalar(out, "numalens_intervals_total", "counter", "Intervals added up since the exporter started.",
+	       f->intervals);
 	family(out, "numalens_start_time_seconds", "gauge", "When the exporter's counters started (Unix time).");
 	fprintf(out, "numalens_start_time_seconds %.3f\n", (double)f->start_realtime_ns / NS_PER_SEC);
 	family(out, "numalens_last_interval_timestamp_seconds", "gauge",
