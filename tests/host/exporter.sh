@@ -149,6 +149,12 @@ okc=$(cat "$OUT"/code.* | grep -c '^200$')
 whole=$(grep -l '^numalens_last_interval_timestamp_seconds' "$OUT"/par.* | wc -l)
 check "20 scrapers at once: all 200 ($okc) and whole ($whole)" [ "$okc" -eq 20 ] && [ "$whole" -eq 20 ]
 
+# SIGUSR1 without a flight recorder is said, not fatal
+kill -USR1 "$EXP"
+sleep 1.2
+check "SIGUSR1 without --flight: the exporter lives on" kill -0 "$EXP"
+check_output "SIGUSR1 without --flight: says there is no flight recorder" 'no flight recorder' cat "$OUT/exp.err"
+
 # ---- 4. SIGTERM ----
 ids=$(ids_of "$EXP" prog_id)
 kill -TERM "$EXP"
@@ -159,7 +165,7 @@ check "SIGTERM: exit 0 ($rc)" [ "$rc" -eq 0 ]
 check "SIGTERM: the port is closed" [ "$(code "$URL/metrics")" = 000 ]
 left=$(comm -12 <(echo "$ids") <(live_prog_ids) | grep -c .)
 check "SIGTERM: none of its $(echo "$ids" | grep -c .) BPF programs stays ($left)" [ -n "$ids" ] && [ "$left" -eq 0 ]
-check "nothing on stderr but the start message" [ "$(grep -vc 'serving http' "$OUT/exp.err")" -eq 0 ]
+check "nothing on stderr but the start and SIGUSR1 messages" [ "$(grep -vc 'serving http\|no flight recorder' "$OUT/exp.err")" -eq 0 ]
 diag < "$OUT/exp.err"
 
 # ---- 5. --textfile ----

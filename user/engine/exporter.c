@@ -303,8 +303,12 @@ int nl_exporter_tick(struct nl_exporter *e, enum nl_stop_reason why)
 	if (e->flight && nl_flight_add(e->flight, &s))
 		rc = -1;
 	nl_snapshot_free(&s);
-	if (e->flight)
+	if (e->flight) {
 		maybe_dump(e, why != NL_RUNNING);
+	} else if (got_usr1) {
+		got_usr1 = 0;
+		nl_warn("%s: SIGUSR1: there is no flight recorder to dump (--flight DIR)", e->o.who);
+	}
 	if (publish(e))
 		rc = -1;
 	return rc;
@@ -336,13 +340,12 @@ int nl_exporter_open(struct nl_session *s, const struct nl_exporter_opts *o,
 			nl_warn("%s: --bpf-stats: cannot turn bpf_stats on: %s (run time not exported)",
 				o->who, strerror(-e->stats_fd));
 	}
-	if (e->flight) {
-		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
-		sigemptyset(&sa.sa_mask);
-		got_usr1 = 0;
-		sigaction(SIGUSR1, &sa, &e->old_usr1);
-		e->usr1_set = true;
-	}
+	/* always: SIGUSR1's default action would kill a daemon run without --flight */
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	got_usr1 = 0;
+	sigaction(SIGUSR1, &sa, &e->old_usr1);
+	e->usr1_set = true;
 	/* node ids and sources before the first interval ends: a scrape right after the
 	 * start gets every family, at zero */
 	struct nl_topo_summary topo;

@@ -291,7 +291,9 @@ static void on_writable(struct client *c)
 	}
 }
 
-static void accept_clients(struct nl_httpd *h)
+/* 0, or -1 when accepting failed for another reason than an empty backlog (EMFILE):
+ * then the listening socket is left out of poll for a while, not polled in a spin. */
+static int accept_clients(struct nl_httpd *h)
 {
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &h->clients[i];
@@ -299,10 +301,11 @@ static void accept_clients(struct nl_httpd *h)
 			continue;
 		int fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
-			return; /* EAGAIN: none left; errors (EMFILE) retried at the next wake */
+			return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? 0 : -1;
 		*c = (struct client){ .fd = fd,
 				      .deadline = nl_now_ns(CLOCK_MONOTONIC) + CLIENT_TIMEOUT_NS };
 	}
+	return 0;
 }
 
 static void *serve(void *arg)
@@ -310,6 +313,7 @@ static void *serve(void *arg)
 	struct nl_httpd *h = arg;
 	struct pollfd pfd[MAX_CLIENTS + 2];
 	int idx[MAX_CLIENTS + 2];
+	uint64_t accept_after = 0; /* CLOCK_MONOTONIC; after an accept error */
 
 	for (;;) {
 		int n = 0, free_slots = 0;
@@ -332,11 +336,11 @@ static void *serve(void *arg)
 		}
 		/* a full table leaves new connections in the backlog */
 		int lpos = -1;
-		if (free_slots) {
+		if (free_slots && now >= accept_after) {
 			lpos = n;
 			pfd[n++] = (struct pollfd){ .fd = h->listen_fd, .events = POLLIN };
 		}
-		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)n, now < accept_after ? 100 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents)
 			break;
@@ -349,8 +353,8 @@ static void *serve(void *arg)
 			else
 				on_readable(h, c);
 		}
-		if (lpos >= 0 && pfd[lpos].revents)
-			accept_clients(h);
+		if (lpos >= 0 && pfd[lpos].revents && accept_clients(h))
+			accept_after = nl_now_ns(CLOCK_MONOTONIC) + 100000000ULL;
 	}
 	return NULL;
 }
