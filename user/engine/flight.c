@@ -31,9 +31,7 @@ struct nl_flight {
 	struct entry *ring;   /* oldest first */
 	size_t n, cap;
 	size_t bytes;
-	struct nl_event *ev;  /* the events of the interval being added */
-	size_t nr_ev, cap_ev;
-	int ev_err;
+	struct nl_event_set ev; /* the events of the interval being added */
 	uint64_t dumps;
 };
 
@@ -66,18 +64,6 @@ static void trim(struct nl_flight *f)
 	}
 }
 
-static int keep_event(void *ctx, const struct nl_event *ev)
-{
-	struct nl_flight *f = ctx;
-
-	if (nl_grow(&f->ev, &f->cap_ev, f->nr_ev, sizeof(*f->ev))) {
-		f->ev_err = -ENOMEM;
-		return -ENOMEM;
-	}
-	f->ev[f->nr_ev++] = *ev;
-	return 0;
-}
-
 static int add_blob(struct entry *e, size_t *cap, struct nl_trace_blob *b)
 {
 	if (nl_grow(&e->blobs, cap, e->nr_blobs, sizeof(*e->blobs))) {
@@ -97,17 +83,17 @@ int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *s)
 	size_t cap = 0;
 	int rc;
 
-	f->nr_ev = 0;
-	f->ev_err = 0;
-	rc = nl_collector_drain_events(f->sess->coll, keep_event, f);
-	if (rc < 0 && !f->ev_err)
+	f->ev.n = 0;
+	f->ev.err = 0;
+	rc = nl_collector_drain_events(f->sess->coll, nl_event_set_keep, &f->ev);
+	if (rc < 0 && !f->ev.err)
 		goto fail;
 	rc = nl_trace_encode_interval(s, &b);
 	if (!rc)
 		rc = add_blob(&e, &cap, &b);
-	for (size_t i = 0; !rc && i < f->nr_ev; i += EVENTS_PER_RECORD) {
-		size_t k = f->nr_ev - i < EVENTS_PER_RECORD ? f->nr_ev - i : EVENTS_PER_RECORD;
-		rc = nl_trace_encode_events(f->ev + i, k, &b);
+	for (size_t i = 0; !rc && i < f->ev.n; i += EVENTS_PER_RECORD) {
+		size_t k = f->ev.n - i < EVENTS_PER_RECORD ? f->ev.n - i : EVENTS_PER_RECORD;
+		rc = nl_trace_encode_events(f->ev.v + i, k, &b);
 		if (!rc)
 			rc = add_blob(&e, &cap, &b);
 	}
@@ -277,6 +263,6 @@ void nl_flight_close(struct nl_flight *f)
 	for (size_t i = 0; i < f->n; i++)
 		entry_free(&f->ring[i]);
 	free(f->ring);
-	free(f->ev);
+	nl_event_set_free(&f->ev);
 	free(f);
 }

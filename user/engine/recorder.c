@@ -23,9 +23,7 @@ struct nl_recorder {
 	uint64_t next_residency_ns; /* CLOCK_MONOTONIC */
 	uint64_t last_flush_ns;
 	uint64_t intervals, events, lost;
-	struct nl_event *evbuf;
-	size_t nr_ev, cap_ev;
-	int ev_error;
+	struct nl_event_set ev;      /* the interval's events */
 	struct nl_request_set rq;   /* finished requests since the last tick */
 	uint64_t requests;
 };
@@ -84,31 +82,19 @@ int nl_recorder_meta(struct nl_session *sess, const struct nl_recorder_opts *o,
 
 /* ---- each interval ---- */
 
-static int keep_event(void *ctx, const struct nl_event *ev)
-{
-	struct nl_recorder *r = ctx;
-
-	if (nl_grow(&r->evbuf, &r->cap_ev, r->nr_ev, sizeof(*r->evbuf))) {
-		r->ev_error = -ENOMEM;
-		return -ENOMEM; /* stops the drain; the rest stays for the next one */
-	}
-	r->evbuf[r->nr_ev++] = *ev;
-	return 0;
-}
-
 static int write_events(struct nl_recorder *r)
 {
 	int rc;
 
-	r->nr_ev = 0;
-	r->ev_error = 0;
-	rc = nl_collector_drain_events(r->sess->coll, keep_event, r);
-	if (rc < 0 && !r->ev_error)
+	r->ev.n = 0;
+	r->ev.err = 0;
+	rc = nl_collector_drain_events(r->sess->coll, nl_event_set_keep, &r->ev);
+	if (rc < 0 && !r->ev.err)
 		return rc;
-	if (r->ev_error)
-		return r->ev_error;
-	r->events += r->nr_ev;
-	return r->nr_ev ? nl_trace_write_events(r->w, r->evbuf, r->nr_ev) : 0;
+	if (r->ev.err)
+		return r->ev.err;
+	r->events += r->ev.n;
+	return r->ev.n ? nl_trace_write_events(r->w, r->ev.v, r->ev.n) : 0;
 }
 
 static int write_requests(struct nl_recorder *r)
@@ -321,7 +307,7 @@ int nl_recorder_close(struct nl_recorder *r, bool quiet)
 		rc = -1;
 	}
 	nl_view_free(&r->view);
-	free(r->evbuf);
+	nl_event_set_free(&r->ev);
 	nl_request_set_free(&r->rq);
 	free(r->known);
 	free(r);

@@ -36,31 +36,6 @@ static struct nl_fleet_cgroup *cgroup_row(struct nl_fleet *f, const char *path, 
 	return g;
 }
 
-static void add_counts(struct nl_fleet *f, const struct nl_counts *c)
-{
-	for (int i = 0; i < NL_MAX_NODES; i++) {
-		for (int j = 0; j < NL_MAX_NODES; j++) {
-			f->faults[i][j] += c->faults[i][j];
-			f->hint_faults[i][j] += c->hint_faults[i][j];
-			f->migrated_pages[i][j] += c->migrated_pages[i][j];
-			f->last_migrated += c->migrated_pages[i][j];
-		}
-		f->cpu_ns[i] += c->cpu_ns[i];
-	}
-	f->faults_unresolved += c->faults_unresolved;
-	for (int r = 0; r < NL_MIGRATE_REASONS; r++) {
-		f->migrate_pages_by_reason[r] += c->migrate_pages_by_reason[r];
-		f->migrate_fail_by_reason[r] += c->migrate_fail_by_reason[r];
-	}
-	for (int b = 0; b < NL_HIST_BUCKETS; b++)
-		f->migrate_stall_hist[b] += c->migrate_stall_hist[b];
-	f->migrate_stall_ns += c->migrate_stall_ns;
-	f->numa_task_moves += c->numa_task_moves;
-	f->numa_task_swaps += c->numa_task_swaps;
-	for (int r = 0; r < NL_TLB_REASONS; r++)
-		f->tlb_shootdowns[r] += c->tlb_shootdowns[r];
-}
-
 int nl_fleet_add(struct nl_fleet *f, const struct nl_snapshot *s, const char *const *cgroup_of)
 {
 	int err = 0;
@@ -89,7 +64,10 @@ int nl_fleet_add(struct nl_fleet *f, const struct nl_snapshot *s, const char *co
 		const struct nl_process *pr = &s->procs[p];
 		uint64_t all, remote;
 
-		add_counts(f, &pr->c);
+		nl_counts_add(&f->c, &pr->c);
+		for (int i = 0; i < NL_MAX_NODES; i++)
+			for (int j = 0; j < NL_MAX_NODES; j++)
+				f->last_migrated += pr->c.migrated_pages[i][j];
 		nl_counts_accesses(&pr->c, &all, &remote);
 		f->last_accesses += all;
 		f->last_remote += remote;

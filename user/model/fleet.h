@@ -40,18 +40,9 @@ struct nl_fleet {
 	uint64_t intervals;
 	uint64_t start_realtime_ns;    /* the start of the first interval */
 	uint64_t last_mono_ns, last_realtime_ns; /* end of the latest interval */
-	/* counters since start */
-	uint64_t faults[NL_MAX_NODES][NL_MAX_NODES];      /* [cpu_node][mem_node] */
-	uint64_t faults_unresolved;
-	uint64_t hint_faults[NL_MAX_NODES][NL_MAX_NODES];
-	uint64_t migrated_pages[NL_MAX_NODES][NL_MAX_NODES]; /* [src][dst], every reason */
-	uint64_t migrate_pages_by_reason[NL_MIGRATE_REASONS];
-	uint64_t migrate_fail_by_reason[NL_MIGRATE_REASONS];
-	uint64_t migrate_stall_hist[NL_HIST_BUCKETS];
-	uint64_t migrate_stall_ns;
-	uint64_t numa_task_moves, numa_task_swaps;
-	uint64_t tlb_shootdowns[NL_TLB_REASONS];
-	uint64_t cpu_ns[NL_MAX_NODES];
+	/* counters since start: every process's counts added up (the per-thread and
+	 * per-process breakdowns are not kept) */
+	struct nl_counts c;
 	uint64_t lost_events;
 	/* per cgroup (the engine names each process's cgroup) */
 	struct nl_fleet_cgroup *cgroups;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
+
 void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote)
 {
 	*all = *remote = 0;
@@ -168,4 +170,22 @@ double nl_resident_remote_ratio(const struct nl_counts *c, const uint64_t reside
 			r += (double)c->cpu_ns[n] / (double)all_cpu *
 			     ((double)(all_res - resident[n]) / (double)all_res);
 	return r;
+}
+
+int nl_event_set_keep(void *ctx, const struct nl_event *ev)
+{
+	struct nl_event_set *s = ctx;
+
+	if (nl_grow(&s->v, &s->cap, s->n, sizeof(*s->v))) {
+		s->err = -ENOMEM;
+		return -ENOMEM; /* stops the drain; the rest stays for the next one */
+	}
+	s->v[s->n++] = *ev;
+	return 0;
+}
+
+void nl_event_set_free(struct nl_event_set *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

@@ -285,6 +285,16 @@ bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struc
 void nl_counts_add_autonuma(struct nl_counts *dst, const struct nl_counts *src);
 void nl_snapshot_free(struct nl_snapshot *s);
 
+/* Events gathered from nl_collector_drain_events by nl_event_set_keep, the consumer
+ * the recorder and the flight recorder give it (ctx = the set). */
+struct nl_event_set {
+	struct nl_event *v;
+	size_t n, cap;
+	int err; /* -ENOMEM once an event could not be kept: the drain stopped there */
+};
+int nl_event_set_keep(void *ctx, const struct nl_event *ev);
+void nl_event_set_free(struct nl_event_set *s);
+
 /* The interval between two cumulative snapshots of one collector (prev NULL: since
  * the start): counts are now - prev per thread (matched by serial, else tid), threads
  * without a change left out unless they exited in the window; residency, names,

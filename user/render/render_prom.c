@@ -83,7 +83,7 @@ static void node_accesses(FILE *out, const struct nl_fleet *f)
 
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++) {
-			uint64_t n = f->faults[i][j] + f->hint_faults[i][j];
+			uint64_t n = f->c.faults[i][j] + f->c.hint_faults[i][j];
 			all[i] += n;
 			if (i != j)
 				remote[i] += n;
@@ -109,13 +109,13 @@ static void stall_histogram(FILE *out, const struct nl_fleet *f)
 	       "Time a thread spent inside migrate_pages(), per call, every reason (source: migrations; log2 buckets of ns).");
 	/* bucket b is [2^b, 2^(b+1)) ns: its upper bound is le; the last is open */
 	for (int b = 0; b < NL_HIST_BUCKETS - 1; b++) {
-		cum += f->migrate_stall_hist[b];
+		cum += f->c.migrate_stall_hist[b];
 		fprintf(out, "%s_bucket{le=\"%.10g\"} %" PRIu64 "\n", name,
 			(double)(1ULL << (b + 1)) / NS_PER_SEC, cum);
 	}
-	cum += f->migrate_stall_hist[NL_HIST_BUCKETS - 1];
+	cum += f->c.migrate_stall_hist[NL_HIST_BUCKETS - 1];
 	fprintf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
-	fprintf(out, "%s_sum %.9f\n", name, (double)f->migrate_stall_ns / NS_PER_SEC);
+	fprintf(out, "%s_sum %.9f\n", name, (double)f->c.migrate_stall_ns / NS_PER_SEC);
 	fprintf(out, "%s_count %" PRIu64 "\n", name, cum);
 }
 
@@ -255,41 +255,41 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 {
 	family(out, "numalens_page_faults_total", "counter",
 	       "User page faults by node of the CPU and node of the page (source: faults).");
-	node_pairs(out, f, "numalens_page_faults_total", "cpu_node", "mem_node", f->faults);
+	node_pairs(out, f, "numalens_page_faults_total", "cpu_node", "mem_node", f->c.faults);
 	scalar(out, "numalens_page_faults_unresolved_total", "counter",
 	       "User page faults whose page node was not known (source: faults).",
-	       f->faults_unresolved);
+	       f->c.faults_unresolved);
 	family(out, "numalens_hint_faults_total", "counter",
 	       "NUMA hinting faults by node of the CPU and node of the page (source: hint faults; AutoNUMA's sampling).");
-	node_pairs(out, f, "numalens_hint_faults_total", "cpu_node", "mem_node", f->hint_faults);
+	node_pairs(out, f, "numalens_hint_faults_total", "cpu_node", "mem_node", f->c.hint_faults);
 	node_accesses(out, f);
 	family(out, "numalens_pages_migrated_total", "counter",
 	       "Base pages migrated by source and destination node, every reason (source: migrations; the split by reason is numalens_pages_migrated_by_reason_total).");
-	node_pairs(out, f, "numalens_pages_migrated_total", "src_node", "dst_node", f->migrated_pages);
+	node_pairs(out, f, "numalens_pages_migrated_total", "src_node", "dst_node", f->c.migrated_pages);
 	family(out, "numalens_pages_migrated_by_reason_total", "counter",
 	       "Base pages migrated, by the kernel's enum migrate_reason (source: migrations).");
 	by_reason(out, "numalens_pages_migrated_by_reason_total", f->names.migrate_reason,
-		  NL_MIGRATE_REASONS, f->migrate_pages_by_reason, 0);
+		  NL_MIGRATE_REASONS, f->c.migrate_pages_by_reason, 0);
 	family(out, "numalens_pages_migrate_failed_total", "counter",
 	       "Base pages the kernel failed to migrate, by reason (source: migrations).");
 	by_reason(out, "numalens_pages_migrate_failed_total", f->names.migrate_reason,
-		  NL_MIGRATE_REASONS, f->migrate_fail_by_reason, 0);
+		  NL_MIGRATE_REASONS, f->c.migrate_fail_by_reason, 0);
 	stall_histogram(out, f);
 	scalar(out, "numalens_numa_task_moves_total", "counter",
 	       "Tasks AutoNUMA moved or swapped to another node (source: sched_move_numa + sched_swap_numa).",
-	       f->numa_task_moves);
+	       f->c.numa_task_moves);
 	scalar(out, "numalens_numa_task_swaps_total", "counter",
 	       "Of the moves, the swaps of two tasks (source: sched_swap_numa).",
-	       f->numa_task_swaps);
+	       f->c.numa_task_swaps);
 	family(out, "numalens_tlb_shootdowns_total", "counter",
 	       "TLB flushes by the kernel's enum tlb_flush_reason, task switches left out (source: tlb).");
 	by_reason(out, "numalens_tlb_shootdowns_total", f->names.tlb_reason, NL_TLB_REASONS,
-		  f->tlb_shootdowns, 1);
+		  f->c.tlb_shootdowns, 1);
 	family(out, "numalens_cpu_seconds_total", "counter",
 	       "CPU time of every task by node of the CPU (source: sched).");
 	for (int i = 0; i < f->nr_nodes; i++)
 		fprintf(out, "numalens_cpu_seconds_total{node=\"%d\"} %.9f\n", f->node_ids[i],
-			(double)f->cpu_ns[f->node_ids[i]] / NS_PER_SEC);
+			(double)f->c.cpu_ns[f->node_ids[i]] / NS_PER_SEC);
 	cgroups(out, f, o ? o->top_cgroups : 0);
 	memory(out, f);
 	numastat(out, f);
