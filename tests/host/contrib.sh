@@ -21,7 +21,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---- the dashboard ----
-check "the dashboard is valid JSON" jq -e . "$DASH" > /dev/null
+check "the dashboard is valid JSON" json_parses "$DASH"
 np=$(jq '.panels | length' "$DASH")
 check "the dashboard has panels ($np)" [ "${np:-0}" -ge 5 ]
 nq=$(jq '[.panels[] | select((.targets // []) | map(.expr // "") | map(select(length > 0)) | length == 0)] | length' "$DASH")
