@@ -21,6 +21,7 @@ int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
 
 extern const struct nl_command nl_commands[];
 

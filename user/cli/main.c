@@ -13,6 +13,7 @@ const struct nl_command nl_commands[] = {
 	{ "prove", "does AutoNUMA change a command's p99? runs it with numa_balancing off and on, and compares", cmd_prove },
 	{ "doctor", "findings with their evidence and the exact fix: first-touch bug, remote binds, AutoNUMA, devices, huge pages", cmd_doctor },
 	{ "export", "a trace file as Chrome trace events (Perfetto), CSV, or folded stacks", cmd_export },
+	{ "exporter", "daemon: Prometheus metrics at /metrics or a textfile, and a flight recorder of the last seconds", cmd_exporter },
 	{ NULL, NULL, NULL },
 };
 

@@ -23,9 +23,7 @@ struct nl_recorder {
 	uint64_t next_residency_ns; /* CLOCK_MONOTONIC */
 	uint64_t last_flush_ns;
 	uint64_t intervals, events, lost;
-	struct nl_event *evbuf;
-	size_t nr_ev, cap_ev;
-	int ev_error;
+	struct nl_event_set ev;      /* the interval's events */
 	struct nl_request_set rq;   /* finished requests since the last tick */
 	uint64_t requests;
 };
@@ -49,31 +47,32 @@ static char *join_argv(int argc, char **argv)
 	return s;
 }
 
-static int make_meta(struct nl_recorder *r, struct nl_trace_meta *m)
+int nl_recorder_meta(struct nl_session *sess, const struct nl_recorder_opts *o,
+		     struct nl_trace_meta *m)
 {
 	struct utsname u;
 
 	memset(m, 0, sizeof(*m));
-	if (nl_collector_topology(r->sess->coll, &m->topo) ||
-	    nl_collector_sources(r->sess->coll, m->sources))
+	if (nl_collector_topology(sess->coll, &m->topo) ||
+	    nl_collector_sources(sess->coll, m->sources))
 		return -ENOMEM;
-	m->names = *nl_collector_names(r->sess->coll);
+	m->names = *nl_collector_names(sess->coll);
 	if (uname(&u) == 0) {
 		snprintf(m->kernel_release, sizeof(m->kernel_release), "%s", u.release);
 		snprintf(m->hostname, sizeof(m->hostname), "%s", u.nodename);
 		snprintf(m->machine, sizeof(m->machine), "%s", u.machine);
 	}
-	m->cmdline = join_argv(r->o.argc, r->o.argv);
-	m->target = strdup(r->sess->target_desc[0] ? r->sess->target_desc : "all processes");
+	m->cmdline = join_argv(o->argc, o->argv);
+	m->target = strdup(sess->target_desc[0] ? sess->target_desc : "all processes");
 	m->version = strdup(NUMALENS_VERSION);
 	if (!m->cmdline || !m->target || !m->version)
 		return -ENOMEM;
-	if (r->o.request && !(m->request = strdup(r->o.request)))
+	if (o->request && !(m->request = strdup(o->request)))
 		return -ENOMEM;
 	m->start_realtime_ns = nl_now_ns(CLOCK_REALTIME);
-	m->start_mono_ns = r->sess->start_mono_ns;
-	m->interval_ns = (uint64_t)r->o.interval_ms * 1000000ULL;
-	m->residency_interval_ns = (uint64_t)r->o.residency_ms * 1000000ULL;
+	m->start_mono_ns = sess->start_mono_ns;
+	m->interval_ns = (uint64_t)o->interval_ms * 1000000ULL;
+	m->residency_interval_ns = (uint64_t)o->residency_ms * 1000000ULL;
 	m->numa_balancing = -1;
 	uint64_t nb;
 	if (nl_read_u64(NULL, "/proc/sys/kernel/numa_balancing", &nb) == 0)
@@ -83,31 +82,19 @@ static int make_meta(struct nl_recorder *r, struct nl_trace_meta *m)
 
 /* ---- each interval ---- */
 
-static int keep_event(void *ctx, const struct nl_event *ev)
-{
-	struct nl_recorder *r = ctx;
-
-	if (nl_grow(&r->evbuf, &r->cap_ev, r->nr_ev, sizeof(*r->evbuf))) {
-		r->ev_error = -ENOMEM;
-		return -ENOMEM; /* stops the drain; the rest stays for the next one */
-	}
-	r->evbuf[r->nr_ev++] = *ev;
-	return 0;
-}
-
 static int write_events(struct nl_recorder *r)
 {
 	int rc;
 
-	r->nr_ev = 0;
-	r->ev_error = 0;
-	rc = nl_collector_drain_events(r->sess->coll, keep_event, r);
-	if (rc < 0 && !r->ev_error)
+	r->ev.n = 0;
+	r->ev.err = 0;
+	rc = nl_collector_drain_events(r->sess->coll, nl_event_set_keep, &r->ev);
+	if (rc < 0 && !r->ev.err)
 		return rc;
-	if (r->ev_error)
-		return r->ev_error;
-	r->events += r->nr_ev;
-	return r->nr_ev ? nl_trace_write_events(r->w, r->evbuf, r->nr_ev) : 0;
+	if (r->ev.err)
+		return r->ev.err;
+	r->events += r->ev.n;
+	return r->ev.n ? nl_trace_write_events(r->w, r->ev.v, r->ev.n) : 0;
 }
 
 static int write_requests(struct nl_recorder *r)
@@ -236,7 +223,7 @@ static int open_writer(struct nl_recorder *r)
 	struct nl_trace_wopts wo = { .comp = r->o.comp, .max_bytes = r->o.max_bytes };
 	struct nl_trace_meta m;
 	char err[256] = "";
-	int rc = make_meta(r, &m);
+	int rc = nl_recorder_meta(r->sess, &r->o, &m);
 
 	if (rc) {
 		nl_err("%s: out of memory", r->o.who);
@@ -320,7 +307,7 @@ int nl_recorder_close(struct nl_recorder *r, bool quiet)
 		rc = -1;
 	}
 	nl_view_free(&r->view);
-	free(r->evbuf);
+	nl_event_set_free(&r->ev);
 	nl_request_set_free(&r->rq);
 	free(r->known);
 	free(r);

@@ -29,6 +29,11 @@ struct nl_recorder_opts {
 
 struct nl_recorder;
 
+/* The header of a trace of s as o describes it (the flight recorder writes its dumps
+ * with it too): topology, sources and names of s's collector, this machine, the
+ * command line, the start as now. 0 or -ENOMEM (m then holds what to free). */
+int nl_recorder_meta(struct nl_session *s, const struct nl_recorder_opts *o,
+		     struct nl_trace_meta *m);
 /* Creates the file and writes its header (the session's collector must be open).
  * 0, or -1 after saying why. */
 int nl_recorder_open(struct nl_session *s, const struct nl_recorder_opts *o,

@@ -5,17 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-double nl_remote_ratio(const struct nl_counts *c)
-{
-	uint64_t all = 0, remote = 0;
+#include "common/util.h"
 
+void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote)
+{
+	*all = *remote = 0;
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++) {
 			uint64_t n = c->faults[i][j] + c->hint_faults[i][j];
-			all += n;
+			*all += n;
 			if (i != j)
-				remote += n;
+				*remote += n;
 		}
+}
+
+double nl_remote_ratio(const struct nl_counts *c)
+{
+	uint64_t all, remote;
+
+	nl_counts_accesses(c, &all, &remote);
 	return all ? (double)remote / (double)all : NAN;
 }
 
@@ -188,4 +196,22 @@ void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t ou
 		for (int r = 0; r < NL_MAX_NODES; r++)
 			out[c] += m[r][c];
 	}
+}
+
+int nl_event_set_keep(void *ctx, const struct nl_event *ev)
+{
+	struct nl_event_set *s = ctx;
+
+	if (nl_grow(&s->v, &s->cap, s->n, sizeof(*s->v))) {
+		s->err = -ENOMEM;
+		return -ENOMEM; /* stops the drain; the rest stays for the next one */
+	}
+	s->v[s->n++] = *ev;
+	return 0;
+}
+
+void nl_event_set_free(struct nl_event_set *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }

@@ -196,6 +196,9 @@ struct nl_enum_names {
 	char tlb_reason[NL_TLB_REASONS][32];         /* enum tlb_flush_reason, "remote_shootdown" */
 };
 
+/* A reason slot's name: the kernel's spelling, "reason_N" for a slot it left unnamed
+ * (written into buf then). */
+const char *nl_reason_key(const char *name, int r, char *buf, size_t len);
 /* Fills the 6.18 names (what a snapshot without a kernel behind it uses). */
 void nl_enum_names_default(struct nl_enum_names *n);
 /* The index of enum migrate_reason's MR_NUMA_MISPLACED in n, or -1. */
@@ -285,12 +288,25 @@ void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t ou
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */
 double nl_remote_ratio(const struct nl_counts *c);
+/* The classified accesses (faults + hint faults whose nodes are known) and, of them,
+ * the remote ones (cpu node != page node). */
+void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote);
 void nl_counts_add(struct nl_counts *dst, const struct nl_counts *src);
 /* d = now - before, field by field (0 where before is larger); whether any is non-zero. */
 bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struct nl_counts *before);
 /* The AutoNUMA fields only (nl_counts_add calls it). */
 void nl_counts_add_autonuma(struct nl_counts *dst, const struct nl_counts *src);
 void nl_snapshot_free(struct nl_snapshot *s);
+
+/* Events gathered from nl_collector_drain_events by nl_event_set_keep, the consumer
+ * the recorder and the flight recorder give it (ctx = the set). */
+struct nl_event_set {
+	struct nl_event *v;
+	size_t n, cap;
+	int err; /* -ENOMEM once an event could not be kept: the drain stopped there */
+};
+int nl_event_set_keep(void *ctx, const struct nl_event *ev);
+void nl_event_set_free(struct nl_event_set *s);
 
 /* The interval between two cumulative snapshots of one collector (prev NULL: since
  * the start): counts are now - prev per thread (matched by serial, else tid), threads

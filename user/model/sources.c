@@ -126,3 +126,11 @@ int nl_migrate_reason_index(const struct nl_enum_names *n, const char *name)
 			return r;
 	return -1;
 }
+
+const char *nl_reason_key(const char *name, int r, char *buf, size_t len)
+{
+	if (name && name[0])
+		return name;
+	snprintf(buf, len, "reason_%d", r);
+	return buf;
+}

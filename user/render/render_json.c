@@ -200,15 +200,6 @@ static void counts_head(struct nl_json *j, const struct nl_counts *c, const stru
 	vector_u64(j, "first_touch_pages", ni, c->first_touch_pages);
 }
 
-/* A reason slot's name: the kernel's spelling, "reason_N" for a slot it left unnamed. */
-static const char *reason_key(const char *name, int r, char *buf, size_t len)
-{
-	if (name && name[0])
-		return name;
-	snprintf(buf, len, "reason_%d", r);
-	return buf;
-}
-
 /* {"numa_misplaced":{"pages":4096,"fail":0,"stall_ns":138000000}}: reasons with any
  * non-zero figure only. */
 static void migrations_by_reason(struct nl_json *j, const struct nl_counts *c,
@@ -222,7 +213,7 @@ static void migrations_by_reason(struct nl_json *j, const struct nl_counts *c,
 		if (!c->migrate_pages_by_reason[r] && !c->migrate_fail_by_reason[r] &&
 		    !c->migrate_stall_ns_by_reason[r])
 			continue;
-		nl_json_key(j, reason_key(names->migrate_reason[r], r, buf, sizeof(buf)));
+		nl_json_key(j, nl_reason_key(names->migrate_reason[r], r, buf, sizeof(buf)));
 		nl_json_obj_begin(j);
 		nl_json_ku64(j, "pages", c->migrate_pages_by_reason[r]);
 		nl_json_ku64(j, "fail", c->migrate_fail_by_reason[r]);
@@ -262,7 +253,7 @@ static void tlb_shootdowns(struct nl_json *j, const struct nl_counts *c,
 	nl_json_obj_begin(j);
 	for (int r = 0; r < NL_TLB_REASONS; r++)
 		if (c->tlb_shootdowns[r])
-			nl_json_ku64(j, reason_key(names->tlb_reason[r], r, buf, sizeof(buf)),
+			nl_json_ku64(j, nl_reason_key(names->tlb_reason[r], r, buf, sizeof(buf)),
 				     c->tlb_shootdowns[r]);
 	nl_json_obj_end(j);
 }

@@ -112,9 +112,7 @@ static int count_cpulist(const char *root, const char *rel)
 	return n;
 }
 
-/* Finds "KEY: N kB" in a meminfo text; lines may start with "Node N " (per-node
- * meminfo). Returns 0 and bytes, or -1 when the key is missing or malformed. */
-static int meminfo_value(const char *text, const char *key, uint64_t *bytes)
+int nl_meminfo_value(const char *text, const char *key, uint64_t *bytes)
 {
 	size_t klen = strlen(key);
 
@@ -158,7 +156,7 @@ int nl_node_meminfo(const char *root, int node, uint64_t *total_bytes, uint64_t 
 
 	if (!s)
 		return -ENOENT;
-	rc = !meminfo_value(s, "MemTotal", total_bytes) && !meminfo_value(s, "MemFree", free_bytes) ?
+	rc = !nl_meminfo_value(s, "MemTotal", total_bytes) && !nl_meminfo_value(s, "MemFree", free_bytes) ?
 		     0 : -EINVAL;
 	free(s);
 	return rc;
@@ -377,8 +375,8 @@ static int read_without_numa(const char *root, struct nl_topology *t, char *err,
 
 	s = nl_read_file(root, "/proc/meminfo");
 	if (s) {
-		node->mem_known = !meminfo_value(s, "MemTotal", &node->mem_total_bytes) &&
-				  !meminfo_value(s, "MemFree", &node->mem_free_bytes);
+		node->mem_known = !nl_meminfo_value(s, "MemTotal", &node->mem_total_bytes) &&
+				  !nl_meminfo_value(s, "MemFree", &node->mem_free_bytes);
 		free(s);
 	}
 	return read_hugepages(root, "/sys/kernel/mm/hugepages", node, err, errlen);

@@ -103,6 +103,10 @@ int nl_topology_distance(const struct nl_topology *t, int i, int j);
 int nl_topology_summary(const struct nl_topology *t, struct nl_topo_summary *s);
 void nl_topo_summary_free(struct nl_topo_summary *s);
 
+/* Finds "KEY: N kB" in a meminfo text; lines may start with "Node N " (per-node
+ * meminfo). Returns 0 and bytes, or -1 when the key is missing or malformed. */
+int nl_meminfo_value(const char *text, const char *key, uint64_t *bytes);
+
 const char *nl_dev_class_name(enum nl_dev_class c);   /* "gpu", "network", ... */
 const char *nl_pci_vendor_name(uint16_t vendor);      /* "NVIDIA", or NULL if unknown */
 /* "off", "normal", "memory-tiering", "normal+memory-tiering", "unsupported". */

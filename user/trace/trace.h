@@ -74,6 +74,21 @@ int nl_trace_write_thread(struct nl_trace_writer *w, enum nl_trace_thread_kind k
 /* A record of any type, payload already encoded (tests, tools, and record types this
  * library does not know yet). */
 int nl_trace_write_raw(struct nl_trace_writer *w, uint32_t type, const void *payload, size_t len);
+/* A record encoded ahead of time and kept in memory (the flight recorder's ring),
+ * written later with nl_trace_write_raw(w, type, p, len). The encodings are the
+ * writers' own: the file is the same as if it had been written at once (except for
+ * SOURCES records, which nl_trace_write_interval adds on a change and these do not). */
+struct nl_trace_blob {
+	uint32_t type;
+	uint8_t *p;
+	size_t len;
+};
+/* An INTERVAL record. 0, -E2BIG (what the reader would refuse) or -ENOMEM. */
+int nl_trace_encode_interval(const struct nl_snapshot *s, struct nl_trace_blob *out);
+/* One EVENTS record of n <= NL_TRACE_MAX_EVENTS events. 0, -E2BIG or -ENOMEM. */
+int nl_trace_encode_events(const struct nl_event *ev, size_t n, struct nl_trace_blob *out);
+void nl_trace_blob_free(struct nl_trace_blob *b);
+
 /* Cuts the current chunk and writes it: what is flushed survives a kill. */
 int nl_trace_flush(struct nl_trace_writer *w);
 /* Flush, an END record, close. Returns the first error of the writer's life; frees w. */

@@ -471,6 +471,47 @@ int nl_trace_write_thread(struct nl_trace_writer *w, enum nl_trace_thread_kind k
 	return append_rec(w, NL_REC_THREAD);
 }
 
+/* The encoder's buffer handed over as a blob. */
+static int take_blob(struct nl_buf *b, uint32_t type, struct nl_trace_blob *out)
+{
+	if (b->err) {
+		int err = b->err;
+		nl_buf_free(b);
+		return err;
+	}
+	*out = (struct nl_trace_blob){ .type = type, .p = b->p, .len = b->len };
+	return 0;
+}
+
+int nl_trace_encode_interval(const struct nl_snapshot *s, struct nl_trace_blob *out)
+{
+	struct nl_buf b = { 0 };
+	char why[200];
+
+	memset(out, 0, sizeof(*out));
+	if (nl_schema_check_snapshot(s, why, sizeof(why)))
+		return -E2BIG;
+	nl_schema_enc_snapshot(&b, s);
+	return take_blob(&b, NL_REC_INTERVAL, out);
+}
+
+int nl_trace_encode_events(const struct nl_event *ev, size_t n, struct nl_trace_blob *out)
+{
+	struct nl_buf b = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (n > NL_TRACE_MAX_EVENTS)
+		return -E2BIG;
+	nl_schema_enc_events(&b, ev, n);
+	return take_blob(&b, NL_REC_EVENTS, out);
+}
+
+void nl_trace_blob_free(struct nl_trace_blob *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
 int nl_trace_write_raw(struct nl_trace_writer *w, uint32_t type, const void *payload, size_t len)
 {
 	return append(w, type, payload, len);
