@@ -85,7 +85,7 @@ $(OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/numalens.h | $(BPF_SKELS)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Loaders embed their BPF object through its skeleton: rebuild them when it changes.
-$(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
+$(OUT)/obj/collect/access.o: $(BUILD)/bpf/access.skel.h
 $(OUT)/obj/collect/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
 $(OUT)/obj/collect/request.o: $(BUILD)/bpf/request.skel.h
 

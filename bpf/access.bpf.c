@@ -120,7 +120,12 @@ extern bool CONFIG_SPARSEMEM_VMEMMAP __kconfig __weak;
 
 /* Per-thread counters. Task local storage rather than a tid-keyed hash: no hash
  * lookup on the fault path, no size to exhaust, and the kernel frees it with the task.
- * User space reads it through the iter/task program below. */
+ * User space reads it through the iter/task program below. Kernels whose tracing
+ * programs cannot use task storage (before 5.12, compat.bpf.h nl_task_state_*) get
+ * the same map as a tid-keyed hash sized from --max-threads, and by_tid set. */
+const volatile bool by_tid = false;
+const struct nl_thread_stats zero_stats = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -206,9 +211,12 @@ static __always_inline bool current_is_target(void)
 }
 
 /* The faults the kernel has finished for t (mm_account_fault()). Direct loads: every
- * caller holds a trusted BTF task pointer, and this is on the fault path. */
+ * caller holds a trusted BTF task pointer, and this is on the fault path. By tid the
+ * current task is a plain address (nl_task_current()): probe reads. */
 static __always_inline __u64 task_faults(struct task_struct *t)
 {
+	if (by_tid)
+		return BPF_CORE_READ(t, min_flt) + BPF_CORE_READ(t, maj_flt);
 	return t->min_flt + t->maj_flt;
 }
 
@@ -217,13 +225,13 @@ static __always_inline __u64 task_faults(struct task_struct *t)
  * handler has folded and deleted them. */
 static __always_inline struct nl_thread_stats *stats_of(struct task_struct *t)
 {
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, t, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, t);
 
 	if (s)
 		return s;
 	if (BPF_CORE_READ(t, flags) & (PF_EXITING | PF_KTHREAD))
 		return NULL;
-	s = bpf_task_storage_get(&thread_stats, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = nl_task_state_create(&thread_stats, by_tid, t, &zero_stats);
 	if (!s) {
 		count_drop(NL_LOST_STORAGE);
 		return NULL;
@@ -291,7 +299,7 @@ int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 {
 	if (!current_is_target())
 		return 0;
-	struct nl_thread_stats *s = stats_of(bpf_get_current_task_btf());
+	struct nl_thread_stats *s = stats_of(nl_task_current(by_tid));
 	if (!s)
 		return 0;
 
@@ -357,8 +365,8 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u3
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return NULL;
 
-	struct task_struct *task = bpf_get_current_task_btf();
-	if (nl_task_in_user_fault(task) == 0)
+	struct task_struct *task = nl_task_current(by_tid);
+	if (nl_task_in_user_fault(task, by_tid) == 0)
 		return NULL;
 	if (fault_counter_mode) {
 		if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
@@ -374,7 +382,7 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u3
 		*cpu = bpf_get_numa_node_id();
 		return s;
 	}
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
 	if (!s || !s->pending || s->migrating)
 		return NULL;
 	s->pending = 0;
@@ -448,8 +456,8 @@ int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 SEC("tp_btf/mm_migrate_pages_start")
 int nl_migrate_start(u64 *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	struct task_struct *task = nl_task_current(by_tid);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
 
 	if (s) {
 		s->migrating = 1;
@@ -464,7 +472,7 @@ SEC("tp_btf/mm_migrate_pages")
 int nl_migrate_end(u64 *ctx)
 {
 	struct nl_thread_stats *s =
-		bpf_task_storage_get(&thread_stats, bpf_get_current_task_btf(), 0, 0);
+		nl_task_state_get(&thread_stats, by_tid, nl_task_current(by_tid));
 
 	if (s)
 		s->migrating = 0;
@@ -510,7 +518,7 @@ int BPF_PROG(nl_switch, bool preempt, struct task_struct *prev, struct task_stru
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(nl_migrate_task, struct task_struct *p, int dest_cpu)
 {
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, p, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, p);
 	if (!s)
 		return 0;
 	__u32 from = nl_task_cpu(p), to = dest_cpu;
@@ -567,7 +575,7 @@ static __always_inline void fold_into_process(const struct nl_thread_stats *s)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(nl_exit, struct task_struct *p)
 {
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, p, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, p);
 	if (!s)
 		return 0;
 
@@ -590,7 +598,29 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 	__u32 tid = s->tid;
 	if (bpf_map_update_elem(&exited, &tid, s, BPF_NOEXIST))
 		fold_into_process(s);
-	bpf_task_storage_delete(&thread_stats, p);
+	nl_task_state_delete(&thread_stats, by_tid, p);
+	return 0;
+}
+
+/* By tid only (user space loads it then): a thread other than the leader that execs
+ * takes the leader's tid in de_thread() (exchange_tids()), after the leader's exit
+ * deleted that key. Its entry moves to the new key, as task storage would stay with
+ * the task (s->tid keeps the tid it was first seen with, as there). A switch between
+ * de_thread() and here may have created the new key: it is overwritten (a slice at
+ * most). A full map loses the thread's counts, counted. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(nl_exec, struct task_struct *p, pid_t old_pid)
+{
+	__u32 old = (__u32)old_pid, tid = p->pid;
+
+	if (!by_tid || old == tid)
+		return 0;
+	struct nl_thread_stats *s = bpf_map_lookup_elem(&thread_stats, &old);
+	if (!s)
+		return 0;
+	if (bpf_map_update_elem(&thread_stats, &tid, s, BPF_ANY))
+		count_drop(NL_LOST_STORAGE);
+	bpf_map_delete_elem(&thread_stats, &old);
 	return 0;
 }
 
@@ -601,7 +631,7 @@ int nl_dump(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	if (!task)
 		return 0;
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
 	if (!s)
 		return 0;
 	__u32 zero = 0;

@@ -258,7 +258,7 @@ static __always_inline struct nl_autonuma_thread *thread_cur(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	return thread_of((__u32)id, id >> 32, bpf_get_current_task_btf());
+	return thread_of((__u32)id, id >> 32, nl_current_task());
 }
 
 static __always_inline struct nl_autonuma_thread *thread_task(struct task_struct *p)
@@ -400,7 +400,7 @@ static __always_inline void scan_end(void)
 	if (t) {
 		t->scan_count++;
 		t->scan_ns += dt;
-		emit(NL_EV_NUMA_SCAN, bpf_get_current_task_btf(), 0, 0, 0, 0, dt);
+		emit(NL_EV_NUMA_SCAN, nl_current_task(), 0, 0, 0, 0, dt);
 	}
 }
 
@@ -646,7 +646,7 @@ out:
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(an_fb_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	fb_sample(bpf_get_current_task_btf(), false);
+	fb_sample(nl_current_task(), false);
 	return 0;
 }
 
@@ -802,7 +802,7 @@ static __always_inline void on_migrate_end(unsigned long succeeded, unsigned lon
 		t->migrate_stall_ns[r] += dt;
 		t->migrate_stall_hist[log2_bucket(dt) & (NL_HIST_BUCKETS - 1)]++;
 	}
-	emit(NL_EV_MIGRATE, bpf_get_current_task_btf(), r, nodes, succeeded, failed, dt);
+	emit(NL_EV_MIGRATE, nl_current_task(), r, nodes, succeeded, failed, dt);
 }
 
 /* 6.1: (succeeded, failed, thp_succeeded, thp_failed, thp_split, mode, reason) */
@@ -899,7 +899,7 @@ int BPF_PROG(an_tlb_flush, int reason, unsigned long pages)
 	if (cause && t)
 		t->tlb_autonuma_sent++;
 	if (t)
-		emit(NL_EV_TLB_SEND, bpf_get_current_task_btf(), r, cause, pages, 0, 0);
+		emit(NL_EV_TLB_SEND, nl_current_task(), r, cause, pages, 0, 0);
 	return 0;
 }
 
@@ -935,7 +935,7 @@ static __always_inline void ipi_exit(void)
 	__sync_fetch_and_add(&t->ipi_ns, dt);
 	if (ipi->autonuma)
 		__sync_fetch_and_add(&t->ipi_autonuma_ns, dt);
-	emit(NL_EV_IPI, bpf_get_current_task_btf(), ipi->autonuma, 0, 0, 0, dt);
+	emit(NL_EV_IPI, nl_current_task(), ipi->autonuma, 0, 0, 0, dt);
 }
 
 SEC("tp_btf/call_function_entry")

@@ -1,6 +1,7 @@
 #include "collect/kfeatures.h"
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <ctype.h>
 #include <errno.h>
 #include <linux/capability.h>
@@ -202,4 +203,30 @@ bool nl_have_kprobes(void)
 	return !access("/sys/kernel/tracing/kprobe_events", F_OK) ||
 	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK) ||
 	       nl_in_kallsyms("register_kprobe");
+}
+
+bool nl_have_task_storage(char *why, size_t len)
+{
+	/* Helpers are probed in a raw tracepoint program: tp_btf programs get the same
+	 * helper table (tracing_prog_func_proto falls back to raw_tp's, which falls back
+	 * to bpf_tracing_func_proto, where a10787e6d58c added the storage helpers). */
+	static const struct {
+		enum bpf_func_id id;
+		const char *name;
+	} helpers[] = {
+		{ BPF_FUNC_task_storage_get, "bpf_task_storage_get for tracing programs (5.12)" },
+		{ BPF_FUNC_task_storage_delete, "bpf_task_storage_delete for tracing programs (5.12)" },
+		{ BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf (5.11)" },
+	};
+
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1) {
+		snprintf(why, len, "no BPF task storage maps (5.11)");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+		if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, helpers[i].id, NULL) != 1) {
+			snprintf(why, len, "no %s", helpers[i].name);
+			return false;
+		}
+	return true;
 }
