@@ -82,6 +82,7 @@ struct an_state {
 	__u32 win_to;         /* node + 1 of the first page moved off-node in it, 0 = none */
 	__u32 src_node;       /* node + 1 of the page numa_migrate_prep saw, 0 = none */
 	__u32 misplaced_from; /* node + 1 a numa_misplaced migration moved a page from */
+	__u32 misplaced_to;   /* kprobe/migrate_misplaced_page: its node + 1, for the return */
 	__u64 scan_start;     /* inside task_numa_work since, 0 = not */
 	/* fallback: last values of the task's fault buffers */
 	__u64 fb_mem[NL_MAX_NODES];
@@ -520,6 +521,73 @@ SEC("kprobe/flush_tlb_func")
 int BPF_KPROBE(an_kprobe_flush, void *info)
 {
 	on_flush_tlb_func(info);
+	return 0;
+}
+
+/* Kernels before 5.13 (Debian 11's 5.10): numa_migrate_prep is static in mm/memory.c,
+ * inlined into do_numa_page, neither in BTF nor in kallsyms (Yang Shi's c5b5a3dd2c1f
+ * "mm: thp: refactor NUMA fault handling", 5.13, made huge_memory.c call it). There,
+ * do_numa_page calls migrate_misplaced_page(page, vma, target_nid) whenever
+ * numa_migrate_prep chose to move the page: the page's node at its entry is the node
+ * before migration (without the call the page stays, and task_numa_fault's node is
+ * already right). It returns 1 when the page moved (numa_pages_migrated in
+ * /proc/vmstat counts the same), and these kernels have no migration-pte tracepoints
+ * (set/remove_migration_pte arrived in 6.0), so its return gives the hinting
+ * migrations' from -> to as well. 4 KiB pages only: a THP's hinting migration is
+ * migrate_misplaced_transhuge_page there, not followed (its fault keeps the node after
+ * migration). */
+static __always_inline void on_misplaced_entry(struct page *page, int node)
+{
+	on_migrate_prep(folio_node((struct folio *)page));
+	struct an_state *st = state_cur(false);
+	if (st)
+		st->misplaced_to = node >= 0 && node < NL_MAX_NODES ? node + 1 : 0;
+}
+
+static __always_inline void on_misplaced_return(int migrated)
+{
+	struct an_state *st = state_cur(false);
+
+	if (!st)
+		return;
+	__u32 from = st->src_node, to = st->misplaced_to;
+	st->misplaced_to = 0;
+	if (!migrated || !from || !to || from == to)
+		return;
+	struct nl_autonuma_sys *s = sys();
+	if (s)
+		s->migrated_offnode++;
+	struct nl_autonuma_thread *t = thread_cur();
+	if (t)
+		t->migrated[(from - 1) & (NL_MAX_NODES - 1)][(to - 1) & (NL_MAX_NODES - 1)]++;
+}
+
+SEC("fentry/migrate_misplaced_page")
+int BPF_PROG(an_fentry_misplaced, struct page *page, struct vm_area_struct *vma, int node)
+{
+	on_misplaced_entry(page, node);
+	return 0;
+}
+
+SEC("fexit/migrate_misplaced_page")
+int BPF_PROG(an_fexit_misplaced, struct page *page, struct vm_area_struct *vma, int node,
+	     int ret)
+{
+	on_misplaced_return(ret);
+	return 0;
+}
+
+SEC("kprobe/migrate_misplaced_page")
+int BPF_KPROBE(an_kprobe_misplaced, struct page *page, void *vma, int node)
+{
+	on_misplaced_entry(page, node);
+	return 0;
+}
+
+SEC("kretprobe/migrate_misplaced_page")
+int BPF_KRETPROBE(an_kretprobe_misplaced, int ret)
+{
+	on_misplaced_return(ret);
 	return 0;
 }
 
@@ -973,11 +1041,26 @@ int BPF_PROG(an_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 
-	if (mode_fallback)
-		fb_sample(p, false);
 	struct nl_autonuma_thread *t = bpf_map_lookup_elem(&an_threads, &tid);
 	if (t)
 		t->exited = 1;
+	if (!mode_fallback)
+		bpf_map_delete_elem(&an_state, &tid);
+	return 0;
+}
+
+/* The fallback's last sample of an exiting thread, then its state goes. A program of
+ * its own, loaded on the fallback path only: fb_sample's cmpxchg (BPF_ATOMIC, 5.12,
+ * commit 5ffa25502b5a "bpf: Add instructions for atomic_[cmp]xchg") is refused by
+ * older kernels in any program that contains it, reachable or not (the instruction
+ * check in resolve_pseudo_ldimm64 runs before the verifier prunes dead code), and
+ * an_exit runs on every path. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(an_fb_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	fb_sample(p, false);
 	bpf_map_delete_elem(&an_state, &tid);
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "collect/kfeatures.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <ctype.h>
@@ -228,5 +229,29 @@ bool nl_have_task_storage(char *why, size_t len)
 			snprintf(why, len, "no %s", helpers[i].name);
 			return false;
 		}
+	return true;
+}
+
+bool nl_have_bpf_cmpxchg(void)
+{
+	/* commit 5ffa25502b5a ("bpf: Add instructions for atomic_[cmp]xchg"), 5.12: older
+	 * kernels refuse the instruction ("BPF_STX uses reserved fields"). A socket filter
+	 * exchanging a stack slot. */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_STX | BPF_DW | BPF_MEM, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_0,
+		  .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_DW | 0xc0 /* BPF_ATOMIC */, .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1, .off = -8, .imm = 0xf1 /* BPF_CMPXCHG */ },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
 	return true;
 }

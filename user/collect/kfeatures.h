@@ -50,6 +50,9 @@ void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *o
  * missing piece in why. */
 bool nl_have_task_storage(char *why, size_t len);
 
+/* BPF programs may use atomic compare-and-exchange (BPF_ATOMIC | BPF_CMPXCHG, 5.12). */
+bool nl_have_bpf_cmpxchg(void);
+
 /* sym is a kernel symbol (/proc/kallsyms; a kprobe can name it). */
 bool nl_in_kallsyms(const char *sym);
 /* The kernel has kprobes (kprobe_events in tracefs, or register_kprobe). */
