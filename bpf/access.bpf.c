@@ -78,6 +78,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define PF_KTHREAD 0x00200000
 /* ___GFP_MOVABLE: 0x08u in 6.1 (a #define), ___GFP_MOVABLE_BIT = 3 in 6.18. */
 #define NL_GFP_MOVABLE 0x08
+/* ___GFP_THISNODE in 5.10's include/linux/gfp.h (a #define, not in BTF). Used only
+ * where migrations_by_gfp is set (see fault_alloc_owner()). */
+#define NL_GFP_THISNODE_5_10 0x200000
 /* Orders above MAX_ORDER (10 in 6.1) cannot happen; the mask keeps the shift defined. */
 #define NL_ORDER_MASK 0x1f
 
@@ -85,6 +88,9 @@ char LICENSE[] SEC("license") = "GPL";
  * CLOCK_MONOTONIC time the object was loaded: a thread started after it has had all its
  * faults seen, so its count starts at 0 rather than at first sight. */
 const volatile __u32 fault_counter_mode = 0;
+/* No mm_migrate_pages_start tracepoint to bracket migrate_pages() (5.10): tell a
+ * migration's copy by its gfp instead (fault_alloc_owner()). */
+const volatile bool migrations_by_gfp = false;
 const volatile __u64 load_ns = 0;
 
 /* Filters, set before load. 0 = no filter. */
@@ -358,9 +364,17 @@ static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, _
 /* The thread whose user fault this allocation is the first of, that fault now
  * charged, and the node of the CPU it runs on in *cpu; NULL when the allocation is not
  * one (every page allocation in the system comes here: reject on the arguments first). */
-static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u32 *cpu)
+static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u32 order,
+								   __u32 *cpu)
 {
 	if (!(gfp & NL_GFP_MOVABLE))
+		return NULL;
+	/* Without the migrate_pages() bracket: in 5.10 an order-0 __GFP_THISNODE
+	 * allocation inside a user fault is the copy a hinting fault migrates to
+	 * (alloc_misplaced_dst_page, mm/migrate.c); a fault's own order-0 pages never ask
+	 * for it (alloc_pages_vma uses the policy's nodemask). A THP's hinting copy
+	 * (order 9, like a THP fault's) is not told apart. */
+	if (migrations_by_gfp && order == 0 && (gfp & NL_GFP_THISNODE_5_10))
 		return NULL;
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return NULL;
@@ -419,7 +433,7 @@ int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp
 	     int migratetype)
 {
 	__u32 cpu = NL_MAX_NODES;
-	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags, &cpu);
+	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags, order, &cpu);
 	if (!s)
 		return 0;
 
@@ -442,7 +456,8 @@ SEC("tracepoint/kmem/mm_page_alloc")
 int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 {
 	__u32 cpu = NL_MAX_NODES;
-	struct nl_thread_stats *s = fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags), &cpu);
+	struct nl_thread_stats *s =
+		fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags), BPF_CORE_READ(ctx, order), &cpu);
 	if (!s)
 		return 0;
 

@@ -167,6 +167,7 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	    !nl_have_btf_tracepoint(vmlinux, "mm_migrate_pages")) {
 		bpf_program__set_autoload(skel->progs.nl_migrate_start, false);
 		bpf_program__set_autoload(skel->progs.nl_migrate_end, false);
+		skel->rodata->migrations_by_gfp = true;
 	}
 	/* Per-thread state: task storage, or a tid-keyed hash where tracing programs
 	 * cannot use it (bpf/compat.bpf.h, nl_task_state_*). */
@@ -303,6 +304,10 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		if (c->topo.nodes[n].id >= 0 && c->topo.nodes[n].id < NL_MAX_NODES)
 			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
 	ret = describe_faults(c, err, errlen);
+	if (!ret && c->skel->rodata->migrations_by_gfp && c->sources[NL_SRC_FAULTS].active &&
+	    nl_source_append(&c->sources[NL_SRC_FAULTS], "; hinting migrations' 4 KiB copies "
+			     "told by gfp (no mm_migrate_pages_start), THP copies not"))
+		ret = -ENOMEM;
 	if (ret)
 		return ret;
 	uint32_t max_stacks = c->opts.max_stacks ? c->opts.max_stacks : DEFAULT_MAX_STACKS;
