@@ -540,8 +540,18 @@ static __always_inline void on_misplaced_entry(struct page *page, int node)
 {
 	on_migrate_prep(folio_node((struct folio *)page));
 	struct an_state *st = state_cur(false);
-	if (st)
-		st->misplaced_to = node >= 0 && node < NL_MAX_NODES ? node + 1 : 0;
+	if (!st)
+		return;
+	st->misplaced_to = node >= 0 && node < NL_MAX_NODES ? node + 1 : 0;
+	/* No mm_migrate_pages_start on these kernels (an_migrate_start is off): the
+	 * hinting migration's stall starts here, and on_migrate_end (its migrate_pages()
+	 * ends inside this call) takes it. */
+	if (!st->win_start) {
+		st->win_start = bpf_ktime_get_ns();
+		st->win_reason = bpf_core_enum_value(enum migrate_reason, MR_NUMA_MISPLACED);
+		st->win_from = 0;
+		st->win_to = 0;
+	}
 }
 
 static __always_inline void on_misplaced_return(int migrated)
@@ -552,6 +562,7 @@ static __always_inline void on_misplaced_return(int migrated)
 		return;
 	__u32 from = st->src_node, to = st->misplaced_to;
 	st->misplaced_to = 0;
+	st->win_start = 0; /* isolation failed: migrate_pages() never ran to end it */
 	if (!migrated || !from || !to || from == to)
 		return;
 	struct nl_autonuma_sys *s = sys();
