@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Kernel-version and config differences, in one place. Each shim says why it exists.
  * Checked against the BTF of 6.18 (vmlinux/x86/vmlinux.h) and of Debian's
- * 6.1.0-cloud-amd64 (the NUMA guest). */
+ * 6.1.0-cloud-amd64 (the NUMA guest); loaded in Debian 11's 5.10.0-cloud-amd64 too. */
 #ifndef NL_COMPAT_BPF_H
 #define NL_COMPAT_BPF_H
 
