@@ -71,6 +71,9 @@ const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
 /* CONFIG_NODES_SHIFT when page->flags holds the node in its top bits (user space
  * decides, as for bpf/access.bpf.c's nl_page_alloc_btf); 0 = the layout is unknown. */
 const volatile __u32 page_nodes_shift = 0;
+/* an_fexit_move_mapping gives every migration's from -> to (kernels before 6.0 on the
+ * fentry path); the misplaced-page hook then leaves the matrix to it. */
+const volatile __u32 from_to_by_mapping = 0;
 
 /* Transient per-task state (not counters): every task, before the target filter,
  * because the system totals need it too. LRU, so it never fills; an eviction in the
@@ -563,7 +566,7 @@ static __always_inline void on_misplaced_return(int migrated)
 	__u32 from = st->src_node, to = st->misplaced_to;
 	st->misplaced_to = 0;
 	st->win_start = 0; /* isolation failed: migrate_pages() never ran to end it */
-	if (!migrated || !from || !to || from == to)
+	if (from_to_by_mapping || !migrated || !from || !to || from == to)
 		return;
 	struct nl_autonuma_sys *s = sys();
 	if (s)
@@ -571,6 +574,43 @@ static __always_inline void on_misplaced_return(int migrated)
 	struct nl_autonuma_thread *t = thread_cur();
 	if (t)
 		t->migrated[(from - 1) & (NL_MAX_NODES - 1)][(to - 1) & (NL_MAX_NODES - 1)]++;
+}
+
+/* Every migration's from -> to where the migration-pte tracepoints (6.0) are missing:
+ * migrate_page_move_mapping(mapping, newpage, page, extra_count) moves the page's
+ * mapping to its copy for every migrated page (anon pages through migrate_page(), file
+ * pages through their migratepage op, both in 5.10's mm/migrate.c); after it succeeds
+ * only the copy of the contents remains, so a 0 return is a moved page. A THP head
+ * counts HPAGE_PMD_NR pages (x86 anon THPs are PMD-sized). Both pages are still held
+ * by the caller at its return. */
+SEC("fexit/migrate_page_move_mapping")
+int BPF_PROG(an_fexit_move_mapping, struct address_space *mapping, struct page *newpage,
+	     struct page *page, int extra_count, int ret)
+{
+	if (ret != 0)
+		return 0;
+	int from = folio_node((struct folio *)page), to = folio_node((struct folio *)newpage);
+	if (from < 0 || to < 0 || from >= NL_MAX_NODES || to >= NL_MAX_NODES) {
+		drop(NL_AN_DROP_NODE);
+		return 0;
+	}
+	if (from == to)
+		return 0;
+	__u64 flags = nl_page_flags_read(page);
+	__u64 pages = 1;
+	if (flags & (1ULL << (bpf_core_enum_value(enum pageflags, PG_head) & 63)))
+		pages = 1ULL << NL_PMD_ORDER;
+	struct nl_autonuma_sys *s = sys();
+	if (s)
+		s->migrated_offnode += pages;
+	struct nl_autonuma_thread *t = thread_cur();
+	__u32 f = (__u32)from, d = (__u32)to;
+	/* the masks are the verifier's bounds: clang would index with the checked copies */
+	barrier_var(f);
+	barrier_var(d);
+	if (t)
+		t->migrated[f & (NL_MAX_NODES - 1)][d & (NL_MAX_NODES - 1)] += pages;
+	return 0;
 }
 
 SEC("fentry/migrate_misplaced_page")

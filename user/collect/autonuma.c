@@ -208,6 +208,8 @@ static int prog_rules(const struct autonuma_bpf *k, struct prog_rule *r)
 		{ k->progs.an_fexit_misplaced, ON_FENTRY, true, NULL, 0, R_OFF },
 		{ k->progs.an_kprobe_misplaced, ON_KPROBE, true, NULL, 0, R_OFF },
 		{ k->progs.an_kretprobe_misplaced, ON_KPROBE, true, NULL, 0, R_OFF },
+		/* kernels before 6.0 (choose()) */
+		{ k->progs.an_fexit_move_mapping, ON_FENTRY, false, NULL, 0, R_OFF },
 		{ k->progs.an_migrate_end7, ON_ALL, true, "mm_migrate_pages", 7, R_OFF },
 		{ k->progs.an_migrate_end8, ON_ALL, true, "mm_migrate_pages", 8, R_OFF },
 		/* migration start/end and exit are what every path's counts rest on */
@@ -424,6 +426,14 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 
 		if (!is_hint_hook(a, rules[i].prog))
 			r = R_OFF;
+		/* every migration's from -> to where the migration-pte tracepoints are
+		 * missing (bpf/autonuma.bpf.c an_fexit_move_mapping) */
+		if (rules[i].prog == a->skel->progs.an_fexit_move_mapping &&
+		    (has_tracepoint(btf, "set_migration_pte") ||
+		     !btf_has(btf, "migrate_page_move_mapping", BTF_KIND_FUNC)))
+			r = R_OFF;
+		if (rules[i].prog == a->skel->progs.an_fexit_move_mapping)
+			a->skel->rodata->from_to_by_mapping = r != R_OFF;
 		if ((rules[i].prog == a->skel->progs.an_fentry_flush ||
 		     rules[i].prog == a->skel->progs.an_kprobe_flush) &&
 		    r != R_OFF && !flush_hook_ok(path, btf)) {
@@ -806,7 +816,10 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 	/* From -> to per page: the migration-pte tracepoints (6.0+), or before them
 	 * AutoNUMA's own moves through migrate_misplaced_page (bpf/autonuma.bpf.c). */
 	const char *from_to = "*_migration_pte/pmd";
-	if (!bpf_program__autoload(a->skel->progs.an_set_pte))
+	if (bpf_program__autoload(a->skel->progs.an_fexit_move_mapping))
+		from_to = "from/to from fexit/migrate_page_move_mapping (no migration-pte "
+			  "tracepoints before 6.0)";
+	else if (!bpf_program__autoload(a->skel->progs.an_set_pte))
 		from_to = bpf_program__autoload(a->skel->progs.an_fexit_misplaced) ||
 				  bpf_program__autoload(a->skel->progs.an_kretprobe_misplaced)
 			  ? "from/to of hinting migrations only (migrate_misplaced_page; "
