@@ -95,7 +95,7 @@ $(OUT)/obj/cli/main.o $(OUT)/obj/engine/recorder.o: $(BUILD)/.version
 .PHONY: FORCE
 
 # Loaders embed their BPF object through its skeleton: rebuild them when it changes.
-$(OUT)/obj/collect/collect.o: $(BUILD)/bpf/access.skel.h
+$(OUT)/obj/collect/access.o: $(BUILD)/bpf/access.skel.h
 $(OUT)/obj/collect/autonuma.o: $(BUILD)/bpf/autonuma.skel.h
 $(OUT)/obj/collect/request.o: $(BUILD)/bpf/request.skel.h
 

@@ -78,6 +78,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define PF_KTHREAD 0x00200000
 /* ___GFP_MOVABLE: 0x08u in 6.1 (a #define), ___GFP_MOVABLE_BIT = 3 in 6.18. */
 #define NL_GFP_MOVABLE 0x08
+/* ___GFP_THISNODE in 5.10's include/linux/gfp.h (a #define, not in BTF). Used only
+ * where migrations_by_gfp is set (see fault_alloc_owner()). */
+#define NL_GFP_THISNODE_5_10 0x200000
 /* Orders above MAX_ORDER (10 in 6.1) cannot happen; the mask keeps the shift defined. */
 #define NL_ORDER_MASK 0x1f
 
@@ -85,6 +88,9 @@ char LICENSE[] SEC("license") = "GPL";
  * CLOCK_MONOTONIC time the object was loaded: a thread started after it has had all its
  * faults seen, so its count starts at 0 rather than at first sight. */
 const volatile __u32 fault_counter_mode = 0;
+/* No mm_migrate_pages_start tracepoint to bracket migrate_pages() (5.10): tell a
+ * migration's copy by its gfp instead (fault_alloc_owner()). */
+const volatile bool migrations_by_gfp = false;
 const volatile __u64 load_ns = 0;
 
 /* Filters, set before load. 0 = no filter. */
@@ -120,7 +126,12 @@ extern bool CONFIG_SPARSEMEM_VMEMMAP __kconfig __weak;
 
 /* Per-thread counters. Task local storage rather than a tid-keyed hash: no hash
  * lookup on the fault path, no size to exhaust, and the kernel frees it with the task.
- * User space reads it through the iter/task program below. */
+ * User space reads it through the iter/task program below. Kernels whose tracing
+ * programs cannot use task storage (before 5.12, compat.bpf.h nl_task_state_*) get
+ * the same map as a tid-keyed hash sized from --max-threads, and by_tid set. */
+const volatile bool by_tid = false;
+const struct nl_thread_stats zero_stats = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -206,9 +217,12 @@ static __always_inline bool current_is_target(void)
 }
 
 /* The faults the kernel has finished for t (mm_account_fault()). Direct loads: every
- * caller holds a trusted BTF task pointer, and this is on the fault path. */
+ * caller holds a trusted BTF task pointer, and this is on the fault path. By tid the
+ * current task is a plain address (nl_task_current()): probe reads. */
 static __always_inline __u64 task_faults(struct task_struct *t)
 {
+	if (by_tid)
+		return BPF_CORE_READ(t, min_flt) + BPF_CORE_READ(t, maj_flt);
 	return t->min_flt + t->maj_flt;
 }
 
@@ -217,13 +231,13 @@ static __always_inline __u64 task_faults(struct task_struct *t)
  * handler has folded and deleted them. */
 static __always_inline struct nl_thread_stats *stats_of(struct task_struct *t)
 {
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, t, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, t);
 
 	if (s)
 		return s;
 	if (BPF_CORE_READ(t, flags) & (PF_EXITING | PF_KTHREAD))
 		return NULL;
-	s = bpf_task_storage_get(&thread_stats, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = nl_task_state_create(&thread_stats, by_tid, t, &zero_stats);
 	if (!s) {
 		count_drop(NL_LOST_STORAGE);
 		return NULL;
@@ -291,7 +305,7 @@ int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 {
 	if (!current_is_target())
 		return 0;
-	struct nl_thread_stats *s = stats_of(bpf_get_current_task_btf());
+	struct nl_thread_stats *s = stats_of(nl_task_current(by_tid));
 	if (!s)
 		return 0;
 
@@ -350,15 +364,23 @@ static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, _
 /* The thread whose user fault this allocation is the first of, that fault now
  * charged, and the node of the CPU it runs on in *cpu; NULL when the allocation is not
  * one (every page allocation in the system comes here: reject on the arguments first). */
-static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u32 *cpu)
+static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u32 order,
+								   __u32 *cpu)
 {
 	if (!(gfp & NL_GFP_MOVABLE))
+		return NULL;
+	/* Without the migrate_pages() bracket: in 5.10 an order-0 __GFP_THISNODE
+	 * allocation inside a user fault is the copy a hinting fault migrates to
+	 * (alloc_misplaced_dst_page, mm/migrate.c); a fault's own order-0 pages never ask
+	 * for it (alloc_pages_vma uses the policy's nodemask). A THP's hinting copy
+	 * (order 9, like a THP fault's) is not told apart. */
+	if (migrations_by_gfp && order == 0 && (gfp & NL_GFP_THISNODE_5_10))
 		return NULL;
 	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return NULL;
 
-	struct task_struct *task = bpf_get_current_task_btf();
-	if (nl_task_in_user_fault(task) == 0)
+	struct task_struct *task = nl_task_current(by_tid);
+	if (nl_task_in_user_fault(task, by_tid) == 0)
 		return NULL;
 	if (fault_counter_mode) {
 		if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
@@ -374,7 +396,7 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u3
 		*cpu = bpf_get_numa_node_id();
 		return s;
 	}
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
 	if (!s || !s->pending || s->migrating)
 		return NULL;
 	s->pending = 0;
@@ -411,7 +433,7 @@ int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp
 	     int migratetype)
 {
 	__u32 cpu = NL_MAX_NODES;
-	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags, &cpu);
+	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags, order, &cpu);
 	if (!s)
 		return 0;
 
@@ -434,7 +456,8 @@ SEC("tracepoint/kmem/mm_page_alloc")
 int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 {
 	__u32 cpu = NL_MAX_NODES;
-	struct nl_thread_stats *s = fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags), &cpu);
+	struct nl_thread_stats *s =
+		fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags), BPF_CORE_READ(ctx, order), &cpu);
 	if (!s)
 		return 0;
 
@@ -448,8 +471,8 @@ int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 SEC("tp_btf/mm_migrate_pages_start")
 int nl_migrate_start(u64 *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	struct task_struct *task = nl_task_current(by_tid);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
 
 	if (s) {
 		s->migrating = 1;
@@ -464,7 +487,7 @@ SEC("tp_btf/mm_migrate_pages")
 int nl_migrate_end(u64 *ctx)
 {
 	struct nl_thread_stats *s =
-		bpf_task_storage_get(&thread_stats, bpf_get_current_task_btf(), 0, 0);
+		nl_task_state_get(&thread_stats, by_tid, nl_task_current(by_tid));
 
 	if (s)
 		s->migrating = 0;
@@ -510,7 +533,7 @@ int BPF_PROG(nl_switch, bool preempt, struct task_struct *prev, struct task_stru
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(nl_migrate_task, struct task_struct *p, int dest_cpu)
 {
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, p, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, p);
 	if (!s)
 		return 0;
 	__u32 from = nl_task_cpu(p), to = dest_cpu;
@@ -567,7 +590,7 @@ static __always_inline void fold_into_process(const struct nl_thread_stats *s)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(nl_exit, struct task_struct *p)
 {
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, p, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, p);
 	if (!s)
 		return 0;
 
@@ -590,7 +613,29 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 	__u32 tid = s->tid;
 	if (bpf_map_update_elem(&exited, &tid, s, BPF_NOEXIST))
 		fold_into_process(s);
-	bpf_task_storage_delete(&thread_stats, p);
+	nl_task_state_delete(&thread_stats, by_tid, p);
+	return 0;
+}
+
+/* By tid only (user space loads it then): a thread other than the leader that execs
+ * takes the leader's tid in de_thread() (exchange_tids()), after the leader's exit
+ * deleted that key. Its entry moves to the new key, as task storage would stay with
+ * the task (s->tid keeps the tid it was first seen with, as there). A switch between
+ * de_thread() and here may have created the new key: it is overwritten (a slice at
+ * most). A full map loses the thread's counts, counted. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(nl_exec, struct task_struct *p, pid_t old_pid)
+{
+	__u32 old = (__u32)old_pid, tid = p->pid;
+
+	if (!by_tid || old == tid)
+		return 0;
+	struct nl_thread_stats *s = bpf_map_lookup_elem(&thread_stats, &old);
+	if (!s)
+		return 0;
+	if (bpf_map_update_elem(&thread_stats, &tid, s, BPF_ANY))
+		count_drop(NL_LOST_STORAGE);
+	bpf_map_delete_elem(&thread_stats, &old);
 	return 0;
 }
 
@@ -601,7 +646,7 @@ int nl_dump(struct bpf_iter__task *ctx)
 	struct task_struct *task = ctx->task;
 	if (!task)
 		return 0;
-	struct nl_thread_stats *s = bpf_task_storage_get(&thread_stats, task, 0, 0);
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
 	if (!s)
 		return 0;
 	__u32 zero = 0;

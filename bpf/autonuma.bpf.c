@@ -71,6 +71,9 @@ const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
 /* CONFIG_NODES_SHIFT when page->flags holds the node in its top bits (user space
  * decides, as for bpf/access.bpf.c's nl_page_alloc_btf); 0 = the layout is unknown. */
 const volatile __u32 page_nodes_shift = 0;
+/* an_fexit_move_mapping gives every migration's from -> to (kernels before 6.0 on the
+ * fentry path); the misplaced-page hook then leaves the matrix to it. */
+const volatile __u32 from_to_by_mapping = 0;
 
 /* Transient per-task state (not counters): every task, before the target filter,
  * because the system totals need it too. LRU, so it never fills; an eviction in the
@@ -82,6 +85,7 @@ struct an_state {
 	__u32 win_to;         /* node + 1 of the first page moved off-node in it, 0 = none */
 	__u32 src_node;       /* node + 1 of the page numa_migrate_prep saw, 0 = none */
 	__u32 misplaced_from; /* node + 1 a numa_misplaced migration moved a page from */
+	__u32 misplaced_to;   /* kprobe/migrate_misplaced_page: its node + 1, for the return */
 	__u64 scan_start;     /* inside task_numa_work since, 0 = not */
 	/* fallback: last values of the task's fault buffers */
 	__u64 fb_mem[NL_MAX_NODES];
@@ -258,7 +262,7 @@ static __always_inline struct nl_autonuma_thread *thread_cur(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	return thread_of((__u32)id, id >> 32, bpf_get_current_task_btf());
+	return thread_of((__u32)id, id >> 32, nl_current_task());
 }
 
 static __always_inline struct nl_autonuma_thread *thread_task(struct task_struct *p)
@@ -400,7 +404,7 @@ static __always_inline void scan_end(void)
 	if (t) {
 		t->scan_count++;
 		t->scan_ns += dt;
-		emit(NL_EV_NUMA_SCAN, bpf_get_current_task_btf(), 0, 0, 0, 0, dt);
+		emit(NL_EV_NUMA_SCAN, nl_current_task(), 0, 0, 0, 0, dt);
 	}
 }
 
@@ -520,6 +524,121 @@ SEC("kprobe/flush_tlb_func")
 int BPF_KPROBE(an_kprobe_flush, void *info)
 {
 	on_flush_tlb_func(info);
+	return 0;
+}
+
+/* Kernels before 5.13 (Debian 11's 5.10): numa_migrate_prep is static in mm/memory.c,
+ * inlined into do_numa_page, neither in BTF nor in kallsyms (Yang Shi's c5b5a3dd2c1f
+ * "mm: thp: refactor NUMA fault handling", 5.13, made huge_memory.c call it). There,
+ * do_numa_page calls migrate_misplaced_page(page, vma, target_nid) whenever
+ * numa_migrate_prep chose to move the page: the page's node at its entry is the node
+ * before migration (without the call the page stays, and task_numa_fault's node is
+ * already right). It returns 1 when the page moved (numa_pages_migrated in
+ * /proc/vmstat counts the same), and these kernels have no migration-pte tracepoints
+ * (set/remove_migration_pte arrived in 6.0), so its return gives the hinting
+ * migrations' from -> to as well. 4 KiB pages only: a THP's hinting migration is
+ * migrate_misplaced_transhuge_page there, not followed (its fault keeps the node after
+ * migration). */
+static __always_inline void on_misplaced_entry(struct page *page, int node)
+{
+	on_migrate_prep(folio_node((struct folio *)page));
+	struct an_state *st = state_cur(false);
+	if (!st)
+		return;
+	st->misplaced_to = node >= 0 && node < NL_MAX_NODES ? node + 1 : 0;
+	/* No mm_migrate_pages_start on these kernels (an_migrate_start is off): the
+	 * hinting migration's stall starts here, and on_migrate_end (its migrate_pages()
+	 * ends inside this call) takes it. */
+	if (!st->win_start) {
+		st->win_start = bpf_ktime_get_ns();
+		st->win_reason = bpf_core_enum_value(enum migrate_reason, MR_NUMA_MISPLACED);
+		st->win_from = 0;
+		st->win_to = 0;
+	}
+}
+
+static __always_inline void on_misplaced_return(int migrated)
+{
+	struct an_state *st = state_cur(false);
+
+	if (!st)
+		return;
+	__u32 from = st->src_node, to = st->misplaced_to;
+	st->misplaced_to = 0;
+	st->win_start = 0; /* isolation failed: migrate_pages() never ran to end it */
+	if (from_to_by_mapping || !migrated || !from || !to || from == to)
+		return;
+	struct nl_autonuma_sys *s = sys();
+	if (s)
+		s->migrated_offnode++;
+	struct nl_autonuma_thread *t = thread_cur();
+	if (t)
+		t->migrated[(from - 1) & (NL_MAX_NODES - 1)][(to - 1) & (NL_MAX_NODES - 1)]++;
+}
+
+/* Every migration's from -> to where the migration-pte tracepoints (6.0) are missing:
+ * migrate_page_move_mapping(mapping, newpage, page, extra_count) moves the page's
+ * mapping to its copy for every migrated page (anon pages through migrate_page(), file
+ * pages through their migratepage op, both in 5.10's mm/migrate.c); after it succeeds
+ * only the copy of the contents remains, so a 0 return is a moved page. A THP head
+ * counts HPAGE_PMD_NR pages (x86 anon THPs are PMD-sized). Both pages are still held
+ * by the caller at its return. */
+SEC("fexit/migrate_page_move_mapping")
+int BPF_PROG(an_fexit_move_mapping, struct address_space *mapping, struct page *newpage,
+	     struct page *page, int extra_count, int ret)
+{
+	if (ret != 0)
+		return 0;
+	int from = folio_node((struct folio *)page), to = folio_node((struct folio *)newpage);
+	if (from < 0 || to < 0 || from >= NL_MAX_NODES || to >= NL_MAX_NODES) {
+		drop(NL_AN_DROP_NODE);
+		return 0;
+	}
+	if (from == to)
+		return 0;
+	__u64 flags = nl_page_flags_read(page);
+	__u64 pages = 1;
+	if (flags & (1ULL << (bpf_core_enum_value(enum pageflags, PG_head) & 63)))
+		pages = 1ULL << NL_PMD_ORDER;
+	struct nl_autonuma_sys *s = sys();
+	if (s)
+		s->migrated_offnode += pages;
+	struct nl_autonuma_thread *t = thread_cur();
+	__u32 f = (__u32)from, d = (__u32)to;
+	/* the masks are the verifier's bounds: clang would index with the checked copies */
+	barrier_var(f);
+	barrier_var(d);
+	if (t)
+		t->migrated[f & (NL_MAX_NODES - 1)][d & (NL_MAX_NODES - 1)] += pages;
+	return 0;
+}
+
+SEC("fentry/migrate_misplaced_page")
+int BPF_PROG(an_fentry_misplaced, struct page *page, struct vm_area_struct *vma, int node)
+{
+	on_misplaced_entry(page, node);
+	return 0;
+}
+
+SEC("fexit/migrate_misplaced_page")
+int BPF_PROG(an_fexit_misplaced, struct page *page, struct vm_area_struct *vma, int node,
+	     int ret)
+{
+	on_misplaced_return(ret);
+	return 0;
+}
+
+SEC("kprobe/migrate_misplaced_page")
+int BPF_KPROBE(an_kprobe_misplaced, struct page *page, void *vma, int node)
+{
+	on_misplaced_entry(page, node);
+	return 0;
+}
+
+SEC("kretprobe/migrate_misplaced_page")
+int BPF_KRETPROBE(an_kretprobe_misplaced, int ret)
+{
+	on_misplaced_return(ret);
 	return 0;
 }
 
@@ -646,7 +765,7 @@ out:
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(an_fb_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	fb_sample(bpf_get_current_task_btf(), false);
+	fb_sample(nl_current_task(), false);
 	return 0;
 }
 
@@ -802,7 +921,7 @@ static __always_inline void on_migrate_end(unsigned long succeeded, unsigned lon
 		t->migrate_stall_ns[r] += dt;
 		t->migrate_stall_hist[log2_bucket(dt) & (NL_HIST_BUCKETS - 1)]++;
 	}
-	emit(NL_EV_MIGRATE, bpf_get_current_task_btf(), r, nodes, succeeded, failed, dt);
+	emit(NL_EV_MIGRATE, nl_current_task(), r, nodes, succeeded, failed, dt);
 }
 
 /* 6.1: (succeeded, failed, thp_succeeded, thp_failed, thp_split, mode, reason) */
@@ -899,7 +1018,7 @@ int BPF_PROG(an_tlb_flush, int reason, unsigned long pages)
 	if (cause && t)
 		t->tlb_autonuma_sent++;
 	if (t)
-		emit(NL_EV_TLB_SEND, bpf_get_current_task_btf(), r, cause, pages, 0, 0);
+		emit(NL_EV_TLB_SEND, nl_current_task(), r, cause, pages, 0, 0);
 	return 0;
 }
 
@@ -935,7 +1054,7 @@ static __always_inline void ipi_exit(void)
 	__sync_fetch_and_add(&t->ipi_ns, dt);
 	if (ipi->autonuma)
 		__sync_fetch_and_add(&t->ipi_autonuma_ns, dt);
-	emit(NL_EV_IPI, bpf_get_current_task_btf(), ipi->autonuma, 0, 0, 0, dt);
+	emit(NL_EV_IPI, nl_current_task(), ipi->autonuma, 0, 0, 0, dt);
 }
 
 SEC("tp_btf/call_function_entry")
@@ -973,11 +1092,26 @@ int BPF_PROG(an_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 
-	if (mode_fallback)
-		fb_sample(p, false);
 	struct nl_autonuma_thread *t = bpf_map_lookup_elem(&an_threads, &tid);
 	if (t)
 		t->exited = 1;
+	if (!mode_fallback)
+		bpf_map_delete_elem(&an_state, &tid);
+	return 0;
+}
+
+/* The fallback's last sample of an exiting thread, then its state goes. A program of
+ * its own, loaded on the fallback path only: fb_sample's cmpxchg (BPF_ATOMIC, 5.12,
+ * commit 5ffa25502b5a "bpf: Add instructions for atomic_[cmp]xchg") is refused by
+ * older kernels in any program that contains it, reachable or not (the instruction
+ * check in resolve_pseudo_ldimm64 runs before the verifier prunes dead code), and
+ * an_exit runs on every path. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(an_fb_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	fb_sample(p, false);
 	bpf_map_delete_elem(&an_state, &tid);
 	return 0;
 }

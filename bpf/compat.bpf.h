@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Kernel-version and config differences, in one place. Each shim says why it exists.
  * Checked against the BTF of 6.18 (vmlinux/x86/vmlinux.h) and of Debian's
- * 6.1.0-cloud-amd64 (the NUMA guest). */
+ * 6.1.0-cloud-amd64 (the NUMA guest); loaded in Debian 11's 5.10.0-cloud-amd64 too. */
 #ifndef NL_COMPAT_BPF_H
 #define NL_COMPAT_BPF_H
 
@@ -22,12 +22,16 @@ struct task_struct___memcg {
 	unsigned int in_user_fault : 1;
 } __attribute__((preserve_access_index));
 
-static __always_inline int nl_task_in_user_fault(struct task_struct *t)
+static __always_inline int nl_task_in_user_fault(struct task_struct *t, bool probe_read)
 {
 	struct task_struct___memcg *m = (void *)t;
 
 	if (!bpf_core_field_exists(m->in_user_fault))
 		return -1;
+	/* A direct load needs t to be a BTF pointer; a plain address (nl_current_task())
+	 * is read with bpf_probe_read_kernel. */
+	if (probe_read)
+		return BPF_CORE_READ_BITFIELD_PROBED(m, in_user_fault);
 	return BPF_CORE_READ_BITFIELD(m, in_user_fault);
 }
 
@@ -142,6 +146,73 @@ static __always_inline long nl_syscall_nr(struct pt_regs *regs)
 #else
 	return BPF_CORE_READ(regs, orig_ax);
 #endif
+}
+
+/* The current task for code that reads it only through BPF_CORE_READ (probe reads).
+ * bpf_get_current_task_btf() arrived in 5.11 (commit 3ca1032ab7ab "bpf: Add
+ * bpf_get_current_task_btf helper"); bpf_get_current_task() (4.8) gives the same
+ * address as a plain number on every kernel. The BTF pointer is needed only for direct
+ * loads and for the task storage helpers (nl_task_state_* below). */
+static __always_inline struct task_struct *nl_current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* Per-thread state attached to a task. Task local storage (BPF_MAP_TYPE_TASK_STORAGE,
+ * commit 4cf1bc1f1045 "bpf: Implement task local storage", 5.11) with
+ * bpf_task_storage_get/delete is usable from tracing programs only since 5.12 (commit
+ * a10787e6d58c "bpf: Enable task local storage for tracing programs"), and its helpers
+ * want the BTF task pointer of bpf_get_current_task_btf() (5.11). On older kernels
+ * (Debian 11's 5.10) user space turns the same map into a preallocated
+ * BPF_MAP_TYPE_HASH keyed by tid before load (bpf_map__set_type) and sets the object's
+ * by_tid switch. The switch is a const volatile in .rodata, frozen at load: the
+ * verifier follows only the branch this kernel can run and removes the other as dead
+ * code before it resolves helpers (kernel/bpf/verifier.c opt_remove_dead_code, 5.2),
+ * so the 5.11/5.12 helpers never meet a kernel that lacks them. By tid, an entry is
+ * deleted at the thread's exit (sched_process_exit) so a reused tid starts afresh, a
+ * non-leader exec's tid change (de_thread() gives it the leader's) is followed at
+ * sched_process_exec, and a full map is a counted loss (the caller's), never silent. */
+static __always_inline struct task_struct *nl_task_current(bool by_tid)
+{
+	if (by_tid)
+		return nl_current_task();
+	return bpf_get_current_task_btf();
+}
+
+static __always_inline void *nl_task_state_get(void *map, bool by_tid, struct task_struct *t)
+{
+	if (by_tid) {
+		__u32 tid = BPF_CORE_READ(t, pid);
+
+		return bpf_map_lookup_elem(map, &tid);
+	}
+	return bpf_task_storage_get(map, t, 0, 0);
+}
+
+/* The entry of t, created from zero (a map value or .rodata: too big for the stack)
+ * when missing; NULL when it cannot be created (the map is full). */
+static __always_inline void *nl_task_state_create(void *map, bool by_tid, struct task_struct *t,
+						  const void *zero)
+{
+	if (by_tid) {
+		__u32 tid = BPF_CORE_READ(t, pid);
+
+		/* NOEXIST: another CPU may have created it meanwhile; the lookup tells. */
+		bpf_map_update_elem(map, &tid, zero, BPF_NOEXIST);
+		return bpf_map_lookup_elem(map, &tid);
+	}
+	return bpf_task_storage_get(map, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline void nl_task_state_delete(void *map, bool by_tid, struct task_struct *t)
+{
+	if (by_tid) {
+		__u32 tid = BPF_CORE_READ(t, pid);
+
+		bpf_map_delete_elem(map, &tid);
+		return;
+	}
+	bpf_task_storage_delete(map, t);
 }
 
 #endif

@@ -167,9 +167,35 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	    !nl_have_btf_tracepoint(vmlinux, "mm_migrate_pages")) {
 		bpf_program__set_autoload(skel->progs.nl_migrate_start, false);
 		bpf_program__set_autoload(skel->progs.nl_migrate_end, false);
+		skel->rodata->migrations_by_gfp = true;
 	}
-	nl_source_set(&c->sources[NL_SRC_SCHED], true, "tp_btf/sched_switch%s",
-		      bpf_program__autoload(skel->progs.nl_migrate_task) ? " + sched_migrate_task" : "");
+	/* Per-thread state: task storage, or a tid-keyed hash where tracing programs
+	 * cannot use it (bpf/compat.bpf.h, nl_task_state_*). */
+	const char *force_tid = getenv("NUMALENS_THREADS_BY_TID");
+	if (force_tid && strcmp(force_tid, "") && strcmp(force_tid, "0")) {
+		/* so the tests run the older kernels' path here too */
+		c->threads_by_tid = true;
+		snprintf(why, sizeof(why), "forced by env");
+	} else
+		c->threads_by_tid = !nl_have_task_storage(why, sizeof(why));
+	if (c->threads_by_tid && !nl_have_btf_tracepoint(vmlinux, "sched_process_exec")) {
+		snprintf(err, errlen, "kernel has neither task storage for tracing programs (%s) "
+				      "nor a sched_process_exec tracepoint", why);
+		ret = -ENOENT;
+		goto out;
+	}
+	skel->rodata->by_tid = c->threads_by_tid;
+	bpf_program__set_autoload(skel->progs.nl_exec, c->threads_by_tid);
+	if (c->threads_by_tid) {
+		bpf_map__set_type(skel->maps.thread_stats, BPF_MAP_TYPE_HASH);
+		/* preallocated: tracing programs run where allocating is not safe */
+		bpf_map__set_map_flags(skel->maps.thread_stats, 0);
+		snprintf(c->thread_state, sizeof(c->thread_state), "threads in a tid hash (%s)", why);
+	} else
+		snprintf(c->thread_state, sizeof(c->thread_state), "threads in task storage");
+	nl_source_set(&c->sources[NL_SRC_SCHED], true, "tp_btf/sched_switch%s; %s",
+		      bpf_program__autoload(skel->progs.nl_migrate_task) ? " + sched_migrate_task" : "",
+		      c->thread_state);
 
 	if (c->page_flags_ok && !nl_have_btf_tracepoint(vmlinux, "mm_page_alloc")) {
 		c->page_flags_ok = false;
@@ -242,15 +268,16 @@ static int describe_faults(struct nl_collector *c, char *err, size_t errlen)
 	if (bpf_program__autoload(c->skel->progs.nl_page_alloc_btf))
 		return nl_source_set(&c->sources[NL_SRC_FAULTS], true,
 				     "%s + tp_btf/mm_page_alloc; page node from page->flags "
-				     "(NODES_SHIFT=%d)", c->fault_hook, c->nodes_shift);
+				     "(NODES_SHIFT=%d); %s", c->fault_hook, c->nodes_shift,
+				     c->thread_state);
 	if (!bpf_program__autoload(c->skel->progs.nl_page_alloc))
 		return 0;
 	ret = configure_pfn_ranges(c, &pfn_source, &nr_ranges, err, errlen);
 	if (ret)
 		return ret;
 	return nl_source_set(&c->sources[NL_SRC_FAULTS], true,
-			     "%s + tracepoint/kmem/mm_page_alloc; page node from pfn via %s (%s)",
-			     c->fault_hook, pfn_source, c->page_flags_why);
+			     "%s + tracepoint/kmem/mm_page_alloc; page node from pfn via %s (%s); %s",
+			     c->fault_hook, pfn_source, c->page_flags_why, c->thread_state);
 }
 
 static int access_open(struct nl_collector *c, char *err, size_t errlen)
@@ -277,10 +304,16 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		if (c->topo.nodes[n].id >= 0 && c->topo.nodes[n].id < NL_MAX_NODES)
 			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
 	ret = describe_faults(c, err, errlen);
+	if (!ret && c->skel->rodata->migrations_by_gfp && c->sources[NL_SRC_FAULTS].active &&
+	    nl_source_append(&c->sources[NL_SRC_FAULTS], "; hinting migrations' 4 KiB copies "
+			     "told by gfp (no mm_migrate_pages_start), THP copies not"))
+		ret = -ENOMEM;
 	if (ret)
 		return ret;
 	uint32_t max_stacks = c->opts.max_stacks ? c->opts.max_stacks : DEFAULT_MAX_STACKS;
 	set_size(c->skel->maps.oncpu, (uint32_t)c->nr_cpus);
+	if (c->threads_by_tid)
+		set_size(c->skel->maps.thread_stats, c->opts.max_threads);
 	set_size(c->skel->maps.exited, c->opts.max_threads);
 	set_size(c->skel->maps.exited_procs, c->opts.max_threads / 4);
 	set_size(c->skel->maps.stacks, c->opts.stacks ? max_stacks : 1);

@@ -44,7 +44,8 @@ struct nl_autonuma {
 	char why[512];          /* why better paths were not taken */
 	char missing[256];      /* optional programs that did not attach, and why */
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
-	const char *hint_fn;    /* numa_migrate_prep or numa_migrate_check (migrate_hook()) */
+	bool flush_off;         /* no IPI-victim attribution (flush_hook_ok()) */
+	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
 	struct nl_vmstat open_vm; /* at attach: the vmstat check's baseline */
@@ -201,6 +202,14 @@ static int prog_rules(const struct autonuma_bpf *k, struct prog_rule *r)
 		{ k->progs.an_kprobe_flush, ON_KPROBE, false, NULL, 0, R_OFF },
 		{ k->progs.an_fb_fault, ON_FALLBACK, true, NULL, 0, R_OFF },
 		{ k->progs.an_fb_iter, ON_FALLBACK, true, NULL, 0, R_OFF },
+		{ k->progs.an_fb_exit, ON_FALLBACK, true, "sched_process_exit", 0, R_OFF },
+		/* kernels before 5.13 (is_hint_hook()) */
+		{ k->progs.an_fentry_misplaced, ON_FENTRY, true, NULL, 0, R_OFF },
+		{ k->progs.an_fexit_misplaced, ON_FENTRY, true, NULL, 0, R_OFF },
+		{ k->progs.an_kprobe_misplaced, ON_KPROBE, true, NULL, 0, R_OFF },
+		{ k->progs.an_kretprobe_misplaced, ON_KPROBE, true, NULL, 0, R_OFF },
+		/* kernels before 6.0 (choose()) */
+		{ k->progs.an_fexit_move_mapping, ON_FENTRY, false, NULL, 0, R_OFF },
 		{ k->progs.an_migrate_end7, ON_ALL, true, "mm_migrate_pages", 7, R_OFF },
 		{ k->progs.an_migrate_end8, ON_ALL, true, "mm_migrate_pages", 8, R_OFF },
 		/* migration start/end and exit are what every path's counts rest on */
@@ -297,10 +306,13 @@ static void fb_fault_update(struct nl_autonuma *a)
 }
 
 /* The function where this kernel counts a hinting fault (compat.bpf.h,
- * NL_MIGRATE_CHECK), as fentry (BTF) or kprobe (kallsyms) would see it; NULL if none. */
+ * NL_MIGRATE_CHECK), as fentry (BTF) or kprobe (kallsyms) would see it; NULL if none.
+ * Before 5.13 numa_migrate_prep is static and inlined: migrate_misplaced_page, which
+ * it leads to when the page moves, gives the page's node then (bpf/autonuma.bpf.c). */
 static const char *migrate_hook(enum nl_autonuma_path path, const struct btf *btf)
 {
-	static const char *const names[] = { "numa_migrate_prep", "numa_migrate_check" };
+	static const char *const names[] = { "numa_migrate_prep", "numa_migrate_check",
+					     "migrate_misplaced_page" };
 
 	for (size_t i = 0; i < NL_ARRAY_SIZE(names); i++)
 		if (path == NL_AUTONUMA_PATH_FENTRY ? btf_has(btf, names[i], BTF_KIND_FUNC)
@@ -328,10 +340,16 @@ static int path_available(struct nl_autonuma *a, enum nl_autonuma_path path,
 		a->hint_fn = migrate_hook(path, btf);
 		if (!fault || !a->hint_fn) {
 			snprintf(err, errlen, "no %s in %s",
-				 !fault ? "task_numa_fault" : "numa_migrate_prep/numa_migrate_check",
+				 !fault ? "task_numa_fault"
+					: "numa_migrate_prep/numa_migrate_check/migrate_misplaced_page",
 				 where);
 			return -ENOENT;
 		}
+	}
+	if (path == NL_AUTONUMA_PATH_FALLBACK && !nl_have_bpf_cmpxchg()) {
+		/* fb_sample()'s busy flag (bpf/autonuma.bpf.c, an_fb_exit) */
+		snprintf(err, errlen, "needs BPF cmpxchg (5.12)");
+		return -ENOTSUP;
 	}
 	if (migrate_nargs != 7 && migrate_nargs != 8) {
 		snprintf(err, errlen, "mm_migrate_pages tracepoint: %d arguments, expected 7 or 8",
@@ -365,13 +383,27 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 static bool is_hint_hook(const struct nl_autonuma *a, const struct bpf_program *prog)
 {
 	const struct autonuma_bpf *k = a->skel;
-	bool check = a->hint_fn && !strcmp(a->hint_fn, "numa_migrate_check");
+	const char *fn = a->hint_fn ? a->hint_fn : "";
 
 	if (prog == k->progs.an_fentry_migrate_prep || prog == k->progs.an_kprobe_migrate_prep)
-		return !check;
+		return !strcmp(fn, "numa_migrate_prep");
 	if (prog == k->progs.an_fentry_migrate_check || prog == k->progs.an_kprobe_migrate_check)
-		return check;
+		return !strcmp(fn, "numa_migrate_check");
+	if (prog == k->progs.an_fentry_misplaced || prog == k->progs.an_fexit_misplaced ||
+	    prog == k->progs.an_kprobe_misplaced || prog == k->progs.an_kretprobe_misplaced)
+		return !strcmp(fn, "migrate_misplaced_page");
 	return true;
+}
+
+/* The shootdown victims' program reads flush_tlb_info.initiating_cpu in
+ * flush_tlb_func, both from commit 4ce94eabac16 ("x86/mm/tlb: Flush remote and local
+ * TLBs concurrently", 5.12; flush_tlb_func_remote and no sender before). */
+static bool flush_hook_ok(enum nl_autonuma_path path, const struct btf *btf)
+{
+	if (!nl_btf_has_member(btf, "flush_tlb_info", "initiating_cpu"))
+		return false;
+	return path == NL_AUTONUMA_PATH_FENTRY ? btf_has(btf, "flush_tlb_func", BTF_KIND_FUNC)
+					       : nl_in_kallsyms("flush_tlb_func");
 }
 
 static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struct btf *btf,
@@ -387,12 +419,27 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 		snprintf(err, errlen, "%d programs but %d rules in collect/autonuma.c", progs, *nr);
 		return -EINVAL;
 	}
+	a->flush_off = false;
 	for (int i = 0; i < *nr; i++) {
 		const char *why;
 		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
 
 		if (!is_hint_hook(a, rules[i].prog))
 			r = R_OFF;
+		/* every migration's from -> to where the migration-pte tracepoints are
+		 * missing (bpf/autonuma.bpf.c an_fexit_move_mapping) */
+		if (rules[i].prog == a->skel->progs.an_fexit_move_mapping &&
+		    (has_tracepoint(btf, "set_migration_pte") ||
+		     !btf_has(btf, "migrate_page_move_mapping", BTF_KIND_FUNC)))
+			r = R_OFF;
+		if (rules[i].prog == a->skel->progs.an_fexit_move_mapping)
+			a->skel->rodata->from_to_by_mapping = r != R_OFF;
+		if ((rules[i].prog == a->skel->progs.an_fentry_flush ||
+		     rules[i].prog == a->skel->progs.an_kprobe_flush) &&
+		    r != R_OFF && !flush_hook_ok(path, btf)) {
+			r = R_OFF;
+			a->flush_off = true;
+		}
 		rules[i].role = r;
 		bpf_program__set_autoload(rules[i].prog, r != R_OFF);
 		if (why)
@@ -766,13 +813,27 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 				    "not measured: needs fentry or kprobe on task_numa_work");
 		break;
 	}
-	rc |= nl_source_set(&src[NL_SRC_MIGRATIONS], true,
-			    "tp_btf mm_migrate_pages*, *_migration_pte/pmd; %s", a->pfn_note);
+	/* From -> to per page: the migration-pte tracepoints (6.0+), or before them
+	 * AutoNUMA's own moves through migrate_misplaced_page (bpf/autonuma.bpf.c). */
+	const char *from_to = "*_migration_pte/pmd";
+	if (bpf_program__autoload(a->skel->progs.an_fexit_move_mapping))
+		from_to = "from/to from fexit/migrate_page_move_mapping (no migration-pte "
+			  "tracepoints before 6.0)";
+	else if (!bpf_program__autoload(a->skel->progs.an_set_pte))
+		from_to = bpf_program__autoload(a->skel->progs.an_fexit_misplaced) ||
+				  bpf_program__autoload(a->skel->progs.an_kretprobe_misplaced)
+			  ? "from/to of hinting migrations only (migrate_misplaced_page; "
+			    "no migration-pte tracepoints before 6.0)"
+			  : "from/to unknown (no migration-pte tracepoints before 6.0)";
+	rc |= nl_source_set(&src[NL_SRC_MIGRATIONS], true, "tp_btf mm_migrate_pages*, %s; %s%s%s",
+			    from_to, a->pfn_note, a->missing[0] ? "; missing: " : "", a->missing);
 	rc |= nl_source_set(&src[NL_SRC_NUMA_SCHED], true,
 			    "tp_btf sched_move_numa/swap_numa/stick_numa");
 	rc |= nl_source_set(&src[NL_SRC_TLB], true, "tp_btf tlb_flush, call_function IPIs%s",
 			    a->path == NL_AUTONUMA_PATH_FALLBACK ?
-				    "; victims' AutoNUMA attribution needs fentry/kprobe" : "");
+				    "; victims' AutoNUMA attribution needs fentry/kprobe" :
+			    a->flush_off ? "; victims' AutoNUMA attribution needs flush_tlb_func "
+					   "with flush_tlb_info.initiating_cpu (5.12)" : "");
 	return rc ? -ENOMEM : 0;
 }
 

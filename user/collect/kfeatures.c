@@ -1,6 +1,8 @@
 #include "collect/kfeatures.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <ctype.h>
 #include <errno.h>
 #include <linux/capability.h>
@@ -202,4 +204,54 @@ bool nl_have_kprobes(void)
 	return !access("/sys/kernel/tracing/kprobe_events", F_OK) ||
 	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK) ||
 	       nl_in_kallsyms("register_kprobe");
+}
+
+bool nl_have_task_storage(char *why, size_t len)
+{
+	/* Helpers are probed in a raw tracepoint program: tp_btf programs get the same
+	 * helper table (tracing_prog_func_proto falls back to raw_tp's, which falls back
+	 * to bpf_tracing_func_proto, where a10787e6d58c added the storage helpers). */
+	static const struct {
+		enum bpf_func_id id;
+		const char *name;
+	} helpers[] = {
+		{ BPF_FUNC_task_storage_get, "bpf_task_storage_get for tracing programs (5.12)" },
+		{ BPF_FUNC_task_storage_delete, "bpf_task_storage_delete for tracing programs (5.12)" },
+		{ BPF_FUNC_get_current_task_btf, "bpf_get_current_task_btf (5.11)" },
+	};
+
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1) {
+		snprintf(why, len, "no BPF task storage maps (5.11)");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+		if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, helpers[i].id, NULL) != 1) {
+			snprintf(why, len, "no %s", helpers[i].name);
+			return false;
+		}
+	return true;
+}
+
+bool nl_have_bpf_cmpxchg(void)
+{
+	/* commit 5ffa25502b5a ("bpf: Add instructions for atomic_[cmp]xchg"), 5.12: older
+	 * kernels refuse the instruction ("BPF_STX uses reserved fields"). A socket filter
+	 * exchanging a stack slot. */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_STX | BPF_DW | BPF_MEM, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_0,
+		  .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_DW | 0xc0 /* BPF_ATOMIC */, .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1, .off = -8, .imm = 0xf1 /* BPF_CMPXCHG */ },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }

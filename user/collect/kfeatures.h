@@ -44,6 +44,15 @@ int nl_kconfig_read(const char *const *names, int n, char (*values)[32], char *s
  * cannot mislabel anything and a trace carries its own kernel's names. */
 void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *out);
 
+/* Tracing programs can keep per-thread state in task local storage: the map type
+ * (5.11), bpf_task_storage_get/delete from tracing programs (5.12) and
+ * bpf_get_current_task_btf (5.11), probed by loading tiny programs. false with the
+ * missing piece in why. */
+bool nl_have_task_storage(char *why, size_t len);
+
+/* BPF programs may use atomic compare-and-exchange (BPF_ATOMIC | BPF_CMPXCHG, 5.12). */
+bool nl_have_bpf_cmpxchg(void);
+
 /* sym is a kernel symbol (/proc/kallsyms; a kprobe can name it). */
 bool nl_in_kallsyms(const char *sym);
 /* The kernel has kprobes (kprobe_events in tracefs, or register_kprobe). */

@@ -73,7 +73,13 @@ for spec in "$@"; do
 	case $kind in
 	place|run|rec_place|rec_run) run_top "$name" "$kind" "$@" ;;
 	b64)       base64 "$1" | sed "s/^/$name: b64: /" ;;
-	set)       echo "$2" > "$1"; echo "$name: value: $(head -n 1 "$1")" ;;
+	set)       f=$1
+	           # Before 5.13 (8a99b6833c88 "sched: Move SCHED_DEBUG sysctl to debugfs")
+	           # the scanner's knobs were sysctls, kernel.numa_balancing_<knob> (5.10).
+	           case $f in /sys/kernel/debug/sched/numa_balancing/*)
+	             [ -e "$f" ] || f=/proc/sys/kernel/numa_balancing_${f##*/} ;;
+	           esac
+	           echo "$2" > "$f"; echo "$name: value: $(head -n 1 "$f")" ;;
 	cat)       echo "$name: value: $(head -n 1 "$1")" ;;
 	*)         echo "$name: error: unknown kind '$kind'" ;;
 	esac
