@@ -45,7 +45,7 @@ for name in pa pb; do
 	grep "^$name: err: " "$out" | diag
 	check "$name: numa_balancing is 0 again" [ "$(fact "$out" $name balancing_after)" = 0 ]
 	jq -c '.effect' "$OUT/$name.json" | diag
-	check "$name: 5 runs per arm" jqf '[.runs[] | select(.numa_balancing == 1)] | length == 5' "$OUT/$name.json"
+	check "$name: 7 runs per arm" jqf '[.runs[] | select(.numa_balancing == 1)] | length == 7' "$OUT/$name.json"
 done
 check "pa: the first-touch bug under AutoNUMA: a significant p99 effect" \
 	jqf '.effect.verdict == "effect" and .effect.ratio > 1' "$OUT/pa.json"
