@@ -20,9 +20,8 @@ CHECKS=${NUMALENS_MATRIX_CHECKS-bullseye:access trixie:access trixie:autonuma si
 TABLE=$ROOT/build/kernel-matrix.md
 SOURCES=(faults sched residency hint_faults numa_scan migrations numa_sched tlb pmu)
 
-# sources_of NAME: the sources object of one `numalens top --json` interval on kernel NAME
-# (or on this host),
-# and the kernel release, into $OUT/NAME.json and $OUT/NAME.release.
+# sources_of NAME: the sources object of one `numalens top --json` interval on kernel
+# NAME (or on this host), and its release, into $OUT/NAME.json and $OUT/NAME.release.
 top_cmd='numalens top --json -d 2 -- nl-place local --cpu-node 0 --mib 8 --seconds 1'
 sources_of() {
   local name=$1 out=$OUT/$1.out
