@@ -584,9 +584,25 @@ static __always_inline void fold_into_process(const struct nl_thread_stats *s)
 	__sync_fetch_and_add(&p->node_migrations, s->node_migrations);
 }
 
-/* A thread exits: charge its last slice on the CPU, hand its final counts to user
- * space through the exited map, and free its storage so short-lived threads never
- * accumulate. p is the current task (do_exit). */
+/* A thread's final counts to user space through the exited map (folded into its
+ * process when that map is full), and its storage freed so short-lived threads never
+ * accumulate. */
+static __always_inline void hand_over_exit(struct nl_thread_stats *s, struct task_struct *p)
+{
+	if (s->pending) {
+		s->faults_unresolved++;
+		s->pending = 0;
+	}
+	settle_fault_counts(s, s, p);
+
+	__u32 tid = s->tid;
+	if (bpf_map_update_elem(&exited, &tid, s, BPF_NOEXIST))
+		fold_into_process(s);
+	nl_task_state_delete(&thread_stats, by_tid, p);
+}
+
+/* A thread exits: charge its last slice on the CPU and hand its counts over. p is the
+ * current task (do_exit). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(nl_exit, struct task_struct *p)
 {
@@ -603,17 +619,25 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 		s->cpu_ns[node] += now - slot->since_ns;
 		slot->since_ns = now;
 	}
-	if (s->pending) {
-		s->faults_unresolved++;
-		s->pending = 0;
-	}
-	settle_fault_counts(s, s, p);
 	bpf_get_current_comm(&s->comm, sizeof(s->comm));
+	hand_over_exit(s, p);
+	return 0;
+}
 
-	__u32 tid = s->tid;
-	if (bpf_map_update_elem(&exited, &tid, s, BPF_NOEXIST))
-		fold_into_process(s);
-	nl_task_state_delete(&thread_stats, by_tid, p);
+/* The exit handler's second chance, task storage only (user space loads it then): where
+ * tracepoint programs run preemptibly (collect/prog_misses.h), a task preempted inside
+ * nl_exit makes the kernel skip nl_exit for the next task exiting on that CPU. That
+ * task's storage still exists when it is freed (the RCU callback
+ * delayed_put_task_struct() fires sched_process_free before the last put_task_struct()
+ * frees the storage), so its counts are handed over here; only its last slice on a CPU
+ * is missing. After a normal exit the storage is gone and this does nothing. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(nl_free, struct task_struct *p)
+{
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, p);
+	if (!s)
+		return 0;
+	hand_over_exit(s, p);
 	return 0;
 }
 

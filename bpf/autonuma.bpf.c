@@ -1100,6 +1100,24 @@ int BPF_PROG(an_exit, struct task_struct *p)
 	return 0;
 }
 
+/* an_exit's second chance: where tracepoint programs run preemptibly
+ * (user/collect/prog_misses.h) the kernel skips an_exit for a task exiting on a CPU
+ * where another task was preempted inside it. The task is freed after an RCU grace
+ * period (delayed_put_task_struct() fires sched_process_free), its tid not yet reused,
+ * so the same tid-keyed entries are found here; after a normal exit they are already
+ * marked or gone and this changes nothing. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(an_free, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	struct nl_autonuma_thread *t = bpf_map_lookup_elem(&an_threads, &tid);
+	if (t && !t->exited)
+		t->exited = 1;
+	bpf_map_delete_elem(&an_state, &tid);
+	return 0;
+}
+
 /* The fallback's last sample of an exiting thread, then its state goes. A program of
  * its own, loaded on the fallback path only: fb_sample's cmpxchg (BPF_ATOMIC, 5.12,
  * commit 5ffa25502b5a "bpf: Add instructions for atomic_[cmp]xchg") is refused by

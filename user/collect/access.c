@@ -22,6 +22,7 @@
 #include "access.skel.h"
 #include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
+#include "collect/prog_misses.h"
 #include "common/util.h"
 
 #define DEFAULT_MAX_STACKS 4096
@@ -186,13 +187,21 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	}
 	skel->rodata->by_tid = c->threads_by_tid;
 	bpf_program__set_autoload(skel->progs.nl_exec, c->threads_by_tid);
+	bpf_program__set_autoload(skel->progs.nl_free, !c->threads_by_tid);
+	/* so the tests run nl_free's hand-over for every exit, as a kernel that skipped
+	 * every nl_exit would */
+	const char *at_free = getenv("NUMALENS_EXIT_AT_FREE");
+	bool exit_at_free = !c->threads_by_tid && at_free && strcmp(at_free, "") &&
+			    strcmp(at_free, "0");
+	bpf_program__set_autoload(skel->progs.nl_exit, !exit_at_free);
 	if (c->threads_by_tid) {
 		bpf_map__set_type(skel->maps.thread_stats, BPF_MAP_TYPE_HASH);
 		/* preallocated: tracing programs run where allocating is not safe */
 		bpf_map__set_map_flags(skel->maps.thread_stats, 0);
 		snprintf(c->thread_state, sizeof(c->thread_state), "threads in a tid hash (%s)", why);
 	} else
-		snprintf(c->thread_state, sizeof(c->thread_state), "threads in task storage");
+		snprintf(c->thread_state, sizeof(c->thread_state), "threads in task storage%s",
+			 exit_at_free ? "; exits seen at task free (forced by env)" : "");
 	nl_source_set(&c->sources[NL_SRC_SCHED], true, "tp_btf/sched_switch%s; %s",
 		      bpf_program__autoload(skel->progs.nl_migrate_task) ? " + sched_migrate_task" : "",
 		      c->thread_state);
@@ -607,6 +616,43 @@ static void read_drops(struct nl_collector *c, uint64_t out[NL_DROP_MAX])
 	free(vals);
 }
 
+/* Runs of our programs the kernel skipped (collect/prog_misses.h) are lost events but
+ * two kinds: the allocation hook's nest under our own programs' allocations (a user
+ * page among them leaves its fault unresolved), and a skipped nl_exit is made up for
+ * by nl_free where that is loaded. The faults source says how many of each. */
+static int account_skipped_runs(struct nl_collector *c, struct nl_snapshot *cum)
+{
+	struct access_bpf *skel = c->skel;
+	bool late_exits = !c->threads_by_tid;
+	const struct bpf_program *except[] = { skel->progs.nl_page_alloc_btf,
+					       skel->progs.nl_page_alloc,
+					       late_exits ? skel->progs.nl_exit : NULL };
+	struct nl_source_state *f = &cum->sources[NL_SRC_FAULTS];
+	uint64_t allocs = nl_prog_misses_of(skel->progs.nl_page_alloc_btf) +
+			  nl_prog_misses_of(skel->progs.nl_page_alloc);
+	uint64_t exits = late_exits ? nl_prog_misses_of(skel->progs.nl_exit) : 0;
+	struct nl_prog_misses m;
+
+	if (nl_prog_misses_read(skel->obj, except, NL_ARRAY_SIZE(except), &m))
+		return 0; /* unreadable info: nothing to add, nothing claimed */
+	cum->lost_events += m.lost;
+	if (!f->known)
+		return 0;
+	if (m.lost && nl_source_append(f, "; %" PRIu64 " program runs skipped by the kernel "
+				       "(already running on that CPU: %s), counted as lost",
+				       m.lost, m.text))
+		return -ENOMEM;
+	if (exits && nl_source_append(f, "; %" PRIu64 " thread exits skipped by the kernel, "
+				      "handed over at task free (their last slice on a CPU not "
+				      "counted)", exits))
+		return -ENOMEM;
+	if (allocs && nl_source_append(f, "; %" PRIu64 " page allocations skipped while the hook "
+				       "ran on that CPU (nested kernel allocations; a user page "
+				       "among them would leave its fault unresolved)", allocs))
+		return -ENOMEM;
+	return 0;
+}
+
 /* Stack samples and unresolvable page nodes are not lost events: the faults are
  * counted (unresolved); the faults source says how many, since the start. */
 static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
@@ -618,6 +664,8 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 	for (int k = 0; k < NL_DROP_MAX; k++)
 		if (k != NL_DROP_STACK && k != NL_DROP_PAGE_NODE)
 			cum->lost_events += drops[k];
+	if (account_skipped_runs(c, cum))
+		return -ENOMEM;
 	if (f->known && drops[NL_DROP_PAGE_NODE] &&
 	    nl_source_append(f, "; %" PRIu64 " pages on no known node", drops[NL_DROP_PAGE_NODE]))
 		return -ENOMEM;

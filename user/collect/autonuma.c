@@ -19,6 +19,7 @@
 #include "collect/threads.h"
 #include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
+#include "collect/prog_misses.h"
 #include "common/util.h"
 #include "collect/vmstat.h"
 
@@ -215,6 +216,7 @@ static int prog_rules(const struct autonuma_bpf *k, struct prog_rule *r)
 		/* migration start/end and exit are what every path's counts rest on */
 		{ k->progs.an_migrate_start, ON_ALL, true, "mm_migrate_pages_start", 0, R_OFF },
 		{ k->progs.an_exit, ON_ALL, true, "sched_process_exit", 0, R_OFF },
+		{ k->progs.an_free, ON_ALL, false, "sched_process_free", 0, R_OFF },
 		{ k->progs.an_set_pte, ON_ALL, false, "set_migration_pte", 0, R_OFF },
 		{ k->progs.an_remove_pte, ON_ALL, false, "remove_migration_pte", 0, R_OFF },
 		{ k->progs.an_set_pmd, ON_ALL, false, "set_migration_pmd", 0, R_OFF },
@@ -837,6 +839,36 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 	return rc ? -ENOMEM : 0;
 }
 
+/* Runs of these programs the kernel skipped (collect/prog_misses.h): each one is a hint
+ * fault, migration, move or flush not counted, so they are lost events, but two:
+ * a skipped an_exit is made up for by an_free where that is attached, and a skipped
+ * an_tlb_flush is a flush IPI that nested in another flush on that CPU, said on the
+ * tlb source (the flushes are counted, not every event stream depends on them). */
+static int account_skipped_runs(struct nl_autonuma *a, struct nl_snapshot *cum)
+{
+	struct autonuma_bpf *k = a->skel;
+	bool late_exits = bpf_program__fd(k->progs.an_free) >= 0;
+	const struct bpf_program *except[] = { late_exits ? k->progs.an_exit : NULL,
+					       k->progs.an_tlb_flush };
+	struct nl_source_state *h = &cum->sources[NL_SRC_HINT_FAULTS];
+	struct nl_source_state *tlb = &cum->sources[NL_SRC_TLB];
+	uint64_t flushes = nl_prog_misses_of(k->progs.an_tlb_flush);
+	struct nl_prog_misses m;
+
+	if (nl_prog_misses_read(k->obj, except, NL_ARRAY_SIZE(except), &m))
+		return 0;
+	cum->lost_events += m.lost;
+	if (h->known && m.lost &&
+	    nl_source_append(h, "; %" PRIu64 " program runs skipped by the kernel (already "
+			     "running on that CPU: %s), counted as lost", m.lost, m.text))
+		return -ENOMEM;
+	if (tlb->known && flushes &&
+	    nl_source_append(tlb, "; %" PRIu64 " flushes not counted (one nested in another on "
+			     "that CPU)", flushes))
+		return -ENOMEM;
+	return 0;
+}
+
 int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq,
 		       struct nl_source_state *sources, struct nl_snapshot *cum)
 {
@@ -871,6 +903,8 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	rc = nl_autonuma_describe(a, sources);
 	if (!rc)
 		rc = nl_autonuma_describe(a, cum->sources);
+	if (!rc)
+		rc = account_skipped_runs(a, cum);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #include "collect/request.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "request.skel.h"
 #include "collect/kfeatures.h"
+#include "collect/prog_misses.h"
 #include "common/util.h"
 
 #define DEFAULT_MAX_INFLIGHT 16384
@@ -541,6 +543,23 @@ int nl_requests_describe(const struct nl_requests *q, struct nl_source_state *sr
 			     q->missing[0] ? "; off: " : "", q->missing);
 }
 
+/* Runs of these programs the kernel skipped (collect/prog_misses.h): a request boundary
+ * or a cause not seen, so they are lost events. */
+static int account_skipped_runs(struct nl_requests *q, struct nl_snapshot *cum)
+{
+	struct nl_source_state *r = &cum->sources[NL_SRC_REQUESTS];
+	struct nl_prog_misses m;
+
+	if (nl_prog_misses_read(q->skel->obj, NULL, 0, &m) || !m.lost)
+		return 0;
+	cum->lost_events += m.lost;
+	if (r->known && nl_source_append(r, "; %" PRIu64 " program runs skipped by the kernel "
+					 "(already running on that CPU: %s), counted as lost",
+					 m.lost, m.text))
+		return -ENOMEM;
+	return 0;
+}
+
 int nl_requests_sample(struct nl_requests *q, struct nl_snapshot *cum)
 {
 	size_t sz = sizeof(__u64) * (NL_RQ_HIST_SLOTS + 2);
@@ -573,7 +592,7 @@ int nl_requests_sample(struct nl_requests *q, struct nl_snapshot *cum)
 		if (k != NL_RQ_DROP_DEPTH) /* a return without entry loses nothing measured */
 			cum->lost_events += cum->rq.drops[k];
 	}
-	rc = 0;
+	rc = account_skipped_runs(q, cum);
 out:
 	free(h);
 	free(d);
