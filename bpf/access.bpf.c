@@ -70,6 +70,7 @@
 #include <bpf/bpf_core_read.h>
 #include "numalens.h"
 #include "compat.bpf.h"
+#include "follow.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -93,8 +94,7 @@ const volatile __u32 fault_counter_mode = 0;
 const volatile bool migrations_by_gfp = false;
 const volatile __u64 load_ns = 0;
 
-/* Filters, set before load. 0 = no filter. */
-const volatile __u32 target_tgid = 0;
+/* Filters, set before load. 0 = no filter. (The process filter is follow.bpf.h's.) */
 const volatile __u64 target_cgroup = 0;
 
 /* First-touch stacks: off unless asked. User stacks are the most expensive thing on
@@ -209,7 +209,7 @@ static __always_inline bool current_is_target(void)
 {
 	/* The helper call only when filtering: with target_tgid 0 the verifier drops
 	 * the whole branch (rodata is frozen), call included. */
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (target_tgid && !tgid_followed(bpf_get_current_pid_tgid() >> 32))
 		return false;
 	if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
 		return false;
@@ -376,7 +376,7 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u3
 	 * (order 9, like a THP fault's) is not told apart. */
 	if (migrations_by_gfp && order == 0 && (gfp & NL_GFP_THISNODE_5_10))
 		return NULL;
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (target_tgid && !tgid_followed(bpf_get_current_pid_tgid() >> 32))
 		return NULL;
 
 	struct task_struct *task = nl_task_current(by_tid);
@@ -638,6 +638,23 @@ int BPF_PROG(nl_free, struct task_struct *p)
 	if (!s)
 		return 0;
 	hand_over_exit(s, p);
+	return 0;
+}
+
+/* The followed set (follow.bpf.h): children of followed processes join it at fork and
+ * leave it when freed. User space loads these with follow_children only. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(nl_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (follow_fork(parent, child))
+		count_drop(NL_LOST_FOLLOW);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(nl_follow_free, struct task_struct *p)
+{
+	follow_free(p);
 	return 0;
 }
 

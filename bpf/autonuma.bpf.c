@@ -46,6 +46,7 @@
 #include <bpf/bpf_core_read.h>
 #include "numalens.h"
 #include "compat.bpf.h"
+#include "follow.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -61,7 +62,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define NL_PMD_ORDER 9
 
 /* Settings, written by user space before load. */
-const volatile __u32 target_tgid = 0;    /* 0 = every process */
 const volatile __u64 target_cgroup = 0;  /* cgroup v2 id; 0 = every cgroup */
 const volatile __u32 mode_fallback = 0;  /* hint faults from task_struct buffers */
 const volatile __u32 nr_node_ids = 1;    /* layout of task_struct.numa_faults */
@@ -228,7 +228,7 @@ static __always_inline struct nl_autonuma_sys *sys(void)
  * its cgroup is read from the task rather than bpf_get_current_cgroup_id(). */
 static __always_inline bool wanted(__u32 tid, __u32 tgid, struct task_struct *p)
 {
-	if (tid == 0 || (target_tgid && tgid != target_tgid))
+	if (tid == 0 || (target_tgid && !tgid_followed(tgid)))
 		return false;
 	return !target_cgroup || BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id) == target_cgroup;
 }

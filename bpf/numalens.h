@@ -20,6 +20,9 @@
  * on real machines (a hole below 4 GiB splits node 0). 256 leaves room for
  * memory-hotplug layouts that interleave nodes block by block. */
 #define NL_MAX_PFN_RANGES 256
+/* Processes followed at once besides the target (bpf/follow.bpf.h: its forked
+ * children and theirs); one more is lost, counted in NL_LOST_FOLLOW. */
+#define NL_MAX_FOLLOWED 8192
 
 #define NL_TASK_COMM_LEN 16
 
@@ -112,6 +115,7 @@ enum nl_drop {
 	NL_DROP_STACK,       /* a sampled stack not stored (stack map or count map full) */
 	NL_DROP_PAGE_NODE,   /* a fault's page on a node >= NL_MAX_NODES, offline, or not in
 			      * any pfn range: counted unresolved, never misattributed */
+	NL_LOST_FOLLOW,      /* a forked child not followed: the followed set was full */
 	NL_DROP_MAX,
 };
 

@@ -37,11 +37,11 @@
 #include <bpf/usdt.bpf.h>
 #include "numalens.h"
 #include "compat.bpf.h"
+#include "follow.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Settings, written by user space before load. */
-const volatile __u32 target_tgid = 0;   /* 0 = every process */
 const volatile __u64 target_cgroup = 0; /* cgroup v2 id; 0 = every cgroup */
 const volatile __u32 usdt_start_only = 0; /* --usdt without END: START ends the last */
 const volatile __u32 have_fault_hooks = 0;
@@ -129,7 +129,7 @@ static __always_inline void drop(__u32 what)
 
 static __always_inline bool wanted_current(void)
 {
-	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	if (target_tgid && !tgid_followed(bpf_get_current_pid_tgid() >> 32))
 		return false;
 	return !target_cgroup || bpf_get_current_cgroup_id() == target_cgroup;
 }

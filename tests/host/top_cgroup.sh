@@ -30,9 +30,13 @@ storm=$!
 "$WORKLOADS/nl-faultstorm" -n 2000000 > /dev/null &
 outside=$!
 sleep 0.3
-# 4 s: a slow day on this VM faults at 45k/s under top (the bound below is 100k)
+# The kernel's count of the storm's faults around the run (field 10 of /proc/PID/stat,
+# after the parenthesised comm): how fast it faults depends on the machine's load.
+minflt() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $8 }'; }
+flt0=$(minflt "$storm")
 "$NUMALENS" top --cgroup "$cg" --json -d 4 > "$OUT/cg.json" 2> "$OUT/cg.err"
 rc=$?
+flt1=$(minflt "$storm")
 kill "$outside" 2>/dev/null
 check "--cgroup run exits 0" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || diag < "$OUT/cg.err"
@@ -41,8 +45,12 @@ echo "# pids reported: $pids (in the cgroup: $storm, outside: $outside)"
 check "the cgroup's process is reported" grep -qw "$storm" <<< "$pids"
 check "only the cgroup's process is reported" [ "$(echo $pids)" = "$storm" ]
 faults=$(jq -s "[.[].processes[] | select(.pid == $storm) | .faults | flatten | add] | add // 0" "$OUT/cg.json")
-echo "# faults counted for $storm: $faults"
-check "its faults are counted" [ "${faults:-0}" -gt 100000 ]
+kflt=$(( ${flt1:-0} - ${flt0:-0} ))
+echo "# faults counted for $storm: $faults; the kernel's count over a span that includes the run: $kflt"
+# numalens's window is the run minus attaching (under a second, of 4 s): at least a
+# quarter of the kernel's count, never more than it
+check "its faults are counted ($faults: between 25% and 100% of the kernel's $kflt)" \
+  awk -v f="${faults:-0}" -v k="$kflt" 'BEGIN { exit !(k > 0 && f >= k / 4 && f <= k) }'
 
 # Relative paths resolve under the unified hierarchy.
 check_status "a relative cgroup path works" 0 "$NUMALENS" top --cgroup "$(basename "$cg")" --json -d 1

@@ -277,7 +277,7 @@ static int judge_window(struct doctor *d)
 	struct nl_machine m;
 	struct nl_proc_env *env = NULL;
 	int nr_env = 0, rc = NL_EXIT_FAIL;
-	char header[256];
+	char header[512];
 
 	if (!h || nl_top_diagnose(h, s, NULL)) {
 		nl_err("doctor: out of memory diagnosing placement");

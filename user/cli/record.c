@@ -26,6 +26,8 @@
 struct record_opts {
 	const char *out;
 	uint32_t pid;
+	bool children;    /* --children */
+	bool no_children; /* --no-children */
 	const char *cgroup;
 	double duration;
 	uint32_t interval_ms;
@@ -61,8 +63,12 @@ static void usage(FILE *out)
 		"\n"
 		"  -o, --output FILE     the trace file (created mode 0600, truncated)\n"
 		"  -p, --pid PID         record this process (all its threads)\n"
+		"      --children        with -p: also every process it has forked or forks while\n"
+		"                        recorded, and theirs\n"
 		"  -G, --cgroup PATH     record the tasks of this cgroup v2 directory\n"
-		"  -- CMD [ARGS...]      start CMD and record it until it exits\n"
+		"  -- CMD [ARGS...]      start CMD and record it and every process it forks, until\n"
+		"                        CMD exits\n"
+		"      --no-children     record CMD's own process only\n"
 		"      --cmd-output FILE CMD's stdout and stderr go to FILE\n"
 		"  -d, --duration SEC    stop after SEC seconds (a started CMD is sent SIGTERM)\n"
 		"      --interval-ms N   counter interval in ms (default 100, 10..60000)\n"
@@ -103,6 +109,8 @@ static int parse_option(int c, struct record_opts *o)
 		return v > 0 ? 0 : -1;
 	switch (c) {
 	case 'o': o->out = optarg; return 0;
+	case 'K': o->children = true; return 0;
+	case 'L': o->no_children = true; return 0;
 	case 'G': o->cgroup = optarg; return 0;
 	case 'p':
 		if (nl_parse_int(optarg, 1, INT_MAX, &v)) {
@@ -178,6 +186,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'G' },
+		{ "children", no_argument, NULL, 'K' },
+		{ "no-children", no_argument, NULL, 'L' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval-ms", required_argument, NULL, 'I' },
 		{ "residency-ms", required_argument, NULL, 'R' },
@@ -215,6 +225,15 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		nl_err("record: -p, --cgroup and a command are exclusive: record one of them");
 		return -1;
 	}
+	if (o->children && !o->pid) {
+		nl_err("record: --children is for -p PID (a started command's children are "
+		       "recorded unless --no-children)");
+		return -1;
+	}
+	if (o->no_children && !o->cmd) {
+		nl_err("record: --no-children is for a started command (-- CMD ARGS)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -223,6 +242,8 @@ static void session_opts(const struct record_opts *o, struct nl_session_opts *so
 	*so = (struct nl_session_opts){
 		.who = "record",
 		.pid = o->pid,
+		.children = o->children,
+		.no_children = o->no_children,
 		.cgroup = o->cgroup,
 		.cmd = o->cmd,
 		.cmd_output = o->cmd_output,

@@ -41,6 +41,8 @@
 
 struct top_opts {
 	uint32_t pid;
+	bool children;      /* --children: -p's forked processes too */
+	bool no_children;   /* --no-children: not a started command's */
 	const char *cgroup; /* --cgroup PATH */
 	double duration;  /* seconds; 0 = until stopped */
 	double interval;  /* seconds */
@@ -69,10 +71,14 @@ static void usage(FILE *out)
 		"first-touch bug with the initializing thread's stack and the fix.\n"
 		"\n"
 		"  -p, --pid PID        follow this process (all its threads)\n"
+		"      --children       with -p: also every process it has forked or forks while\n"
+		"                       followed, and theirs (pre-forked workers, pools)\n"
 		"  -G, --cgroup PATH    follow the tasks of this cgroup v2 directory (absolute,\n"
 		"                       or relative to /sys/fs/cgroup)\n"
-		"  -- CMD [ARGS...]     start CMD and follow it; under sudo it runs as the invoking\n"
-		"                       user (SUDO_UID/SUDO_GID); the run ends when it exits\n"
+		"  -- CMD [ARGS...]     start CMD and follow it and every process it forks (as perf\n"
+		"                       record does); under sudo it runs as the invoking user\n"
+		"                       (SUDO_UID/SUDO_GID); the run ends when CMD exits\n"
+		"      --no-children    follow CMD's own process only\n"
 		"      --cmd-output FILE  CMD's stdout and stderr go to FILE (created or\n"
 		"                       truncated) instead of ours. In the refreshing view they\n"
 		"                       always go to a file, so they cannot draw over it: FILE,\n"
@@ -113,10 +119,13 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
 	enum { OPT_THREADS = 256, OPT_JSON, OPT_TEXT, OPT_MAX_THREADS, OPT_NO_STACKS, OPT_NO_AUTONUMA,
-	       OPT_AUTONUMA_PATH, OPT_CMD_OUTPUT, OPT_RECORD, OPT_RECORD_MS };
+	       OPT_AUTONUMA_PATH, OPT_CMD_OUTPUT, OPT_RECORD, OPT_RECORD_MS, OPT_CHILDREN,
+	       OPT_NO_CHILDREN };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'G' },
+		{ "children", no_argument, NULL, OPT_CHILDREN },
+		{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "threads", no_argument, NULL, OPT_THREADS },
@@ -169,6 +178,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			}
 			break;
 		case OPT_THREADS: o->threads = true; break;
+		case OPT_CHILDREN: o->children = true; break;
+		case OPT_NO_CHILDREN: o->no_children = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_TEXT: o->text = true; break;
 		case OPT_NO_STACKS: o->stacks = false; break;
@@ -217,6 +228,15 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	}
 	if (!!o->cmd + !!o->pid + !!o->cgroup > 1) {
 		nl_err("top: -p, --cgroup and a command are exclusive: follow one of them");
+		return -1;
+	}
+	if (o->children && !o->pid) {
+		nl_err("top: --children is for -p PID (a started command's children are followed "
+		       "unless --no-children)");
+		return -1;
+	}
+	if (o->no_children && !o->cmd) {
+		nl_err("top: --no-children is for a started command (-- CMD ARGS)");
 		return -1;
 	}
 	return 0;
@@ -435,6 +455,8 @@ static void session_opts(const struct top *t, struct nl_session_opts *so)
 	*so = (struct nl_session_opts){
 		.who = "top",
 		.pid = t->o.pid,
+		.children = t->o.children,
+		.no_children = t->o.no_children,
 		.cgroup = t->o.cgroup,
 		.cmd = t->o.cmd,
 		.cmd_output = t->o.cmd_output,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "access.skel.h"
+#include "collect/follow.h"
 #include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
 #include "collect/prog_misses.h"
@@ -289,6 +290,40 @@ static int describe_faults(struct nl_collector *c, char *err, size_t errlen)
 			     c->fault_hook, pfn_source, c->page_flags_why, c->thread_state);
 }
 
+int nl_access_followed_fd(const struct nl_collector *c)
+{
+	if (!c->skel || !c->skel->rodata->follow_children)
+		return -1;
+	return bpf_map__fd(c->skel->maps.followed);
+}
+
+/* With children: the target's descendants that exist already (the fork hook, attached
+ * now, adds every later one). The sched source says how the set is kept. */
+static int follow_existing(struct nl_collector *c, char *err, size_t errlen)
+{
+	size_t added = 0;
+	int ret;
+
+	if (!c->skel->rodata->follow_children)
+		return 0;
+	ret = nl_follow_descendants(NULL, bpf_map__fd(c->skel->maps.followed),
+				    c->opts.target_pid, &added);
+	if (ret) {
+		if (ret == -E2BIG)
+			snprintf(err, errlen, "cannot follow the children of process %u: more than "
+				 "%d processes", c->opts.target_pid, NL_MAX_FOLLOWED);
+		else
+			snprintf(err, errlen, "cannot follow the children of process %u: %s",
+				 c->opts.target_pid, strerror(-ret));
+		return ret;
+	}
+	if (nl_source_append(&c->sources[NL_SRC_SCHED], "; processes forked by pid %u followed "
+			     "too (tp_btf/sched_process_fork; %zu at start)", c->opts.target_pid,
+			     added))
+		return -ENOMEM;
+	return 0;
+}
+
 static int access_open(struct nl_collector *c, char *err, size_t errlen)
 {
 	int ret;
@@ -302,6 +337,12 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		return ret;
 	}
 	c->skel->rodata->target_tgid = c->opts.target_pid;
+	c->skel->rodata->follow_children = c->opts.target_pid && c->opts.children;
+	bpf_program__set_autoload(c->skel->progs.nl_fork, c->skel->rodata->follow_children);
+	bpf_program__set_autoload(c->skel->progs.nl_follow_free,
+				  c->skel->rodata->follow_children);
+	if (!c->skel->rodata->follow_children)
+		bpf_map__set_max_entries(c->skel->maps.followed, 1);
 	c->skel->rodata->target_cgroup = c->opts.cgroup_id;
 	c->skel->rodata->stacks_enabled = c->opts.stacks;
 	ret = choose_programs(c, err, errlen);
@@ -339,6 +380,9 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot attach the BPF programs: %s", strerror(-ret));
 		return ret;
 	}
+	ret = follow_existing(c, err, errlen);
+	if (ret)
+		return ret;
 	if (c->opts.stacks && !(c->sym = nl_symbolizer_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -367,6 +367,9 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 		      int nr_ranges)
 {
 	a->skel->rodata->target_tgid = o->target_pid;
+	a->skel->rodata->follow_children = o->target_pid && o->followed_fd >= 0;
+	if (!a->skel->rodata->follow_children)
+		bpf_map__set_max_entries(a->skel->maps.followed, 1);
 	a->skel->rodata->target_cgroup = o->cgroup_id;
 	a->skel->rodata->mode_fallback = path == NL_AUTONUMA_PATH_FALLBACK;
 	a->skel->rodata->nr_node_ids = (uint32_t)read_nr_node_ids();
@@ -511,6 +514,12 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		goto fail;
 	}
 	configure(a, path, o, ranges, nr_ranges);
+	/* the followed children: access.bpf.c's set, shared (bpf/follow.bpf.h) */
+	if (a->skel->rodata->follow_children &&
+	    (rc = bpf_map__reuse_fd(a->skel->maps.followed, o->followed_fd))) {
+		snprintf(err, errlen, "share the followed processes' map: %s", strerror(-rc));
+		goto fail;
+	}
 	rc = choose(a, path, btf, migrate_nargs, rules, &nr, err, errlen);
 	btf__free(btf);
 	btf = NULL;

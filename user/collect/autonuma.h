@@ -29,6 +29,8 @@ enum nl_autonuma_path {
 
 struct nl_autonuma_opts {
 	uint32_t target_pid;        /* follow this process; 0 = every process */
+	int followed_fd;            /* with target_pid: the map of the processes followed
+				     * besides it (its children, bpf/follow.bpf.h), or -1 */
 	uint64_t cgroup_id;         /* only tasks of this cgroup v2 id; 0 = every cgroup */
 	enum nl_autonuma_path path; /* AUTO, or force one (tests) */
 	uint32_t max_threads;       /* per-thread hash size; 0 = 4096 */

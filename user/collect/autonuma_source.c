@@ -19,6 +19,7 @@ static int autonuma_open(struct nl_collector *c, char *err, size_t len)
 {
 	struct nl_autonuma_opts ao = {
 		.target_pid = c->opts.target_pid,
+		.followed_fd = nl_access_followed_fd(c),
 		.cgroup_id = c->opts.cgroup_id,
 		.path = (enum nl_autonuma_path)c->opts.autonuma_path,
 		.max_threads = c->opts.max_threads,

@@ -15,6 +15,7 @@ struct nl_request_spec;
 
 struct nl_collect_opts {
 	uint32_t target_pid;   /* follow this process (all its threads); 0 = every process */
+	bool children;         /* and every process it forks, and theirs (bpf/follow.bpf.h) */
 	uint64_t cgroup_id;    /* only tasks in this cgroup (v2 id); 0 = no cgroup filter */
 	uint32_t max_threads;  /* size of per-thread maps; 0 = default */
 	uint32_t max_stacks;   /* size of the stack map; 0 = default */

@@ -59,6 +59,9 @@ struct nl_source_ops {
 };
 
 extern const struct nl_source_ops nl_access_source;
+/* The access object's map of followed children (bpf/follow.bpf.h), for the other
+ * objects to share; -1 when children are not followed. */
+int nl_access_followed_fd(const struct nl_collector *c);
 extern const struct nl_source_ops nl_residency_source;
 extern const struct nl_source_ops nl_autonuma_source;
 extern const struct nl_source_ops nl_pmu_source;

@@ -374,6 +374,9 @@ static int attach_syscalls(struct nl_requests *q, const struct nl_request_spec *
 static void configure(struct nl_requests *q, const struct nl_request_opts *o, enum fault_path path)
 {
 	q->skel->rodata->target_tgid = o->target_pid;
+	q->skel->rodata->follow_children = o->target_pid && o->followed_fd >= 0;
+	if (!q->skel->rodata->follow_children)
+		bpf_map__set_max_entries(q->skel->maps.followed, 1);
 	q->skel->rodata->target_cgroup = o->cgroup_id;
 	q->skel->rodata->usdt_start_only = o->spec->usdt && !o->spec->end[0];
 	q->skel->rodata->have_fault_hooks = path != FAULT_NONE;
@@ -407,6 +410,12 @@ static int try_path(struct nl_requests *q, const struct nl_request_opts *o, enum
 		goto out;
 	}
 	configure(q, o, path);
+	/* the followed children: access.bpf.c's set, shared (bpf/follow.bpf.h) */
+	if (q->skel->rodata->follow_children &&
+	    (rc = bpf_map__reuse_fd(q->skel->maps.followed, o->followed_fd))) {
+		snprintf(err, errlen, "share the followed processes' map: %s", strerror(-rc));
+		goto out;
+	}
 	rc = choose_programs(q, o->spec, path, btf);
 	if (rc) {
 		snprintf(err, errlen, "kernel lacks the sched_switch/sched_wakeup/"

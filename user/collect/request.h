@@ -35,6 +35,7 @@ int nl_request_spec_parse_syscalls(const char *spec, struct nl_request_spec *out
 struct nl_request_opts {
 	const struct nl_request_spec *spec;
 	uint32_t target_pid;   /* 0 = every process that runs the binary */
+	int followed_fd;       /* with target_pid: the followed children's map, or -1 */
 	uint64_t cgroup_id;
 	uint32_t max_inflight; /* threads with a request in flight at once; 0 = default */
 	bool records;          /* keep the finished requests (ring buffer), not only the

@@ -19,6 +19,7 @@ static int request_open(struct nl_collector *c, char *err, size_t len)
 	struct nl_request_opts ro = {
 		.spec = c->opts.request,
 		.target_pid = c->opts.target_pid,
+		.followed_fd = nl_access_followed_fd(c),
 		.cgroup_id = c->opts.cgroup_id,
 		.max_inflight = c->opts.max_inflight,
 		.records = c->opts.request_records,

@@ -86,6 +86,15 @@ int nl_session_init(struct nl_session *s, const struct nl_session_opts *o)
 	s->o = *o;
 	s->child.go_fd = -1;
 	got_stop_signal = 0;
+	if (o->children && !o->pid) {
+		nl_err("%s: --children is for -p PID (a started command's children are followed "
+		       "unless --no-children)", o->who);
+		return -1;
+	}
+	if (o->no_children && !o->cmd) {
+		nl_err("%s: --no-children is for a started command (-- CMD ARGS)", o->who);
+		return -1;
+	}
 	if (o->pid) {
 		uint32_t tgid;
 		switch (proc_state(o->pid, &tgid)) {
@@ -216,6 +225,9 @@ int nl_session_start(struct nl_session *s)
 	 * background job), being lost. nl_session_finish() puts them back on every path. */
 	install_signals(s);
 	s->o.collect.target_pid = s->target;
+	s->o.collect.children = s->target && (s->o.children || (s->o.cmd && !s->o.no_children));
+	if (s->o.collect.children)
+		nl_appendf(s->target_desc, sizeof(s->target_desc), " and its children");
 	if (s->o.cgroup && nl_cgroup_id(s->o.cgroup, &s->o.collect.cgroup_id, err, sizeof(err))) {
 		nl_err("%s: --cgroup: %s", s->o.who, err);
 		goto abort_child;

@@ -25,6 +25,8 @@ struct nl_session;
 struct nl_session_opts {
 	const char *who;        /* "top", "record": the prefix of every message */
 	uint32_t pid;           /* -p; 0 = none */
+	bool children;          /* --children: -p's forked processes too */
+	bool no_children;       /* --no-children: a started CMD's forked processes not */
 	const char *cgroup;     /* -G PATH; NULL = none */
 	char **cmd;             /* -- CMD ARGS, NULL-terminated; NULL = none */
 	const char *cmd_output; /* --cmd-output FILE; NULL = ours */
@@ -51,7 +53,8 @@ struct nl_session {
 	struct nl_session_opts o;
 	uint32_t target;           /* followed tgid; 0 = every process */
 	char target_comm[NL_COMM_LEN];
-	char target_desc[96];      /* "pid 42 (server)", "cgroup /x", "all processes" */
+	char target_desc[128];     /* "pid 42 (server)", "pid 42 (sh) and its children",
+				    * "cgroup /x", "all processes" */
 	struct nl_launch child;
 	char child_output[PATH_MAX]; /* where CMD's output goes; "" = our stdout/stderr */
 	bool child_reaped;
