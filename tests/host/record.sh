@@ -156,8 +156,10 @@ echo "# $KILLS recordings killed: $nonempty reported intervals, $cut_short said 
 check "SIGKILLed recordings: the report never crashes or hangs (exit 0 or 1)" [ "$bad" -eq 0 ]
 check "SIGKILLed recordings: every one with a header says it was cut short" \
   [ "$cut_short" -eq $((KILLS - early - bad)) ]
-check "SIGKILLed recordings: most report intervals (killed 1 to 2.5 s after the start)" \
-  [ "$nonempty" -ge $((KILLS / 2)) ]
+# Of those killed after the header (attaching takes longer on a loaded machine, so how
+# many are killed before it varies), most have intervals to report.
+check "SIGKILLed recordings: most of those with a header report intervals ($nonempty of $((KILLS - early)))" \
+  awk -v n="$nonempty" -v h=$((KILLS - early)) -v k="$KILLS" 'BEGIN { exit !(h >= k / 4 && n >= h / 2) }'
 check_not_output "no record process left behind" 'numalens record' pgrep -af 'numalens record'
 
 # ---- 5. prefixes and flipped bytes of a complete file ----
