@@ -91,7 +91,7 @@ static void usage(FILE *out)
 		"                          (pages) or, with requests, p99>DURATION (unit ns, us,\n"
 		"                          ms or s, e.g. p99>5ms: the exact p99 of the requests\n"
 		"                          that finished in the interval); then not again before\n"
-		"                          the ring is new. A dump holds the requests too\n"
+		"                          the ring is new. A dump holds the requests too.\n"
 		NL_REQUEST_OPTS_HELP
 		"  -d, --duration SEC      stop after SEC seconds (default: until stopped)\n"
 		"      --no-autonuma       leave out the AutoNUMA programs\n"
