@@ -4,7 +4,8 @@
  * rest under "other", label values are escaped, and no pid or tid label appears;
  * request families: BPF's log-linear buckets as cumulative le seconds, _sum from BPF,
  * causes summed over the records (exited requests left out), hint_fault only when a
- * record says it was measured, nothing of requests when none were asked for. */
+ * record says it was measured, nothing of requests when none were asked for; the
+ * exporter's --trigger expressions, p99 with its units. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/exporter.h"
 #include "model/fleet.h"
 #include "render/render_prom.h"
 
@@ -194,6 +196,36 @@ static void test_requests(void **state)
 	nl_fleet_free(&f);
 }
 
+static void test_trigger_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		enum nl_trigger_kind kind;
+		double threshold;
+	} good[] = {
+		{ "p99>5ms", NL_TRIGGER_P99, 5e6 },
+		{ "p99>250us", NL_TRIGGER_P99, 250e3 },
+		{ "p99>1.5s", NL_TRIGGER_P99, 1.5e9 },
+		{ "p99>800ns", NL_TRIGGER_P99, 800 },
+		{ "remote>0.5", NL_TRIGGER_REMOTE, 0.5 },
+		{ "migrate>1000/s", NL_TRIGGER_MIGRATE, 1000 },
+	};
+	static const char *const bad[] = { "p99>5", "p99>5xs", "p99>5 ms", "p99>0ms", "p99>-1ms",
+					   "p99>ms", "p99>infs", "p99>nanms", "p99<5ms", "p90>5ms",
+					   "p99>5msx", "" };
+	struct nl_trigger t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(nl_trigger_parse(good[i].text, &t), 0);
+		assert_int_equal(t.kind, good[i].kind);
+		assert_true(t.threshold == good[i].threshold);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (nl_trigger_parse(bad[i], &t) == 0)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_cgroups_bounded_and_escaped),
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_trigger_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
