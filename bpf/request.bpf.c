@@ -88,6 +88,8 @@ struct rq_hist {
 	__u64 b[NL_RQ_HIST_SLOTS]; /* the first NL_RQ_HIST_BUCKETS used */
 	__u64 finished;  /* requests that returned */
 	__u64 exited;    /* requests cut by the thread's exit (not in b) */
+	__u64 latency_ns;/* the latencies of b summed: a Prometheus histogram's _sum, exact
+			  * even when the ring buffer drops a finished request's record */
 };
 
 struct {
@@ -256,6 +258,7 @@ static __always_inline void hist_add(__u64 latency, bool exited)
 	}
 	h->b[nl_rq_hist_bucket(latency) & (NL_RQ_HIST_SLOTS - 1)]++;
 	h->finished++;
+	h->latency_ns += latency;
 }
 
 static __always_inline void wire_fill(struct nl_request_wire *w, const struct nl_request *r)

@@ -2,7 +2,7 @@
 # Host tier: the files in contrib/ against the exporter that is built here.
 #   grafana/numalens.json: valid JSON, a dashboard with panels, every panel has a query,
 #     and every metric a query names is one `numalens exporter` prints (its families
-#     with --bpf-stats, which adds the only family printed conditionally); histogram
+#     with --bpf-stats and --request, which add the families printed conditionally); histogram
 #     queries name _bucket of an exported histogram;
 #   systemd/numalens.service: `systemd-analyze verify` accepts it (ExecStart pointed at
 #     this build), it restarts on failure, and it grants only CAP_BPF and CAP_PERFMON,
@@ -28,9 +28,10 @@ nq=$(jq '[.panels[] | select((.targets // []) | map(.expr // "") | map(select(le
 check "every panel has a query ($nq without)" [ "$nq" -eq 0 ]
 
 mkdir -p "$OUT/tf"
-"$NUMALENS" exporter --textfile "$OUT/tf" --bpf-stats -i 0.5 -d 1.2 -q 2> "$OUT/exp.err"
+"$NUMALENS" exporter --textfile "$OUT/tf" --bpf-stats --request "$WORKLOADS/nl-reqinject:nl_request" \
+  -i 0.5 -d 1.2 -q 2> "$OUT/exp.err"
 rc=$?
-check "exporter --textfile --bpf-stats ran (exit $rc)" [ "$rc" -eq 0 ]
+check "exporter --textfile --bpf-stats --request ran (exit $rc)" [ "$rc" -eq 0 ]
 diag < "$OUT/exp.err"
 # the families it prints, and for histograms their _bucket/_sum/_count series
 awk '/^# TYPE / { print $3; if ($4 == "histogram") { print $3 "_bucket"; print $3 "_sum"; print $3 "_count" } }' \

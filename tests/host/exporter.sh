@@ -14,7 +14,13 @@
 #   SIGINT and SIGTERM: exit 0, the port is closed, none of its BPF programs stays;
 #   flight recorder: a SIGUSR1 dump is a trace `numalens report` reads, holding the
 #     workload that ran in the seconds before the signal; rotation keeps K files;
-#     --flight-after delays the dump and it holds a workload started after the signal.
+#     --flight-after delays the dump and it holds a workload started after the signal;
+#   requests (--request on nl-reqinject, whose requests sleep a known time): option
+#     errors (a p99 trigger without requests, a bad unit, a bad --request); the request
+#     histogram counts every request the workloads made, its slow buckets hold the slow
+#     ones, the causes add up to _sum, off_cpu holds at least the sleeps; promtool
+#     accepts it; a p99>50ms trigger dumps a trace whose `report --requests --json`
+#     lists the slow requests and the fast ones of the seconds before them.
 source "$(dirname "$0")/../lib.sh"
 OUT=$(mktemp -d)
 PIDS=()
@@ -37,7 +43,21 @@ check_status "exporter --listen on an address not ours: exit 1" 1 "$NUMALENS" ex
 check_output "exporter --listen on an address not ours: says it cannot listen" 'cannot listen on 192.0.2.1' \
   "$NUMALENS" exporter --listen 192.0.2.1:$PORT -d 1
 check_status "exporter --trigger without --flight: exit 2" 2 "$NUMALENS" exporter --trigger 'remote>0.5' -d 1
-check_status "exporter --trigger garbage: exit 2" 2 "$NUMALENS" exporter --flight "$OUT" --trigger 'p99>5ms' -d 1
+check_status "exporter --trigger garbage: exit 2" 2 "$NUMALENS" exporter --flight "$OUT" --trigger 'latency>5ms' -d 1
+RQBIN=$WORKLOADS/nl-reqinject
+check_status "exporter --trigger p99 without requests: exit 2" 2 "$NUMALENS" exporter --flight "$OUT" --trigger 'p99>5ms' -d 1
+check_output "exporter --trigger p99 without requests: says to add one" 'p99>5ms needs requests to measure: add --request, --usdt or --syscalls' \
+  "$NUMALENS" exporter --flight "$OUT" --trigger 'p99>5ms' -d 1
+for bad in 'p99>5' 'p99>5xs' 'p99>0ms' 'p99>-1ms' 'p99>ms' 'p99>infs'; do
+  check_status "exporter --trigger '$bad' (bad duration or unit): exit 2" 2 \
+    "$NUMALENS" exporter --flight "$OUT" --request "$RQBIN:nl_request" --trigger "$bad" -d 1
+done
+check_output "exporter --trigger with a bad unit: names the units" 'unit: ns, us, ms or s' \
+  "$NUMALENS" exporter --flight "$OUT" --request "$RQBIN:nl_request" --trigger 'p99>5xs' -d 1
+check_status "exporter --request without :FUNC: exit 2" 2 "$NUMALENS" exporter --request "$RQBIN" -d 1
+check_status "exporter --request and --usdt at once: exit 2" 2 "$NUMALENS" exporter --request "$RQBIN:nl_request" \
+  --usdt "$RQBIN:nlserver:request_start" -d 1
+check_status "exporter --max-inflight 0: exit 2" 2 "$NUMALENS" exporter --request "$RQBIN:nl_request" --max-inflight 0 -d 1
 check_status "exporter --flight into no directory: exit 1" 1 "$NUMALENS" exporter --listen 127.0.0.1:$PORT \
   --flight /nonexistent/dir -d 1
 check_status "exporter not root: exit 1" 1 setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -246,4 +266,101 @@ ff=$(jq '[.processes[] | select(.comm == "nl-faultstorm") | .faults[][]] | add /
 check "--flight-after 2: the dump holds the storm started after the signal ($ff faults)" [ "${ff:-0}" -ge 30000 ]
 kill -TERM "$EXP"; wait "$EXP"
 diag < "$OUT/fa.err"
+# ---- 7. requests: metrics and the p99 trigger ----
+# nl-reqinject's requests sleep a known time inside nl_request (--sleep-every 1): phase
+# 1 makes fast ones (1 ms), phase 2 slow ones (100 ms). A p99>50ms trigger must dump
+# the slow ones with the fast ones of the seconds before them.
+mono_ns() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+metric() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+# intervals_after N: waits until the exporter has added N more intervals (20 s at most)
+intervals_after() {
+  local i0 i
+  i0=$(curl -s "$URL/metrics" | awk '/^numalens_intervals_total/ { print $2 }')
+  for _ in $(seq 200); do
+    i=$(curl -s "$URL/metrics" | awk '/^numalens_intervals_total/ { print $2 }')
+    [ "${i:-0}" -ge $(( ${i0:-0} + $1 )) ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+mkdir -p "$OUT/rq"
+"$NUMALENS" exporter --listen 127.0.0.1:$PORT -i 0.5 --request "$RQBIN:nl_request" \
+  --flight "$OUT/rq" --flight-seconds 20 --trigger 'p99>50ms' 2> "$OUT/rq.err" &
+EXP=$!
+PIDS+=("$EXP")
+check "requests: the exporter answers" wait_http "$URL/metrics"
+curl -s "$URL/metrics" > "$OUT/rq.m0"
+check_output "requests: the families are there from the first scrape, at 0" \
+  '^numalens_request_latency_seconds_count 0$' cat "$OUT/rq.m0"
+"$RQBIN" --threads 2 --requests 300 --move-every 0 --sleep-every 1 --sleep-us 1000 --local-kb 4 \
+  > /dev/null 2> "$OUT/rq.fast"
+n1=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' "$OUT/rq.fast")
+intervals_after 2
+curl -s "$URL/metrics" > "$OUT/rq.m1"
+t1=$(mono_ns)
+"$RQBIN" --threads 1 --requests 15 --move-every 0 --sleep-every 1 --sleep-us 100000 --local-kb 4 \
+  > /dev/null 2> "$OUT/rq.slow"
+n2=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' "$OUT/rq.slow")
+intervals_after 2
+curl -s "$URL/metrics" > "$OUT/rq.m2"
+t2=$(mono_ns)
+echo "# workloads: ${n1:-?} fast requests (1 ms sleeps), then ${n2:-?} slow ones (100 ms sleeps)"
+cnt=$(metric "$OUT/rq.m2" numalens_request_latency_seconds_count)
+tot=$(metric "$OUT/rq.m2" numalens_requests_total)
+check "requests: the histogram counts every request the workloads made (${cnt:-none} of $((n1 + n2)))" \
+  [ -n "$n1" ] && [ -n "$n2" ] && [ "${cnt:-0}" -eq $((n1 + n2)) ] && [ "${tot:-0}" -eq $((n1 + n2)) ]
+# the slow requests sit above every bucket below 100 ms: count - bucket(largest le < 0.1)
+# (at least them: a fast request held up 100 ms on a loaded machine would be there too)
+below=$(awk -F'[{}" ]+' '/^numalens_request_latency_seconds_bucket/ && $3 != "+Inf" && $3 + 0 < 0.1 { v = $4 } END { print v + 0 }' "$OUT/rq.m2")
+check "requests: the $n2 slow requests are in the buckets above 100 ms ($(( ${cnt:-0} - below )))" \
+  [ -n "$n2" ] && [ $(( ${cnt:-0} - below )) -ge "$n2" ]
+lost=$(metric "$OUT/rq.m2" 'numalens_request_drops_total{reason="record_lost"}')
+sum=$(metric "$OUT/rq.m2" numalens_request_latency_seconds_sum)
+causes=$(awk '/^numalens_request_cause_seconds_total\{/ { s += $2 } END { printf "%.9f", s }' "$OUT/rq.m2")
+echo "# latency _sum ${sum:-?} s, causes summed $causes s, records lost ${lost:-?}"
+check "requests: no record lost, and the causes add up to _sum ($causes vs ${sum:-none})" \
+  awk -v a="$causes" -v b="${sum:-x}" -v l="${lost:-x}" 'BEGIN { d = a - b; exit !(l == 0 && b > 0 && d < 1e-6 && d > -1e-6) }'
+off=$(metric "$OUT/rq.m2" 'numalens_request_cause_seconds_total{cause="off_cpu"}')
+want=$(awk -v a="${n1:-0}" -v b="${n2:-0}" 'BEGIN { printf "%.3f", 0.95 * (a * 0.001 + b * 0.1) }')
+check "requests: off_cpu holds the sleeps (${off:-none} s >= $want s)" \
+  awk -v o="${off:-0}" -v w="$want" 'BEGIN { exit !(o >= w) }'
+check_not_output "requests: no pid or tid label" '[{,](pid|tid)="' cat "$OUT/rq.m2"
+awk 'FNR == 1 { f++ }
+     /^# TYPE/ { type[$3] = $4; next }
+     /^#/ { next }
+     /^numalens_request/ { if (f == 1) a[$1] = $2; else if (($1 in a) && $2 + 0 < a[$1] + 0) { print "decreased: " $1; bad++ } }
+     END { exit bad > 0 }' "$OUT/rq.m1" "$OUT/rq.m2" > "$OUT/rq.decreased"
+check "requests: no request series decreased between two scrapes" [ ! -s "$OUT/rq.decreased" ]
+diag < "$OUT/rq.decreased"
+if command -v promtool > /dev/null; then
+  promtool check metrics < "$OUT/rq.m2" > "$OUT/rq.promtool" 2>&1; rc=$?
+  check "requests: promtool check metrics accepts the exposition (exit $rc)" [ "$rc" -eq 0 ]
+  diag < "$OUT/rq.promtool"
+fi
+fmt_check "$OUT/rq.m2" > "$OUT/rq.fmt" 2>&1
+check "requests: the exposition passes the format checker" [ ! -s "$OUT/rq.fmt" ]
+diag < "$OUT/rq.fmt"
+
+# the trigger: exactly one dump (the fast phase stays far below 50 ms; the trigger
+# then waits for a new ring), said on stderr with the p99 that fired it
+dumps=$(ls "$OUT"/rq/numalens-flight-*.nlt 2>/dev/null)
+check "p99 trigger: one dump ($(echo "$dumps" | grep -c .))" [ "$(echo "$dumps" | grep -c .)" -eq 1 ]
+check_output "p99 trigger: said on stderr with the p99 that fired it" \
+  'flight recorder \(p99>50ms: p99 [0-9.]+ ms of [0-9]+ requests\)' cat "$OUT/rq.err"
+dump=$(echo "$dumps" | head -1)
+"$NUMALENS" report -i "$dump" --requests --json > "$OUT/rq.json" 2> "$OUT/rq.rep.err"; rc=$?
+check "p99 trigger: report --requests --json reads the dump (exit $rc)" [ "$rc" -eq 0 ] && json_parses "$OUT/rq.json"
+diag < "$OUT/rq.rep.err"
+slow=$(jq -s --argjson t1 "$t1" '[.[] | select(.latency_ns > 50000000 and .start_ns >= $t1)] | length' "$OUT/rq.json")
+fast=$(jq -s --argjson t1 "$t1" '[.[] | select(.start_ns < $t1)] | length' "$OUT/rq.json")
+late=$(jq -s --argjson t2 "$t2" '[.[] | select(.start_ns + .latency_ns > $t2)] | length' "$OUT/rq.json")
+echo "# the dump lists $slow slow requests (> 50 ms) and $fast fast ones from before them"
+check "p99 trigger: the dump lists slow requests (> 50 ms) of the slow phase ($slow)" [ "${slow:-0}" -ge 1 ]
+check "p99 trigger: and the fast requests of the seconds before them ($fast)" [ "${fast:-0}" -ge 1 ]
+check "p99 trigger: nothing from after the run ($late)" [ "${late:-1}" -eq 0 ]
+jq_check "p99 trigger: every slow request of the dump was off CPU for its 100 ms sleep" \
+  '[.[] | select(.latency_ns > 50000000) | .causes_ns.off_cpu >= 95000000] | all' <(jq -s . "$OUT/rq.json")
+kill -TERM "$EXP"; wait "$EXP"; rc=$?
+check "requests: SIGTERM exit 0 ($rc)" [ "$rc" -eq 0 ]
+diag < "$OUT/rq.err"
 finish

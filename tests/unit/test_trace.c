@@ -279,6 +279,7 @@ static void fill_snapshot(struct nl_snapshot *s, const struct nl_trace_meta *m, 
 	s->rq.hist.b[NL_RQ_HIST_BUCKETS - 1] = 3 + seq;
 	s->rq.hist.count = 4 + seq;
 	s->rq.exited = 2;
+	s->rq.sum_ns = 123456789 + seq;
 	s->rq.drops[NL_RQ_DROP_EVENT] = 9;
 	for (int n = 0; n < NL_MAX_NODES; n++)
 		s->numastat[n] = (struct nl_numastat){ 40u + n, 50u + n, 60u + n, 70u + n, 80u + n,
@@ -468,7 +469,7 @@ static void assert_meta_equal(const struct nl_trace_meta *a, const struct nl_tra
  * and comparisons, then update the size here. */
 static void test_model_sizes_known(void **state)
 {
-	assert_int_equal(sizeof(struct nl_snapshot), 5112);
+	assert_int_equal(sizeof(struct nl_snapshot), 5120);
 	assert_int_equal(sizeof(struct nl_process), 3728);
 	assert_int_equal(sizeof(struct nl_thread), 2568);
 	assert_int_equal(sizeof(struct nl_vma), 120);

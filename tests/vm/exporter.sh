@@ -12,6 +12,9 @@
 #   dump holds remote faults of it and no {1,0} one; a SIGUSR1 after b01 ended dumps
 #   the seconds before it, which hold all 16384 of b01's remote faults (2 %); the
 #   remote b10 does not fire the trigger again (within --flight-seconds 30 of it);
+#   requests (--request nl-reqinject:nl_request): every request of the workload is
+#     counted, the causes add up to _sum, and migrate_stall is 75-100 % of the time
+#     the workload spent in mbind moving pages (the bounds of tests/vm/requests.sh);
 #   SIGTERM: exit 0.
 source "$(dirname "$0")/../lib.sh"
 set -u
@@ -104,6 +107,24 @@ diag < "$OUT/flight2.err"
 u01=$(place_faults "$OUT/flight2.json" 0 1)
 check "the SIGUSR1 dump covers the seconds before it: all of b01's $PAGES remote faults (${u01:-0}, 2 %)" \
 	within "${u01:-0}" $PAGES $SLACK
+# ---- requests ----
+rq=$(scrape rq)
+grep '^rq: \(exit\|line\):' "$out" | diag
+n=$(sed -n 's/^rq: line: .*requests=\([0-9]*\).*/\1/p' "$out")
+mb=$(sed -n 's/^rq: line: .*mbind_ns=\([0-9]*\).*/\1/p' "$out")
+cnt=$(val "$rq" numalens_request_latency_seconds_count)
+check "requests: the histogram counts the workload's ${n:-?} requests ($cnt)" [ -n "$n" ] && [ "$cnt" -eq "$n" ]
+# as printed (val's awk would round them to 6 digits)
+raw() { awk -v s="$2" '$1 == s { v = $2 } END { print v }' "$1"; }
+sum=$(raw "$rq" numalens_request_latency_seconds_sum)
+causes=$(awk '/^numalens_request_cause_seconds_total\{/ { s += $2 } END { printf "%.9f", s }' "$rq")
+lost=$(val "$rq" 'numalens_request_drops_total{reason="record_lost"}')
+check "requests: no record lost and the causes add up to _sum ($causes of $sum s)" \
+	awk -v a="$causes" -v b="${sum:-0}" -v l="$lost" 'BEGIN { d = a - b; exit !(l == 0 && b > 0 && d < 1e-6 && d > -1e-6) }'
+st=$(raw "$rq" 'numalens_request_cause_seconds_total{cause="migrate_stall"}')
+echo "# requests: migrate_stall $st s, the workload's time in mbind ${mb:-?} ns"
+check "requests: migrate_stall is 75-100 % of the time in mbind ($st s of ${mb:-?} ns)" \
+	awk -v s="${st:-0}" -v m="${mb:-0}" 'BEGIN { m /= 1e9; exit !(m > 0 && s >= 0.75 * m && s <= m) }'
 grep '^stop: err: ' "$out" | diag
 check "SIGTERM: the exporter exited 0 ($(sed -n 's/^stop: exit: //p' "$out"))" \
 	[ "$(sed -n 's/^stop: exit: //p' "$out")" = 0 ]

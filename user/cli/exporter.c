@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/request_opts.h"
 #include "collect/autonuma.h"
 #include "collect/kfeatures.h"
 #include "common/util.h"
@@ -36,6 +37,7 @@ struct exporter_opts {
 	double flight_seconds, flight_after;
 	int flight_mb, flight_keep;
 	const char *trigger;
+	struct nl_cli_request rq; /* --request / --usdt / --syscalls */
 };
 
 struct exporter {
@@ -51,6 +53,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: numalens exporter [--listen ADDR:PORT] [--textfile DIR] [-i SEC] [-G CGROUP]\n"
+		"                         [--request BIN:FUNC | --usdt BIN:PROV:START[:END] | --syscalls B:E]\n"
 		"                         [--flight DIR [--flight-seconds N] [--trigger EXPR]]\n"
 		"\n"
 		"Runs as a daemon over every process and exports what `numalens top` counts as\n"
@@ -59,7 +62,11 @@ static void usage(FILE *out)
 		"moves, TLB shootdowns, per-node memory and numastat, the remote ratio of the top\n"
 		"cgroups, the sources' state and lost events. Counters are cumulative since the\n"
 		"exporter started; every scrape sees the last completed interval. Labels are\n"
-		"node, reason, cgroup and source, never a pid or tid.\n"
+		"node, reason, cgroup, source and cause, never a pid or tid.\n"
+		"\n"
+		"With --request, --usdt or --syscalls it measures the requests of every process\n"
+		"that runs BIN (or of every thread, for --syscalls; -G narrows both) and exports\n"
+		"their latency histogram, counts, drops and time by cause.\n"
 		"\n"
 		"  -l, --listen ADDR:PORT  serve /metrics there (default " DEFAULT_LISTEN ", every address;\n"
 		"                          127.0.0.1:9747 for this machine only)\n"
@@ -80,8 +87,12 @@ static void usage(FILE *out)
 		"      --flight-after SEC  write a dump SEC seconds after its trigger, so it holds\n"
 		"                          what followed too (default 0; within --flight-seconds)\n"
 		"      --trigger EXPR      dump also when an interval has remote>RATIO (e.g.\n"
-		"                          remote>0.5, judged from 100 accesses) or migrate>N/s\n"
-		"                          (pages); then not again before the ring is new\n"
+		"                          remote>0.5, judged from 100 accesses), migrate>N/s\n"
+		"                          (pages) or, with requests, p99>DURATION (unit ns, us,\n"
+		"                          ms or s, e.g. p99>5ms: the exact p99 of the requests\n"
+		"                          that finished in the interval); then not again before\n"
+		"                          the ring is new. A dump holds the requests too.\n"
+		NL_REQUEST_OPTS_HELP
 		"  -d, --duration SEC      stop after SEC seconds (default: until stopped)\n"
 		"      --no-autonuma       leave out the AutoNUMA programs\n"
 		"      --max-threads N     size of the per-thread maps\n"
@@ -96,8 +107,10 @@ static void usage(FILE *out)
 
 static int parse_option(int c, struct exporter_opts *o)
 {
-	int v;
+	int v = nl_cli_request_option("exporter", c, optarg, &o->rq);
 
+	if (v)
+		return v < 0 ? -1 : 0;
 	switch (c) {
 	case 'l': o->listen = optarg; return 0;
 	case 'F': o->textfile = optarg; return 0;
@@ -184,6 +197,7 @@ static int parse_args(int argc, char **argv, struct exporter_opts *o, struct nl_
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		NL_REQUEST_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -207,7 +221,13 @@ static int parse_args(int argc, char **argv, struct exporter_opts *o, struct nl_
 		return -1;
 	}
 	if (o->trigger && nl_trigger_parse(o->trigger, t)) {
-		nl_err("exporter: --trigger wants remote>RATIO (0..1] or migrate>N/s, not '%s'", o->trigger);
+		nl_err("exporter: --trigger wants remote>RATIO (0..1], migrate>N/s or p99>DURATION (> 0 with a unit: ns, us, ms or s), not '%s'",
+		       o->trigger);
+		return -1;
+	}
+	if (t->kind == NL_TRIGGER_P99 && !o->rq.set) {
+		nl_err("exporter: --trigger %s needs requests to measure: add --request, --usdt or --syscalls",
+		       o->trigger);
 		return -1;
 	}
 	if (o->flight_after >= o->flight_seconds) {
@@ -259,6 +279,7 @@ static void exporter_opts_fill(struct exporter *x, const struct nl_trigger *t)
 		.top_cgroups = x->o.top_cgroups,
 		.bpf_stats = x->o.bpf_stats,
 		.quiet = x->o.quiet,
+		.requests = x->o.rq.set,
 		.trigger = *t,
 		.flight_after_ns = (uint64_t)(x->o.flight_after * 1e9),
 	};
@@ -271,6 +292,7 @@ static void exporter_opts_fill(struct exporter *x, const struct nl_trigger *t)
 			.keep_files = x->o.flight_keep,
 			.rec = { .who = "exporter", .interval_ms = (uint32_t)(x->o.interval * 1000),
 				 .residency_ms = (uint32_t)(x->o.interval * 1000),
+				 .request = x->o.rq.set ? x->o.rq.spec.text : NULL,
 				 .argc = x->argc, .argv = x->argv },
 		};
 }
@@ -318,6 +340,10 @@ int cmd_exporter(int argc, char **argv)
 			.autonuma_path = NL_AUTONUMA_PATH_AUTO,
 			/* the AutoNUMA events only feed the flight recorder's dumps */
 			.events = x.o.flight != NULL,
+			.request = x.o.rq.set ? &x.o.rq.spec : NULL,
+			.max_inflight = x.o.rq.max_inflight,
+			/* each request's causes feed the cause counters and the dumps */
+			.request_records = x.o.rq.set,
 		},
 		.attached = on_attached,
 		.ctx = &x,

@@ -571,7 +571,7 @@ static int account_skipped_runs(struct nl_requests *q, struct nl_snapshot *cum)
 
 int nl_requests_sample(struct nl_requests *q, struct nl_snapshot *cum)
 {
-	size_t sz = sizeof(__u64) * (NL_RQ_HIST_SLOTS + 2);
+	size_t sz = sizeof(__u64) * (NL_RQ_HIST_SLOTS + 3); /* struct rq_hist */
 	__u64 *h = calloc((size_t)q->nr_cpus, sz), *d = calloc((size_t)q->nr_cpus, sizeof(__u64));
 	__u32 zero = 0;
 	int rc = -ENOMEM;
@@ -586,12 +586,13 @@ int nl_requests_sample(struct nl_requests *q, struct nl_snapshot *cum)
 	memset(&cum->rq, 0, sizeof(cum->rq));
 	cum->rq.valid = true;
 	for (int c = 0; c < q->nr_cpus; c++) {
-		const __u64 *v = h + (size_t)c * (NL_RQ_HIST_SLOTS + 2);
+		const __u64 *v = h + (size_t)c * (NL_RQ_HIST_SLOTS + 3);
 
 		for (int b = 0; b < NL_RQ_HIST_BUCKETS; b++)
 			cum->rq.hist.b[b] += v[b];
 		cum->rq.hist.count += v[NL_RQ_HIST_SLOTS];
 		cum->rq.exited += v[NL_RQ_HIST_SLOTS + 1];
+		cum->rq.sum_ns += v[NL_RQ_HIST_SLOTS + 2];
 	}
 	for (__u32 k = 0; k < NL_RQ_DROP_MAX; k++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(q->skel->maps.rq_drops), &k, d))

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze/requests.h"
 #include "common/util.h"
 #include "model/fleet.h"
 #include "render/render_prom.h"
@@ -34,6 +36,8 @@ struct nl_exporter {
 	char pending_why[160];
 	struct sigaction old_usr1;
 	bool usr1_set;
+	struct nl_request_set rq;   /* the requests finished since the last tick */
+	uint64_t last_rq_count, last_p99_ns; /* the latest interval's (p99 trigger) */
 };
 
 static volatile sig_atomic_t got_usr1;
@@ -42,6 +46,26 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	got_usr1 = 1;
+}
+
+/* "5ms": a finite duration > 0 and its unit, in ns. 0 or -1. */
+static int parse_duration_ns(const char *s, double *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} u[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !isfinite(v) || !(v > 0))
+		return -1;
+	for (size_t i = 0; i < NL_ARRAY_SIZE(u); i++)
+		if (!strcmp(end, u[i].unit)) {
+			*ns = v * u[i].ns;
+			return 0;
+		}
+	return -1;
 }
 
 int nl_trigger_parse(const char *s, struct nl_trigger *t)
@@ -55,6 +79,10 @@ int nl_trigger_parse(const char *s, struct nl_trigger *t)
 		if (end == s + 7 || *end || !(v > 0 && v <= 1))
 			return -1;
 		t->kind = NL_TRIGGER_REMOTE;
+	} else if (!strncmp(s, "p99>", 4)) {
+		if (parse_duration_ns(s + 4, &v))
+			return -1;
+		t->kind = NL_TRIGGER_P99;
 	} else if (!strncmp(s, "migrate>", 8)) {
 		v = strtod(s + 8, &end);
 		if (end == s + 8 || strcmp(end, "/s") || !(v > 0))
@@ -236,6 +264,12 @@ static const char *fired(struct nl_exporter *e, char *why, size_t len)
 			 (double)f->last_remote / (double)f->last_accesses, f->last_accesses);
 		return why;
 	}
+	/* the interval's exact p99 (as top shows it), over the records of its requests */
+	if (t->kind == NL_TRIGGER_P99 && e->last_rq_count && (double)e->last_p99_ns > t->threshold) {
+		snprintf(why, len, "%s: p99 %.3f ms of %" PRIu64 " requests", t->text,
+			 (double)e->last_p99_ns / 1e6, e->last_rq_count);
+		return why;
+	}
 	double rate = (double)f->last_migrated * 1e9 / (double)f->last_interval_ns;
 	if (t->kind == NL_TRIGGER_MIGRATE && rate > t->threshold) {
 		snprintf(why, len, "%s: %.0f pages/s migrated", t->text, rate);
@@ -287,6 +321,35 @@ static void fleet_add(struct nl_exporter *e, const struct nl_snapshot *s)
 	free(cg);
 }
 
+/* The requests that finished since the last tick: into the totals (their causes)
+ * and the interval's p99 for the trigger. 0, or -1 after saying why. */
+static int take_requests(struct nl_exporter *e)
+{
+	struct nl_rq_summary sum;
+	int rc;
+
+	e->rq.n = 0;
+	e->last_rq_count = e->last_p99_ns = 0;
+	if (!e->o.requests)
+		return 0;
+	rc = nl_collector_drain_requests(e->sess->coll);
+	if (rc < 0) {
+		nl_err("%s: reading the finished requests failed: %s", e->o.who, strerror(-rc));
+		return -1;
+	}
+	nl_fleet_add_requests(&e->fleet, e->rq.v, e->rq.n);
+	rc = nl_rq_summarize(e->rq.v, e->rq.n, &sum);
+	if (rc == -EINVAL) /* none finished in this interval */
+		return 0;
+	if (rc) {
+		nl_err("%s: out of memory analysing the requests", e->o.who);
+		return -1;
+	}
+	e->last_rq_count = sum.count;
+	e->last_p99_ns = sum.p99_ns;
+	return 0;
+}
+
 int nl_exporter_tick(struct nl_exporter *e, enum nl_stop_reason why)
 {
 	struct nl_snapshot s;
@@ -296,11 +359,11 @@ int nl_exporter_tick(struct nl_exporter *e, enum nl_stop_reason why)
 		nl_err("%s: reading the collected data failed: %s", e->o.who, strerror(-rc));
 		return -1;
 	}
+	rc = take_requests(e);
 	fleet_add(e, &s);
 	read_memory(&e->fleet);
 	read_bpf_stats(&e->fleet, e->stats_fd >= 0);
-	rc = 0;
-	if (e->flight && nl_flight_add(e->flight, &s))
+	if (e->flight && nl_flight_add(e->flight, &s, e->rq.v, e->rq.n))
 		rc = -1;
 	nl_snapshot_free(&s);
 	if (e->flight) {
@@ -332,6 +395,10 @@ int nl_exporter_open(struct nl_session *s, const struct nl_exporter_opts *o,
 		free(e);
 		return -1;
 	}
+	if (o->requests && nl_collector_on_requests(s->coll, nl_request_set_keep, &e->rq)) {
+		nl_err("%s: the collector has no room for another request consumer", o->who);
+		goto fail;
+	}
 	if (o->flight.dir && nl_flight_open(s, &o->flight, &e->flight))
 		goto fail;
 	if (o->bpf_stats) {
@@ -356,6 +423,7 @@ int nl_exporter_open(struct nl_session *s, const struct nl_exporter_opts *o,
 	}
 	e->fleet.names = *nl_collector_names(s->coll);
 	e->fleet.numa_balancing = -1;
+	e->fleet.rq_valid = o->requests; /* the request families from the first scrape */
 	e->fleet.start_realtime_ns = e->fleet.last_realtime_ns = nl_now_ns(CLOCK_REALTIME);
 	nl_collector_sources(s->coll, e->fleet.sources);
 	read_memory(&e->fleet);
@@ -380,5 +448,6 @@ void nl_exporter_close(struct nl_exporter *e)
 	nl_flight_close(e->flight);
 	nl_view_free(&e->view);
 	nl_fleet_free(&e->fleet);
+	nl_request_set_free(&e->rq);
 	free(e);
 }

@@ -13,15 +13,17 @@
 #include "engine/httpd.h"
 #include "engine/session.h"
 
-enum nl_trigger_kind { NL_TRIGGER_NONE = 0, NL_TRIGGER_REMOTE, NL_TRIGGER_MIGRATE };
+enum nl_trigger_kind { NL_TRIGGER_NONE = 0, NL_TRIGGER_REMOTE, NL_TRIGGER_MIGRATE, NL_TRIGGER_P99 };
 
 struct nl_trigger {
 	enum nl_trigger_kind kind;
-	double threshold;     /* remote: a ratio in (0,1]; migrate: pages per second */
+	double threshold;     /* remote: a ratio in (0,1]; migrate: pages per second;
+			       * p99: nanoseconds */
 	const char *text;     /* as given */
 };
 
-/* "remote>0.5" or "migrate>1000/s": 0, or -1 (not one of them). */
+/* "remote>0.5", "migrate>1000/s" or "p99>5ms" (ns, us, ms or s): 0, or -1 (not one
+ * of them). */
 int nl_trigger_parse(const char *s, struct nl_trigger *t);
 
 /* Below this many classified accesses in an interval the remote trigger does not
@@ -35,6 +37,7 @@ struct nl_exporter_opts {
 	int top_cgroups;
 	bool bpf_stats;          /* turn kernel.bpf_stats on while we run (BPF_ENABLE_STATS) */
 	bool quiet;
+	bool requests;           /* the collector measures requests (with their records) */
 	/* flight recorder: flight.dir NULL = none */
 	struct nl_flight_opts flight;
 	struct nl_trigger trigger;

@@ -14,6 +14,8 @@
 #include "trace/trace.h"
 
 #define EVENTS_PER_RECORD 4096
+#define REQUESTS_PER_RECORD 4096 /* well under the reader's NL_TRACE_MAX_REQUESTS */
+
 #define PREFIX "numalens-flight-"
 #define SUFFIX ".nlt"
 
@@ -75,7 +77,24 @@ static int add_blob(struct entry *e, size_t *cap, struct nl_trace_blob *b)
 	return 0;
 }
 
-int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *s)
+/* The interval's finished requests, as the recorder writes them: before its
+ * INTERVAL record, so `report --requests` of a dump lists them. */
+static int add_requests(struct entry *e, size_t *cap, const struct nl_request *r, size_t n)
+{
+	struct nl_trace_blob b;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i += REQUESTS_PER_RECORD) {
+		size_t k = n - i < REQUESTS_PER_RECORD ? n - i : REQUESTS_PER_RECORD;
+		rc = nl_trace_encode_requests(r + i, k, &b);
+		if (!rc)
+			rc = add_blob(e, cap, &b);
+	}
+	return rc;
+}
+
+int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *s, const struct nl_request *rq,
+		  size_t nr_rq)
 {
 	struct entry e = { .mono_ns = s->mono_ns, .interval_ns = s->interval_ns,
 			   .realtime_ns = s->timestamp_ns };
@@ -88,7 +107,9 @@ int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *s)
 	rc = nl_collector_drain_events(f->sess->coll, nl_event_set_keep, &f->ev);
 	if (rc < 0 && !f->ev.err)
 		goto fail;
-	rc = nl_trace_encode_interval(s, &b);
+	rc = add_requests(&e, &cap, rq, nr_rq);
+	if (!rc)
+		rc = nl_trace_encode_interval(s, &b);
 	if (!rc)
 		rc = add_blob(&e, &cap, &b);
 	for (size_t i = 0; !rc && i < f->ev.n; i += EVENTS_PER_RECORD) {

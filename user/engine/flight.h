@@ -1,5 +1,5 @@
 /* The flight recorder: the exporter's last N seconds of intervals (and the AutoNUMA
- * events of those seconds), kept encoded as trace records in a ring bounded by time
+ * events and finished requests of those seconds), kept encoded as trace records in a ring bounded by time
  * and by bytes, written to a trace file (the format `numalens record` writes and
  * `numalens report` reads) when a trigger fires. Files are named
  * DIR/numalens-flight-YYYYMMDDTHHMMSS.mmmZ.nlt and rotated: the newest K are kept. */
@@ -26,9 +26,11 @@ struct nl_flight;
 /* The session's collector must be open (its topology and sources head each dump).
  * 0, or -1 after saying why. */
 int nl_flight_open(struct nl_session *s, const struct nl_flight_opts *o, struct nl_flight **out);
-/* Adds one interval (and drains the collector's events into the ring). 0, or -1
- * after saying why. */
-int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *interval);
+/* Adds one interval with the requests that finished in it (rq may be NULL when
+ * nr_rq is 0), and drains the collector's events into the ring. 0, or -1 after
+ * saying why. */
+int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *interval,
+		  const struct nl_request *rq, size_t nr_rq);
 /* Writes the ring to a new file in dir (path into path) and rotates. 0, or -1 after
  * saying why. */
 int nl_flight_dump(struct nl_flight *f, char *path, size_t len);

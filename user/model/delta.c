@@ -201,6 +201,7 @@ static void rq_stats_sub(struct nl_rq_stats *d, const struct nl_rq_stats *now,
 {
 	nl_rq_hist_sub(&d->hist, &now->hist, &prev->hist);
 	d->exited = now->exited > prev->exited ? now->exited - prev->exited : 0;
+	d->sum_ns = now->sum_ns > prev->sum_ns ? now->sum_ns - prev->sum_ns : 0;
 	for (int i = 0; i < NL_RQ_DROP_MAX; i++)
 		d->drops[i] = now->drops[i] > prev->drops[i] ? now->drops[i] - prev->drops[i] : 0;
 }

@@ -36,6 +36,34 @@ static struct nl_fleet_cgroup *cgroup_row(struct nl_fleet *f, const char *path, 
 	return g;
 }
 
+/* The interval's request histogram (a delta, like the counts) into the totals. */
+static void add_rq_stats(struct nl_fleet *f, const struct nl_rq_stats *rq)
+{
+	if (!rq->valid)
+		return;
+	f->rq_valid = true;
+	for (int b = 0; b < NL_RQ_HIST_BUCKETS; b++)
+		f->rq_hist.b[b] += rq->hist.b[b];
+	f->rq_hist.count += rq->hist.count;
+	f->rq_sum_ns += rq->sum_ns;
+	f->rq_exited += rq->exited;
+	for (int i = 0; i < NL_RQ_DROP_MAX; i++)
+		f->rq_drops[i] += rq->drops[i];
+}
+
+void nl_fleet_add_requests(struct nl_fleet *f, const struct nl_request *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].flags & NL_RQ_F_EXITED)
+			continue;
+		f->rq_records++;
+		if (!(r[i].flags & NL_RQ_F_NO_FAULT))
+			f->rq_hint_measured = true;
+		for (int c = 0; c < NL_RQ_CAUSES; c++)
+			f->rq_causes_ns[c] += r[i].causes_ns[c];
+	}
+}
+
 int nl_fleet_add(struct nl_fleet *f, const struct nl_snapshot *s, const char *const *cgroup_of)
 {
 	int err = 0;
@@ -55,6 +83,7 @@ int nl_fleet_add(struct nl_fleet *f, const struct nl_snapshot *s, const char *co
 	f->last_interval_ns = s->interval_ns;
 	f->last_accesses = f->last_remote = f->last_migrated = 0;
 	f->lost_events += s->lost_events;
+	add_rq_stats(f, &s->rq);
 	f->numa_balancing = s->numa_balancing;
 	if (s->numastat_valid) {
 		f->numastat_valid = true;

@@ -48,6 +48,17 @@ struct nl_fleet {
 	struct nl_fleet_cgroup *cgroups;
 	size_t nr_cgroups, cap_cgroups;
 	uint64_t other_accesses, other_remote; /* cgroups past NL_FLEET_MAX_CGROUPS, or unknown */
+	/* requests (--request/--usdt/--syscalls), since start: rq_valid once asked for.
+	 * The histogram, its sum, exits and drops are BPF's counters (every finished
+	 * request); the causes are summed over the records that reached user space
+	 * (rq_records of them; NL_RQ_DROP_EVENT counts the others). */
+	bool rq_valid;
+	struct nl_rq_hist rq_hist;
+	uint64_t rq_sum_ns, rq_exited;
+	uint64_t rq_drops[NL_RQ_DROP_MAX];
+	uint64_t rq_records;
+	uint64_t rq_causes_ns[NL_RQ_CAUSES];
+	bool rq_hint_measured;         /* a record had hint_fault measured (fentry/kprobe) */
 	/* the latest interval alone (flight-recorder triggers) */
 	uint64_t last_interval_ns;
 	uint64_t last_accesses, last_remote, last_migrated;
@@ -67,6 +78,9 @@ struct nl_fleet {
  * were added stay added; a cgroup that could not be stored goes to "other"). */
 int nl_fleet_add(struct nl_fleet *f, const struct nl_snapshot *interval,
 		 const char *const *cgroup_of);
+/* Adds the causes of n finished request records (those cut by their thread's exit
+ * are left out, as the histogram leaves them out). */
+void nl_fleet_add_requests(struct nl_fleet *f, const struct nl_request *r, size_t n);
 void nl_fleet_free(struct nl_fleet *f);
 
 #endif

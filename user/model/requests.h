@@ -47,6 +47,7 @@ struct nl_rq_stats {
 	bool valid;                     /* requests were asked for (--request/--usdt) */
 	struct nl_rq_hist hist;         /* finished requests' latencies (BPF's histogram) */
 	uint64_t exited;                /* requests cut short by their thread's exit */
+	uint64_t sum_ns;                /* hist's latencies summed (BPF's, like hist) */
 	uint64_t drops[NL_RQ_DROP_MAX]; /* enum nl_rq_drop */
 };
 

@@ -119,6 +119,62 @@ static void stall_histogram(FILE *out, const struct nl_fleet *f)
 	fprintf(out, "%s_count %" PRIu64 "\n", name, cum);
 }
 
+/* BPF's log-linear buckets as cumulative le buckets: bucket b holds [lower(b),
+ * lower(b+1)), so its le is lower(b+1) - 1 ns (latencies are whole ns). Every bucket is
+ * printed, empty or not, so the series set never changes while the exporter runs. */
+static void request_histogram(FILE *out, const struct nl_fleet *f)
+{
+	const char *name = "numalens_request_latency_seconds";
+	uint64_t cum = 0;
+
+	family(out, name, "histogram",
+	       "Latency of the finished requests (--request, --usdt or --syscalls), those cut by their thread's exit left out (source: requests; BPF's log-linear histogram, 8 buckets per power of two).");
+	for (int b = 0; b < NL_RQ_HIST_BUCKETS - 1; b++) {
+		cum += f->rq_hist.b[b];
+		fprintf(out, "%s_bucket{le=\"%.10g\"} %" PRIu64 "\n", name,
+			(double)(nl_rq_hist_lower((__u32)b + 1) - 1) / NS_PER_SEC, cum);
+	}
+	cum += f->rq_hist.b[NL_RQ_HIST_BUCKETS - 1];
+	fprintf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+	fprintf(out, "%s_sum %.9f\n", name, (double)f->rq_sum_ns / NS_PER_SEC);
+	fprintf(out, "%s_count %" PRIu64 "\n", name, cum);
+}
+
+static void requests(FILE *out, const struct nl_fleet *f)
+{
+	static const char *const drop_names[NL_RQ_DROP_MAX] = {
+		[NL_RQ_DROP_THREAD] = "inflight_full",
+		[NL_RQ_DROP_EVENT] = "record_lost",
+		[NL_RQ_DROP_DEPTH] = "unmatched_return",
+	};
+
+	if (!f->rq_valid)
+		return;
+	request_histogram(out, f);
+	scalar(out, "numalens_requests_total", "counter",
+	       "Requests measured to their end: the finished ones of the histogram and those cut by their thread's exit (source: requests).",
+	       f->rq_hist.count + f->rq_exited);
+	scalar(out, "numalens_requests_exited_total", "counter",
+	       "Requests cut short by their thread's exit, left out of the histogram (source: requests).",
+	       f->rq_exited);
+	family(out, "numalens_request_drops_total", "counter",
+	       "What the request programs could not record: a request not measured (inflight_full: --max-inflight threads already in one), a finished request's record lost to a full ring buffer (record_lost: in the histogram, not in the causes), a return without its entry (unmatched_return).");
+	for (int i = 0; i < NL_RQ_DROP_MAX; i++)
+		fprintf(out, "numalens_request_drops_total{reason=\"%s\"} %" PRIu64 "\n", drop_names[i],
+			f->rq_drops[i]);
+	family(out, "numalens_request_cause_seconds_total", "counter",
+	       "Time of the finished requests by cause; the causes partition each request's latency, summed over the requests whose record reached numalens (source: requests). hint_fault only where this kernel lets numalens hook faults (fentry or kprobe; otherwise that time is in on_cpu).");
+	for (int c = 0; c < NL_RQ_CAUSES; c++) {
+		if (c == NL_RQ_HINT_FAULT && !f->rq_hint_measured)
+			continue;
+		fprintf(out, "numalens_request_cause_seconds_total{cause=\"%s\"} %.9f\n",
+			nl_rq_cause_names[c], (double)f->rq_causes_ns[c] / NS_PER_SEC);
+	}
+	scalar(out, "numalens_request_records_total", "counter",
+	       "Finished requests whose record (with its causes) reached numalens: the population of numalens_request_cause_seconds_total.",
+	       f->rq_records);
+}
+
 static int cmp_cgroup(const void *a, const void *b)
 {
 	const struct nl_fleet_cgroup *x = *(const struct nl_fleet_cgroup *const *)a;
@@ -290,6 +346,7 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 	for (int i = 0; i < f->nr_nodes; i++)
 		fprintf(out, "numalens_cpu_seconds_total{node=\"%d\"} %.9f\n", f->node_ids[i],
 			(double)f->c.cpu_ns[f->node_ids[i]] / NS_PER_SEC);
+	requests(out, f);
 	cgroups(out, f, o ? o->top_cgroups : 0);
 	memory(out, f);
 	numastat(out, f);

@@ -135,6 +135,7 @@ enum { /* rq_stats: struct nl_rq_stats */
 	NL_T_RQS_COUNT,
 	NL_T_RQS_EXITED,
 	NL_T_RQS_DROPS,           /* vector by enum nl_rq_drop */
+	NL_T_RQS_SUM_NS,          /* the histogram's latencies summed */
 };
 enum { /* process */
 	NL_T_PROC_PID = 1,

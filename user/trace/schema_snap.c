@@ -384,6 +384,7 @@ static const struct nl_field rq_stats_fields[] = {
 	NL_FU64(NL_T_RQS_COUNT, struct nl_rq_stats, hist.count),
 	NL_FU64(NL_T_RQS_EXITED, struct nl_rq_stats, exited),
 	NL_FVEC(NL_T_RQS_DROPS, struct nl_rq_stats, drops),
+	NL_FU64(NL_T_RQS_SUM_NS, struct nl_rq_stats, sum_ns),
 };
 static const struct nl_msg_desc rq_stats_desc = NL_DESC("rq_stats", rq_stats_fields);
 

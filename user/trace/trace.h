@@ -87,6 +87,8 @@ struct nl_trace_blob {
 int nl_trace_encode_interval(const struct nl_snapshot *s, struct nl_trace_blob *out);
 /* One EVENTS record of n <= NL_TRACE_MAX_EVENTS events. 0, -E2BIG or -ENOMEM. */
 int nl_trace_encode_events(const struct nl_event *ev, size_t n, struct nl_trace_blob *out);
+/* One REQUESTS record of n <= NL_TRACE_MAX_REQUESTS requests. 0, -E2BIG or -ENOMEM. */
+int nl_trace_encode_requests(const struct nl_request *r, size_t n, struct nl_trace_blob *out);
 void nl_trace_blob_free(struct nl_trace_blob *b);
 
 /* Cuts the current chunk and writes it: what is flushed survives a kill. */

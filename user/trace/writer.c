@@ -506,6 +506,17 @@ int nl_trace_encode_events(const struct nl_event *ev, size_t n, struct nl_trace_
 	return take_blob(&b, NL_REC_EVENTS, out);
 }
 
+int nl_trace_encode_requests(const struct nl_request *r, size_t n, struct nl_trace_blob *out)
+{
+	struct nl_buf b = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (n > NL_TRACE_MAX_REQUESTS)
+		return -E2BIG;
+	nl_schema_enc_requests(&b, r, n);
+	return take_blob(&b, NL_REC_REQUESTS, out);
+}
+
 void nl_trace_blob_free(struct nl_trace_blob *b)
 {
 	free(b->p);
