@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,8 @@ static void test_json_sparse_node_positions(void **state)
 	assert_has(p, "\"migrate_stall_ns\":0,\"numa_task_moves\":0");
 	/* remote = 7 + 5 of 923 classified */
 	assert_has(p, "\"remote_ratio\":0.0130011,");
+	/* 923 of 926 faults classified (3 unresolved) */
+	assert_has(p, "\"classified_share\":0.99676,");
 	assert_has(p, "\"diagnosis\":null");
 	free(p);
 	free(j);
@@ -478,6 +481,43 @@ static char *joined(const struct nl_lines *l)
 	nl_lines_print(l, out);
 	assert_int_equal(fclose(out), 0);
 	return buf;
+}
+
+/* Most faults mapped pages already there (an mmapped file's page cache): the ratio over
+ * the few classified ones is shown in parentheses, the JSON says what it rests on, and
+ * hinting faults (classified by their own source) count as classified. */
+static void test_classified_share(void **state)
+{
+	struct fixture *f = make_fixture();
+	struct nl_process *p = &f->proc[0];
+
+	p->c.faults_unresolved = 5000; /* 923 of 5923 classified */
+	char *j = json_of(&f->s, true);
+	char *pj = proc_json(j, "{\"pid\":42,");
+	assert_has(pj, "\"remote_ratio\":0.0130011,\"classified_share\":0.155833,");
+	struct nl_lines l = table_of(&f->s, false, 100);
+	int r = find_row(&l, "42", "server");
+	assert_true(r >= 0);
+	assert_has(l.v[r].text, "(1.3%)");
+	char *all = joined(&l);
+	assert_has(all, "REMOTE = remote / all classified faults, (in parentheses) when under");
+	free(all);
+	nl_lines_free(&l);
+	free(pj);
+	free(j);
+
+	p->c.hint_faults[2][2] = 4000; /* 4923 of 5923: enough */
+	assert_true(nl_classified_share(&p->c) > NL_CLASSIFIED_ENOUGH);
+	l = table_of(&f->s, false, 100);
+	r = find_row(&l, "42", "server");
+	assert_true(r >= 0);
+	assert_lacks(l.v[r].text, "(");
+	nl_lines_free(&l);
+	p->c.hint_faults[2][2] = 9000; /* never above 1 */
+	assert_true(nl_classified_share(&p->c) == 1.0);
+	p->c = (struct nl_counts){ 0 };
+	assert_true(isnan(nl_classified_share(&p->c)));
+	free(f);
 }
 
 static void test_table_rows(void **state)
@@ -940,6 +980,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_one_line_and_header),
 		cmocka_unit_test(test_json_sparse_node_positions),
+		cmocka_unit_test(test_classified_share),
 		cmocka_unit_test(test_json_unknowns_are_null),
 		cmocka_unit_test(test_json_escapes_comm),
 		cmocka_unit_test(test_json_threads),

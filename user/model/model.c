@@ -27,6 +27,16 @@ double nl_remote_ratio(const struct nl_counts *c)
 	return all ? (double)remote / (double)all : NAN;
 }
 
+double nl_classified_share(const struct nl_counts *c)
+{
+	uint64_t placed = nl_matrix_sum(c->faults), all = placed + c->faults_unresolved;
+	uint64_t known = placed + nl_matrix_sum(c->hint_faults);
+
+	if (!all)
+		return NAN;
+	return known >= all ? 1.0 : (double)known / (double)all;
+}
+
 void nl_counts_add(struct nl_counts *d, const struct nl_counts *s)
 {
 	for (int i = 0; i < NL_MAX_NODES; i++) {

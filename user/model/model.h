@@ -288,6 +288,14 @@ void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t ou
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */
 double nl_remote_ratio(const struct nl_counts *c);
+/* What remote_ratio rests on: the faults whose page node is known (the faults matrix,
+ * and hinting faults, which the hint-fault source classifies) as a share of all faults
+ * (the matrix + faults_unresolved: faults that mapped a page already there, such as an
+ * mmapped file's page cache, or allocated none; hinting faults are among them); at most
+ * 1, NAN without faults. */
+double nl_classified_share(const struct nl_counts *c);
+/* Below this classified share the remote ratio is not shown as a measurement. */
+#define NL_CLASSIFIED_ENOUGH 0.5
 /* The classified accesses (faults + hint faults whose nodes are known) and, of them,
  * the remote ones (cpu node != page node). */
 void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote);

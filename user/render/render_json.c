@@ -197,6 +197,7 @@ static void counts_head(struct nl_json *j, const struct nl_counts *c, const stru
 	nl_json_ku64(j, "faults_unresolved", c->faults_unresolved);
 	matrix_u64(j, "hint_faults", ni, c->hint_faults);
 	nl_json_kdouble(j, "remote_ratio", nl_remote_ratio(c)); /* NAN -> null */
+	nl_json_kdouble(j, "classified_share", nl_classified_share(c));
 	vector_u64(j, "first_touch_pages", ni, c->first_touch_pages);
 }
 

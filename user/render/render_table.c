@@ -117,6 +117,18 @@ static void fmt_ratio(char *buf, size_t len, double r)
 		snprintf(buf, len, "%.1f%%", r * 100.0);
 }
 
+/* REMOTE, in parentheses when it rests on under half of the faults (most mapped pages
+ * already there, whose node is not known): a ratio, not a confident measurement. */
+static void fmt_remote(char *buf, size_t len, const struct nl_counts *c)
+{
+	double r = nl_remote_ratio(c), share = nl_classified_share(c);
+
+	if (!isnan(r) && !isnan(share) && share < NL_CLASSIFIED_ENOUGH)
+		snprintf(buf, len, "(%.1f%%)", r * 100.0);
+	else
+		fmt_ratio(buf, len, r);
+}
+
 static void fmt_ns(char *buf, size_t len, uint64_t ns)
 {
 	if (ns < 1000000ULL)
@@ -334,7 +346,7 @@ static void fill_counts(struct row *r, const struct nl_counts *c, const struct n
 	join_nodes(r->cell[COL_FAULTS], n, v, fmt_count_cell, 0);
 	nl_matrix_columns(c->hint_faults, v);
 	join_nodes(r->cell[COL_HINT], n, v, fmt_count_cell, 0);
-	fmt_ratio(r->cell[COL_REMOTE], CELL, nl_remote_ratio(c));
+	fmt_remote(r->cell[COL_REMOTE], CELL, c);
 	fmt_estimate(r->cell[COL_RESREM], CELL, nl_resident_remote_ratio(c, resident));
 	join_nodes(r->cell[COL_FIRST], n, c->first_touch_pages, fmt_count_cell, 0);
 
@@ -889,7 +901,9 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 		return -ENOMEM;
 	if (nl_lines_add_wrapped(out, NL_LINE_DIM, "columns: ",
 			"n0/n1/... = per node; CPU% of one CPU (CPU-s: seconds); FAULTS, HINT by node of "
-			"the page; REMOTE = remote / all classified faults; RES-REM = ESTIMATE from "
+			"the page; REMOTE = remote / all classified faults, (in parentheses) when under "
+			"half of the faults are classified (the rest mapped pages already there); "
+			"RES-REM = ESTIMATE from "
 			"residency x sched, not measured: the share of accesses that would be remote if "
 			"each node's CPU time touched the resident pages uniformly; FIRST-TOUCH = pages "
 			"placed by a first touch; RESIDENT = numa_maps now, ? unknown",

@@ -42,7 +42,10 @@ static void row_fill(struct tui_row *r, const struct nl_process *p, uint64_t int
 	r->p = p;
 	r->cpu = interval_ns ? (double)cpu / (double)interval_ns : NAN;
 	r->remote = nl_remote_ratio(c);
-	if (isnan(r->remote)) {
+	/* a ratio over under half the faults is no measurement: the residency estimate,
+	 * marked as one, says more (an mmapped file's pages are all remote, its faults map
+	 * them from the page cache and classify nothing) */
+	if (isnan(r->remote) || nl_classified_share(c) < NL_CLASSIFIED_ENOUGH) {
 		r->remote = nl_resident_remote_ratio(c, p->resident_known ? p->resident_pages : NULL);
 		r->estimate = !isnan(r->remote);
 	}
