@@ -13,7 +13,11 @@
 #     every 100 ms, mode 0644, no temp file left;
 #   SIGINT and SIGTERM: exit 0, the port is closed, none of its BPF programs stays;
 #   flight recorder: a SIGUSR1 dump is a trace `numalens report` reads, holding the
-#     workload that ran in the seconds before the signal; rotation keeps K files;
+#     workload that ran in the seconds before the signal, and the births and exits of
+#     threads that lived inside the window (trace_tool dump, report --json's exited
+#     threads, export chrome's thread tracks); rotation keeps K files; a later dump,
+#     whose window starts after the births of threads it shows, still reports and
+#     exports;
 #     --flight-after delays the dump and it holds a workload started after the signal;
 #   requests (--request on nl-reqinject, whose requests sleep a known time): option
 #     errors (a p99 trigger without requests, a bad unit, a bad --request); the request
@@ -222,6 +226,10 @@ wait_http "$URL/metrics"
 sleep 1
 before=$(date +%s%N)
 "$WORKLOADS/nl-faultstorm" -t 1 -n 50000 > /dev/null
+# threads born and exited inside the window
+"$WORKLOADS/nl-threadchurn" -n 12 -k 4 -p 256 > /dev/null &
+CHURN=$!
+wait "$CHURN"
 sleep 1.5
 kill -USR1 "$EXP"
 for _ in $(seq 40); do ls "$OUT"/fl/*.nlt > /dev/null 2>&1 && break; sleep 0.1; done
@@ -239,9 +247,41 @@ span=$(sed -n 's/.* to \([0-9.]*\) s,.*/\1/p' "$OUT/fl.txt" | head -1)
 echo "# the dump covers 0 .. ${span:-?} s; the storm ran $(( ($(date +%s%N) - before) / 1000000 )) ms before now"
 check "the dump covers the seconds before the trigger (${span:-?} s of the 6 kept)" \
   awk -v s="${span:-0}" 'BEGIN { exit !(s >= 2.5) }'
+# the churn's threads (its pid's tids: other tests may churn threads of the same name
+# meanwhile): their births and exits are in the dump, each birth before its exit, and
+# report and export show them
+"$ROOT/build/tests/trace_tool" dump "$dump" > "$OUT/fl.dump" 2>&1
+check "the dump reads to its END record" grep -q '^end: .* ended 1 ' "$OUT/fl.dump"
+jq --argjson p "$CHURN" -r '.processes[] | select(.pid == $p) | .threads[] | select(.exited) | .tid' \
+  "$OUT/fl.json" | sort -u > "$OUT/churn.tids"
+ex=$(wc -l < "$OUT/churn.tids")
+check "report --json of the dump: the churn's threads exited ($ex)" [ "$ex" -ge 12 ]
+# per tid: 1 when its birth comes before its exit, in the dump's order
+awk 'NR == FNR { want[$1] = 1; next }
+     /^thread [0-9]*: kind [12] comm nl-threadchurn$/ { t = $2; sub(":", "", t); if (!(t in want)) next
+       if ($4 == 1) born[t] = 1; else if ($4 == 2 && born[t]) ok[t] = 1 }
+     END { for (t in ok) n++; print n + 0 }' "$OUT/churn.tids" "$OUT/fl.dump" > "$OUT/churn.ok"
+both=$(cat "$OUT/churn.ok")
+check "the dump holds each exited churn thread's birth, then its exit ($both of $ex)" [ "$ex" -ge 12 ] && [ "$both" -eq "$ex" ]
+"$NUMALENS" export -i "$dump" --format chrome -o "$OUT/fl.chrome.json" 2>> "$OUT/fl.rep.err"
+tn=$(jq --argjson p "$CHURN" '[.traceEvents[] | select(.ph == "M" and .name == "thread_name" and .pid == $p)] | length' \
+  "$OUT/fl.chrome.json")
+check "export chrome of the dump: the churn's threads have tracks ($tn)" [ "${tn:-0}" -ge 12 ]
 kill -USR1 "$EXP"; sleep 1.2; kill -USR1 "$EXP"; sleep 1.2; kill -USR1 "$EXP"; sleep 1.2
 n=$(ls "$OUT"/fl/numalens-flight-*.nlt | wc -l)
 check "rotation: --flight-keep 2 keeps 2 dumps of 4 ($n)" [ "$n" -eq 2 ]
+# a later dump's window starts after the births of threads it shows: it still reads
+late=$(ls "$OUT"/fl/numalens-flight-*.nlt | tail -1)
+"$ROOT/build/tests/trace_tool" dump "$late" > "$OUT/late.dump" 2>&1
+"$NUMALENS" report -i "$late" --json > "$OUT/late.json" 2>> "$OUT/fl.rep.err"
+check "report --json of a later dump: exit 0" [ $? -eq 0 ]
+unborn=$(jq -r '.processes[].threads[].tid' "$OUT/late.json" | sort -u |
+  comm -23 - <(sed -n 's/^thread \([0-9]*\): kind 1 .*/\1/p' "$OUT/late.dump" | sort -u) | wc -l)
+echo "# the later dump shows $unborn threads whose births it does not hold"
+check_status "report of a later dump: exit 0" 0 "$NUMALENS" report -i "$late"
+check_status "report --timeline of a later dump: exit 0" 0 "$NUMALENS" report -i "$late" --timeline
+check_status "export chrome of a later dump: exit 0" 0 "$NUMALENS" export -i "$late" --format chrome -o "$OUT/late.chrome.json"
+jq_check "export chrome of a later dump: valid JSON" '.traceEvents | length > 0' "$OUT/late.chrome.json"
 kill -TERM "$EXP"; wait "$EXP"; rc=$?
 check "flight recorder: SIGTERM exit 0 ($rc)" [ "$rc" -eq 0 ]
 check "flight recorder: each dump said on stderr" [ "$(grep -c 'flight recorder (SIGUSR1)' "$OUT/fl.err")" -eq 4 ]

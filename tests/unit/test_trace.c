@@ -24,6 +24,7 @@
 #include "trace/format.h"
 #include "trace/schema.h"
 #include "trace/trace.h"
+#include "engine/threadlog.h"
 
 /* ---- the largest single allocation, to prove hostile lengths are refused before
  * memory is taken for them (glibc's own allocator underneath) ---- */
@@ -1546,6 +1547,101 @@ static void test_writer_refuses_oversize(void **state)
 	assert_non_null(strstr(err, "/nonexistent/dir/x.nl"));
 }
 
+/* A THREAD blob (the flight recorder's) written raw reads back as nl_trace_write_thread's. */
+static void test_encode_thread_blob(void **state)
+{
+	struct nl_trace_meta m = { 0 };
+	const char *path = path_of("blob.nl");
+	struct nl_trace_blob b[2];
+	struct nl_trace_item it;
+
+	assert_int_equal(nl_trace_encode_thread(NL_TRACE_THREAD_NEW, 5, 11, 10, "worker-long-name-cut", &b[0]), 0);
+	assert_int_equal(nl_trace_encode_thread(NL_TRACE_THREAD_EXIT, 6, 11, 10, NULL, &b[1]), 0);
+	struct nl_trace_writer *w = open_writer(path, &m, NL_TRACE_ZSTD, 0, 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(b[i].type, NL_REC_THREAD);
+		assert_int_equal(nl_trace_write_raw(w, b[i].type, b[i].p, b[i].len), 0);
+		nl_trace_blob_free(&b[i]);
+	}
+	assert_int_equal(nl_trace_writer_close(w), 0);
+	struct nl_trace_reader *r = open_reader(path);
+	assert_int_equal(nl_trace_next(r, &it), 1);
+	assert_int_equal(it.kind, NL_TRACE_ITEM_THREAD);
+	assert_int_equal(it.thread.kind, NL_TRACE_THREAD_NEW);
+	assert_int_equal(it.thread.mono_ns, 5);
+	assert_int_equal(it.thread.tid, 11);
+	assert_int_equal(it.thread.pid, 10);
+	assert_string_equal(it.thread.comm, "worker-long-nam");
+	nl_trace_item_free(&it);
+	assert_int_equal(nl_trace_next(r, &it), 1);
+	assert_int_equal(it.thread.kind, NL_TRACE_THREAD_EXIT);
+	assert_string_equal(it.thread.comm, "");
+	nl_trace_item_free(&it);
+	assert_int_equal(nl_trace_next(r, &it), 0);
+	nl_trace_reader_close(r);
+}
+
+struct told {
+	char s[256];
+};
+
+static int tell(void *arg, enum nl_trace_thread_kind k, uint64_t mono_ns, uint32_t tid,
+		uint32_t pid, const char *comm)
+{
+	struct told *t = arg;
+	size_t len = strlen(t->s);
+
+	snprintf(t->s + len, sizeof(t->s) - len, "%c%u/%u:%s@%llu ", "?NXR"[k], tid, pid, comm,
+		 (unsigned long long)mono_ns);
+	return 0;
+}
+
+/* Births once, renames, exits; exited threads leave the table (it stays bounded). */
+static void test_thread_log(void **state)
+{
+	struct nl_thread th[4];
+	struct nl_process p = { .pid = 10, .threads = th };
+	struct nl_snapshot s = { .procs = &p, .nr_procs = 1 };
+	struct nl_thread_log l = { 0 };
+	struct told t;
+
+	memset(th, 0, sizeof(th));
+	th[0] = (struct nl_thread){ .tid = 11, .serial = 1, .comm = "a" };
+	th[1] = (struct nl_thread){ .tid = 12, .serial = 2, .comm = "b" };
+	p.nr_threads = 2;
+	s.mono_ns = 100;
+	t.s[0] = 0;
+	assert_int_equal(nl_thread_log_interval(&l, &s, tell, &t), 0);
+	assert_string_equal(t.s, "N11/10:a@100 N12/10:b@100 ");
+	assert_int_equal(l.nr_known, 2);
+
+	/* again: nothing new */
+	t.s[0] = 0;
+	assert_int_equal(nl_thread_log_interval(&l, &s, tell, &t), 0);
+	assert_string_equal(t.s, "");
+
+	th[0] = (struct nl_thread){ .tid = 11, .serial = 1, .comm = "a2" };
+	th[1] = (struct nl_thread){ .tid = 12, .serial = 2, .comm = "b", .exited = true };
+	th[2] = (struct nl_thread){ .tid = 13, .serial = 3, .comm = "c", .exited = true };
+	th[3] = (struct nl_thread){ .tid = 0, .exited = true }; /* a process's folded exits */
+	p.nr_threads = 4;
+	s.mono_ns = 200;
+	t.s[0] = 0;
+	assert_int_equal(nl_thread_log_interval(&l, &s, tell, &t), 0);
+	assert_string_equal(t.s, "R11/10:a2@200 X12/10:b@200 N13/10:c@200 X13/10:c@200 ");
+	assert_int_equal(l.nr_known, 1);
+
+	/* the last live thread exits: the table is empty */
+	th[0] = (struct nl_thread){ .tid = 11, .serial = 1, .comm = "a2", .exited = true };
+	p.nr_threads = 1;
+	s.mono_ns = 300;
+	t.s[0] = 0;
+	assert_int_equal(nl_thread_log_interval(&l, &s, tell, &t), 0);
+	assert_string_equal(t.s, "X11/10:a2@300 ");
+	assert_int_equal(l.nr_known, 0);
+	nl_thread_log_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1573,6 +1669,8 @@ int main(void)
 		cmocka_unit_test(test_mode_0600),
 		cmocka_unit_test(test_writer_stats_and_events_split),
 		cmocka_unit_test(test_writer_refuses_oversize),
+		cmocka_unit_test(test_encode_thread_blob),
+		cmocka_unit_test(test_thread_log),
 	};
 	return cmocka_run_group_tests_name("trace", tests, setup_dir, remove_dir);
 }

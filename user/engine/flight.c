@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "engine/threadlog.h"
 #include "trace/trace.h"
 
 #define EVENTS_PER_RECORD 4096
@@ -19,7 +20,9 @@
 #define PREFIX "numalens-flight-"
 #define SUFFIX ".nlt"
 
-/* One interval of the ring: its INTERVAL record, then the events drained with it. */
+/* One interval of the ring: its finished requests, the births, renames and exits of
+ * its threads, its INTERVAL record, then the events drained with it (the order
+ * `numalens record` writes them in). */
 struct entry {
 	uint64_t mono_ns, interval_ns, realtime_ns; /* the window's end and length */
 	struct nl_trace_blob *blobs;
@@ -34,6 +37,10 @@ struct nl_flight {
 	size_t n, cap;
 	size_t bytes;
 	struct nl_event_set ev; /* the events of the interval being added */
+	/* Threads told so far: born ones are told once, exited ones leave the table. A
+	 * dump may start after a thread's NEW was dropped with its second: readers take a
+	 * thread without one as born before the recording. */
+	struct nl_thread_log threads;
 	uint64_t dumps;
 };
 
@@ -93,6 +100,21 @@ static int add_requests(struct entry *e, size_t *cap, const struct nl_request *r
 	return rc;
 }
 
+struct thread_sink {
+	struct entry *e;
+	size_t *cap;
+};
+
+static int add_thread(void *arg, enum nl_trace_thread_kind k, uint64_t mono_ns, uint32_t tid,
+		      uint32_t pid, const char *comm)
+{
+	struct thread_sink *ts = arg;
+	struct nl_trace_blob b;
+	int rc = nl_trace_encode_thread(k, mono_ns, tid, pid, comm, &b);
+
+	return rc ? rc : add_blob(ts->e, ts->cap, &b);
+}
+
 int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *s, const struct nl_request *rq,
 		  size_t nr_rq)
 {
@@ -108,6 +130,9 @@ int nl_flight_add(struct nl_flight *f, const struct nl_snapshot *s, const struct
 	if (rc < 0 && !f->ev.err)
 		goto fail;
 	rc = add_requests(&e, &cap, rq, nr_rq);
+	if (!rc)
+		rc = nl_thread_log_interval(&f->threads, s, add_thread,
+					    &(struct thread_sink){ .e = &e, .cap = &cap });
 	if (!rc)
 		rc = nl_trace_encode_interval(s, &b);
 	if (!rc)
@@ -285,5 +310,6 @@ void nl_flight_close(struct nl_flight *f)
 		entry_free(&f->ring[i]);
 	free(f->ring);
 	nl_event_set_free(&f->ev);
+	nl_thread_log_free(&f->threads);
 	free(f);
 }

@@ -1,5 +1,6 @@
 /* The flight recorder: the exporter's last N seconds of intervals (and the AutoNUMA
- * events and finished requests of those seconds), kept encoded as trace records in a ring bounded by time
+ * events, finished requests and thread births, renames and exits of those seconds),
+ * kept encoded as trace records in a ring bounded by time
  * and by bytes, written to a trace file (the format `numalens record` writes and
  * `numalens report` reads) when a trigger fires. Files are named
  * DIR/numalens-flight-YYYYMMDDTHHMMSS.mmmZ.nlt and rotated: the newest K are kept. */

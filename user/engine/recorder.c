@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "engine/threadlog.h"
 
 #define FLUSH_EVERY_NS 500000000ULL /* a killed recorder loses at most this */
 
@@ -17,9 +18,7 @@ struct nl_recorder {
 	struct nl_session *sess;
 	struct nl_view view;
 	struct nl_trace_writer *w;
-	uint64_t max_serial;        /* threads with a larger serial are new */
-	struct known *known;        /* live threads' last recorded names, sorted by serial */
-	size_t nr_known, cap_known;
+	struct nl_thread_log threads; /* births, renames and exits already written */
 	uint64_t next_residency_ns; /* CLOCK_MONOTONIC */
 	uint64_t last_flush_ns;
 	uint64_t intervals, events, lost;
@@ -109,74 +108,10 @@ static int write_requests(struct nl_recorder *r)
 	return rc;
 }
 
-/* A live thread's name as last recorded; serial UINT64_MAX marks one gone. */
-struct known {
-	uint64_t serial;
-	char comm[NL_COMM_LEN];
-};
-
-static int cmp_known(const void *a, const void *b)
+static int write_thread(void *w, enum nl_trace_thread_kind k, uint64_t mono_ns, uint32_t tid,
+			uint32_t pid, const char *comm)
 {
-	uint64_t x = ((const struct known *)a)->serial, y = ((const struct known *)b)->serial;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorted again after an interval's births (appended) and exits (moved to the end). */
-static void settle_known(struct nl_recorder *r)
-{
-	qsort(r->known, r->nr_known, sizeof(*r->known), cmp_known);
-	while (r->nr_known && r->known[r->nr_known - 1].serial == UINT64_MAX)
-		r->nr_known--;
-}
-
-/* One thread of the interval: NEW the first time its serial is seen (all serials
- * after max_serial are new), NAME when its name changed since it was recorded, EXIT in
- * the interval it exited. */
-static int write_thread(struct nl_recorder *r, const struct nl_thread *th, uint32_t pid,
-			uint64_t mono_ns)
-{
-	struct known key = { .serial = th->serial }, *k = NULL;
-	int rc = 0;
-
-	if (th->serial > r->max_serial) {
-		if (nl_grow(&r->known, &r->cap_known, r->nr_known, sizeof(*r->known)))
-			return -ENOMEM;
-		k = &r->known[r->nr_known++];
-		k->serial = th->serial;
-		memcpy(k->comm, th->comm, NL_COMM_LEN);
-		rc = nl_trace_write_thread(r->w, NL_TRACE_THREAD_NEW, mono_ns, th->tid, pid, th->comm);
-	} else if ((k = bsearch(&key, r->known, r->nr_known, sizeof(*k), cmp_known)) &&
-		   strncmp(k->comm, th->comm, NL_COMM_LEN)) {
-		memcpy(k->comm, th->comm, NL_COMM_LEN);
-		rc = nl_trace_write_thread(r->w, NL_TRACE_THREAD_NAME, mono_ns, th->tid, pid, th->comm);
-	}
-	if (!rc && th->exited) {
-		if (k)
-			k->serial = UINT64_MAX;
-		rc = nl_trace_write_thread(r->w, NL_TRACE_THREAD_EXIT, mono_ns, th->tid, pid, th->comm);
-	}
-	return rc;
-}
-
-/* Births, renames and exits of the interval's threads. */
-static int write_threads(struct nl_recorder *r, const struct nl_snapshot *s)
-{
-	uint64_t max = r->max_serial;
-	int rc = 0;
-
-	for (int p = 0; p < s->nr_procs && !rc; p++)
-		for (int t = 0; t < s->procs[p].nr_threads && !rc; t++) {
-			const struct nl_thread *th = &s->procs[p].threads[t];
-			if (!th->tid)
-				continue; /* the folded exits of a process, not a thread */
-			rc = write_thread(r, th, s->procs[p].pid, s->mono_ns);
-			if (th->serial > max)
-				max = th->serial;
-		}
-	r->max_serial = max;
-	settle_known(r);
-	return rc;
+	return nl_trace_write_thread(w, k, mono_ns, tid, pid, comm);
 }
 
 int nl_recorder_tick(struct nl_recorder *r, enum nl_stop_reason why)
@@ -201,7 +136,7 @@ int nl_recorder_tick(struct nl_recorder *r, enum nl_stop_reason why)
 	if (!rc)
 		rc = write_requests(r);
 	if (!rc)
-		rc = write_threads(r, &s);
+		rc = nl_thread_log_interval(&r->threads, &s, write_thread, r->w);
 	if (!rc)
 		rc = nl_trace_write_interval(r->w, &s);
 	nl_snapshot_free(&s);
@@ -309,7 +244,7 @@ int nl_recorder_close(struct nl_recorder *r, bool quiet)
 	nl_view_free(&r->view);
 	nl_event_set_free(&r->ev);
 	nl_request_set_free(&r->rq);
-	free(r->known);
+	nl_thread_log_free(&r->threads);
 	free(r);
 	return rc;
 }

@@ -89,6 +89,9 @@ int nl_trace_encode_interval(const struct nl_snapshot *s, struct nl_trace_blob *
 int nl_trace_encode_events(const struct nl_event *ev, size_t n, struct nl_trace_blob *out);
 /* One REQUESTS record of n <= NL_TRACE_MAX_REQUESTS requests. 0, -E2BIG or -ENOMEM. */
 int nl_trace_encode_requests(const struct nl_request *r, size_t n, struct nl_trace_blob *out);
+/* One THREAD record, as nl_trace_write_thread writes it. 0 or -ENOMEM. */
+int nl_trace_encode_thread(enum nl_trace_thread_kind k, uint64_t mono_ns, uint32_t tid,
+			   uint32_t pid, const char *comm, struct nl_trace_blob *out);
 void nl_trace_blob_free(struct nl_trace_blob *b);
 
 /* Cuts the current chunk and writes it: what is flushed survives a kill. */

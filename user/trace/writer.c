@@ -457,17 +457,24 @@ int nl_trace_write_requests(struct nl_trace_writer *w, const struct nl_request *
 	return rc;
 }
 
-int nl_trace_write_thread(struct nl_trace_writer *w, enum nl_trace_thread_kind k,
-			  uint64_t mono_ns, uint32_t tid, uint32_t pid, const char *comm)
+/* A THREAD record's payload into b (written at once or kept as a blob). */
+static void enc_thread(struct nl_buf *b, enum nl_trace_thread_kind k, uint64_t mono_ns,
+		       uint32_t tid, uint32_t pid, const char *comm)
 {
 	struct nl_trace_thread t = { .kind = k, .mono_ns = mono_ns, .tid = tid, .pid = pid };
 
-	if (w->err)
-		return w->err;
 	if (comm)
 		snprintf(t.comm, sizeof(t.comm), "%s", comm);
+	nl_schema_enc_thread(b, &t);
+}
+
+int nl_trace_write_thread(struct nl_trace_writer *w, enum nl_trace_thread_kind k,
+			  uint64_t mono_ns, uint32_t tid, uint32_t pid, const char *comm)
+{
+	if (w->err)
+		return w->err;
 	w->rec.len = 0;
-	nl_schema_enc_thread(&w->rec, &t);
+	enc_thread(&w->rec, k, mono_ns, tid, pid, comm);
 	return append_rec(w, NL_REC_THREAD);
 }
 
@@ -515,6 +522,16 @@ int nl_trace_encode_requests(const struct nl_request *r, size_t n, struct nl_tra
 		return -E2BIG;
 	nl_schema_enc_requests(&b, r, n);
 	return take_blob(&b, NL_REC_REQUESTS, out);
+}
+
+int nl_trace_encode_thread(enum nl_trace_thread_kind k, uint64_t mono_ns, uint32_t tid,
+			   uint32_t pid, const char *comm, struct nl_trace_blob *out)
+{
+	struct nl_buf b = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	enc_thread(&b, k, mono_ns, tid, pid, comm);
+	return take_blob(&b, NL_REC_THREAD, out);
 }
 
 void nl_trace_blob_free(struct nl_trace_blob *b)
