@@ -46,6 +46,7 @@ struct nl_autonuma {
 	char missing[256];      /* optional programs that did not attach, and why */
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
 	bool flush_off;         /* no IPI-victim attribution (flush_hook_ok()) */
+	bool skip_half_hints;   /* NUMALENS_SKIP_HINT_FAULTS: a test switch (configure()) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
@@ -373,6 +374,11 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 	a->skel->rodata->nr_pfn_ranges = (uint32_t)nr_ranges;
 	a->skel->rodata->emit_events = o->events;
 	a->skel->rodata->page_nodes_shift = (uint32_t)o->page_nodes_shift;
+	/* so a test can make BPF miss half the hinting faults and see the vmstat check
+	 * say so (tests/vm/vmstat_check.sh) */
+	const char *skip = getenv("NUMALENS_SKIP_HINT_FAULTS");
+	a->skip_half_hints = skip && strcmp(skip, "") && strcmp(skip, "0");
+	a->skel->rodata->skip_half_hints = a->skip_half_hints;
 	memcpy((void *)a->skel->rodata->pfn_ranges, ranges, (size_t)nr_ranges * sizeof(*ranges));
 	bpf_map__set_max_entries(a->skel->maps.an_threads,
 				 o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS);
@@ -815,6 +821,9 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 				    "not measured: needs fentry or kprobe on task_numa_work");
 		break;
 	}
+	if (a->skip_half_hints)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; every other hinting fault "
+				       "not counted (NUMALENS_SKIP_HINT_FAULTS, a test switch)");
 	/* From -> to per page: the migration-pte tracepoints (6.0+), or before them
 	 * AutoNUMA's own moves through migrate_misplaced_page (bpf/autonuma.bpf.c). */
 	const char *from_to = "*_migration_pte/pmd";
