@@ -49,6 +49,9 @@ struct exporter {
 
 static void usage(FILE *out)
 {
+	char mt[320];
+
+	nl_max_threads_help(mt, sizeof(mt), 26);
 	fprintf(out,
 		"usage: numalens exporter [--listen ADDR:PORT] [--textfile DIR] [-i SEC] [-G CGROUP]\n"
 		"                         [--flight DIR [--flight-seconds N] [--trigger EXPR]]\n"
@@ -84,7 +87,9 @@ static void usage(FILE *out)
 		"                          (pages); then not again before the ring is new\n"
 		"  -d, --duration SEC      stop after SEC seconds (default: until stopped)\n"
 		"      --no-autonuma       leave out the AutoNUMA programs\n"
-		"      --max-threads N     size of the per-thread maps\n"
+		"      --max-threads N     %s\n",
+		mt);
+	fprintf(out,
 		"  -q, --quiet             no messages but errors\n"
 		"  -v, --verbose           libbpf messages on stderr\n"
 		"  -h, --help              this text\n"
@@ -97,6 +102,7 @@ static void usage(FILE *out)
 static int parse_option(int c, struct exporter_opts *o)
 {
 	int v;
+	char e[256];
 
 	switch (c) {
 	case 'l': o->listen = optarg; return 0;
@@ -148,11 +154,10 @@ static int parse_option(int c, struct exporter_opts *o)
 		}
 		return 0;
 	case 'X':
-		if (nl_parse_int(optarg, 1, 1 << 22, &v)) {
-			nl_err("exporter: --max-threads wants a number in 1..%d, not '%s'", 1 << 22, optarg);
+		if (nl_max_threads_parse(optarg, &o->max_threads, e, sizeof(e))) {
+			nl_err("exporter: %s", e);
 			return -1;
 		}
-		o->max_threads = (uint32_t)v;
 		return 0;
 	case 'B': o->bpf_stats = true; return 0;
 	case 'N': o->no_autonuma = true; return 0;

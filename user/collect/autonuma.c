@@ -1,6 +1,7 @@
 /* AutoNUMA module: path selection (fentry -> kprobe -> fallback), loading, and the
  * per-interval fold of bpf/autonuma.bpf.c's counters into nl_snapshot. */
 #include "collect/autonuma.h"
+#include "collect/collect.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -47,6 +48,7 @@ struct nl_autonuma {
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
 	bool flush_off;         /* no IPI-victim attribution (flush_hook_ok()) */
 	bool skip_half_hints;   /* NUMALENS_SKIP_HINT_FAULTS: a test switch (configure()) */
+	uint32_t max_threads;   /* an_threads' entries (preallocated) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
@@ -380,8 +382,8 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 	a->skip_half_hints = skip && strcmp(skip, "") && strcmp(skip, "0");
 	a->skel->rodata->skip_half_hints = a->skip_half_hints;
 	memcpy((void *)a->skel->rodata->pfn_ranges, ranges, (size_t)nr_ranges * sizeof(*ranges));
-	bpf_map__set_max_entries(a->skel->maps.an_threads,
-				 o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS);
+	a->max_threads = o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS;
+	bpf_map__set_max_entries(a->skel->maps.an_threads, a->max_threads);
 	/* a page when nothing is recorded; else room for a busy interval's events */
 	bpf_map__set_max_entries(a->skel->maps.an_events, o->events ? EVENT_RING_BYTES : 4096);
 }
@@ -821,6 +823,9 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 				    "not measured: needs fentry or kprobe on task_numa_work");
 		break;
 	}
+	rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; per-thread map: %u threads, %.1f "
+			       "MiB preallocated", a->max_threads,
+			       (double)nl_autonuma_maps_bytes(a->max_threads) / (1 << 20));
 	if (a->skip_half_hints)
 		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; every other hinting fault "
 				       "not counted (NUMALENS_SKIP_HINT_FAULTS, a test switch)");
