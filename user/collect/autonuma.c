@@ -893,15 +893,21 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	int rc;
 
 	fb_fault_update(a);
+	/* /proc/vmstat on both sides of the BPF read: the maps and vmstat cannot be read
+	 * at one instant, and a busy guest may run thousands of hinting faults between two
+	 * reads; the check compares BPF with the vmstat values around it. The fallback
+	 * charges a thread's hinting fault at its next sample, so its "before" is read
+	 * before the iterator samples every task: read after it, a fault in between
+	 * would be in vmstat's "before" but in no BPF count yet. */
+	bool early = a->iter != NULL;
+	pre_ok = early && nl_vmstat_read(NULL, &pre) == 0;
 	rc = run_iter(a);
 	if (!rc)
 		rc = read_threads(a, tt, seq);
 	if (rc)
 		return rc;
-	/* /proc/vmstat on both sides of the BPF read: the maps and vmstat cannot be read
-	 * at one instant, and a busy guest may run thousands of hinting faults between two
-	 * reads; the check compares BPF with the vmstat values around it. */
-	pre_ok = nl_vmstat_read(NULL, &pre) == 0;
+	if (!early)
+		pre_ok = nl_vmstat_read(NULL, &pre) == 0;
 	sum_sys(a, &sys, &drops);
 	sys_sub(&since_open, &sys, &a->open_sys);
 	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);
