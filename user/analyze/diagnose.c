@@ -179,6 +179,14 @@ static uint64_t policy_pages_on(const struct nl_process *p, int node, const char
 	return sum;
 }
 
+/* Memory and no CPUs (CXL, GPU memory): threads never run there. A summary without
+ * the node's memory (0: unknown) does not say so. */
+static bool memory_only(const struct nl_topo_summary *topo, int node)
+{
+	return node >= 0 && node < NL_MAX_NODES && topo->nr_cpus[node] == 0 &&
+	       topo->mem_total_kb[node] > 0;
+}
+
 void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 		 const char *cmdline, struct nl_diagnosis *out)
 {
@@ -245,6 +253,18 @@ void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 	const char *policy = NULL;
 	uint64_t by_policy = policy_pages_on(p, mem.node, &policy);
 	uint64_t on_node = p->resident_pages[mem.node];
+	if (on_node && (double)by_policy / (double)on_node >= NL_DIAG_POLICY_SHARE &&
+	    memory_only(topo, mem.node)) {
+		/* no thread can run there: the only other choice is where the memory goes */
+		none(out,
+		     "%d%% of resident pages are on node %d, a memory-only node (no CPUs), placed "
+		     "by an explicit memory policy (%s, %d%% of the pages on node %d); %d%% of CPU "
+		     "time runs on node %d. Every access is remote by design; if that is not "
+		     "intended, bind the memory to node %d (numactl --membind=%d).",
+		     pct(mem.share), mem.node, policy, pct((double)by_policy / (double)on_node),
+		     mem.node, pct(cpu.share), cpu.node, cpu.node, cpu.node);
+		return;
+	}
 	if (on_node && (double)by_policy / (double)on_node >= NL_DIAG_POLICY_SHARE) {
 		none(out,
 		     "%d%% of resident pages are on node %d but %d%% of CPU time runs on node %d: "
