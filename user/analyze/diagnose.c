@@ -179,14 +179,6 @@ static uint64_t policy_pages_on(const struct nl_process *p, int node, const char
 	return sum;
 }
 
-/* Memory and no CPUs (CXL, GPU memory): threads never run there. A summary without
- * the node's memory (0: unknown) does not say so. */
-static bool memory_only(const struct nl_topo_summary *topo, int node)
-{
-	return node >= 0 && node < NL_MAX_NODES && topo->nr_cpus[node] == 0 &&
-	       topo->mem_total_kb[node] > 0;
-}
-
 void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 		 const char *cmdline, struct nl_diagnosis *out)
 {
@@ -254,7 +246,7 @@ void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 	uint64_t by_policy = policy_pages_on(p, mem.node, &policy);
 	uint64_t on_node = p->resident_pages[mem.node];
 	if (on_node && (double)by_policy / (double)on_node >= NL_DIAG_POLICY_SHARE &&
-	    memory_only(topo, mem.node)) {
+	    nl_topo_memory_only(topo, mem.node)) {
 		/* no thread can run there: the only other choice is where the memory goes */
 		none(out,
 		     "%d%% of resident pages are on node %d, a memory-only node (no CPUs), placed "
