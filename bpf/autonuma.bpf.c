@@ -353,7 +353,9 @@ static __always_inline bool skipped_hint(struct an_state *st)
 static __always_inline void on_task_numa_fault(int mem_node, int pages, int flags)
 {
 	struct nl_autonuma_sys *s = sys();
-	struct an_state *st = state_cur(false);
+	/* skip_half_hints counts in the thread's state: made here where no migrate-prep
+	 * hook made it first (migrate_misplaced_page kernels) */
+	struct an_state *st = state_cur(skip_half_hints);
 	__u32 cpu = bpf_get_numa_node_id();
 	__u32 mem = mem_node;
 
