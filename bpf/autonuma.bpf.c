@@ -64,6 +64,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Settings, written by user space before load. */
 const volatile __u64 target_cgroup = 0;  /* cgroup v2 id; 0 = every cgroup */
 const volatile __u32 mode_fallback = 0;  /* hint faults from task_struct buffers */
+/* A test switch (NUMALENS_SKIP_HINT_FAULTS): count only every other hinting fault of
+ * each thread, so the tests can see the vmstat check catch a real shortfall. */
+const volatile __u32 skip_half_hints = 0;
 const volatile __u32 nr_node_ids = 1;    /* layout of task_struct.numa_faults */
 const volatile __u32 nr_pfn_ranges = 0;
 const volatile __u32 emit_events = 0;    /* per-event records for `record` (an_events) */
@@ -86,6 +89,8 @@ struct an_state {
 	__u32 src_node;       /* node + 1 of the page numa_migrate_prep saw, 0 = none */
 	__u32 misplaced_from; /* node + 1 a numa_misplaced migration moved a page from */
 	__u32 misplaced_to;   /* kprobe/migrate_misplaced_page: its node + 1, for the return */
+	__u32 hints_seen;     /* skip_half_hints: this thread's hinting faults so far */
+	__u32 pad;
 	__u64 scan_start;     /* inside task_numa_work since, 0 = not */
 	/* fallback: last values of the task's fault buffers */
 	__u64 fb_mem[NL_MAX_NODES];
@@ -339,10 +344,18 @@ static __always_inline void on_migrate_prep(int page_nid)
 		st->src_node = page_nid >= 0 && page_nid < NL_MAX_NODES ? page_nid + 1 : 0;
 }
 
+/* skip_half_hints: whether to leave this hinting fault uncounted (every other one). */
+static __always_inline bool skipped_hint(struct an_state *st)
+{
+	return skip_half_hints && st && (st->hints_seen++ & 1);
+}
+
 static __always_inline void on_task_numa_fault(int mem_node, int pages, int flags)
 {
 	struct nl_autonuma_sys *s = sys();
-	struct an_state *st = state_cur(false);
+	/* skip_half_hints counts in the thread's state: made here where no migrate-prep
+	 * hook made it first (migrate_misplaced_page kernels) */
+	struct an_state *st = state_cur(skip_half_hints);
 	__u32 cpu = bpf_get_numa_node_id();
 	__u32 mem = mem_node;
 
@@ -350,6 +363,8 @@ static __always_inline void on_task_numa_fault(int mem_node, int pages, int flag
 		mem = st->src_node - 1;
 		st->src_node = 0;
 	}
+	if (skipped_hint(st))
+		return;
 	if (pages < 0)
 		pages = 0;
 	if (s) {
@@ -740,7 +755,7 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 	}
 	/* One fault per node with pages (exactly one when sampled at every fault). */
 	for (__u32 i = 0; i < NL_MAX_NODES; i++) {
-		if (i >= n || !dmem[i])
+		if (i >= n || !dmem[i] || skipped_hint(st))
 			continue;
 		__u32 col = i;
 		/* The buffer has the node after migration; a numa_misplaced migration this

@@ -136,6 +136,37 @@ static void test_explicit_policy(void **state)
 	free_process(&p);
 }
 
+/* Pages bound to a memory-only node (no CPUs: CXL, GPU memory): never told to run the
+ * threads there, only where else the memory could go. */
+static void test_memory_only_node(void **state)
+{
+	struct nl_topo_summary t = topo_of(3);
+	struct nl_process p = classic();
+	struct nl_vma v = { .start = 0x7f1000000000, .policy = "bind:2", .page_size = 4096 };
+
+	t.nr_cpus[0] = t.nr_cpus[1] = 1;
+	t.mem_total_kb[0] = t.mem_total_kb[1] = t.mem_total_kb[2] = 1 << 20;
+	p.resident_pages[2] = p.resident_pages[0];
+	p.resident_pages[0] = 0;
+	v.pages[2] = 90000;
+	p.vmas = &v;
+	p.nr_vmas = 1;
+	nl_diagnose(&t, &p, NULL, &p.diag);
+	assert_int_equal(p.diag.kind, NL_DIAG_NONE);
+	assert_int_equal(p.diag.mem_node, 2);
+	assert_int_equal(p.diag.cpu_node, 1);
+	assert_non_null(strstr(p.diag.text, "on node 2, a memory-only node (no CPUs)"));
+	assert_non_null(strstr(p.diag.text, "numactl --membind=1"));
+	assert_null(strstr(p.diag.text, "cpunodebind"));
+	/* node 2 with CPUs: the usual advice, run the threads there */
+	t.nr_cpus[2] = 1;
+	nl_diagnose(&t, &p, NULL, &p.diag);
+	assert_non_null(strstr(p.diag.text, "numactl --cpunodebind=2"));
+	p.vmas = NULL;
+	p.nr_vmas = 0;
+	free_process(&p);
+}
+
 /* In a static binary memset lives in the application module: skipped by name. */
 static void test_static_binary_runtime_frames(void **state)
 {
@@ -448,6 +479,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classic_bug),
 		cmocka_unit_test(test_explicit_policy),
+		cmocka_unit_test(test_memory_only_node),
 		cmocka_unit_test(test_static_binary_runtime_frames),
 		cmocka_unit_test(test_correct_placement),
 		cmocka_unit_test(test_interleaved),

@@ -415,6 +415,41 @@ static void test_unpinned_threads(void **state)
 	nl_findings_free(&w.f);
 }
 
+/* A memory-only node (node 2: memory, no CPUs): the pinning advice goes to the nearest
+ * node with CPUs, and a spill onto it is never answered with "run it there". */
+static void test_memory_only_node(void **state)
+{
+	struct world w;
+	struct nl_process *p;
+	(void)state;
+
+	world_init(&w, 3);
+	w.topo.nr_cpus[2] = 0;
+	w.topo.cpus[2] = NULL;
+	w.topo.distance[2][0] = w.topo.distance[0][2] = 31; /* node 1 is nearer */
+	p = add_proc(&w, 42, (uint64_t[]){ 0, 384 }, (uint64_t[]){ 500, 500 });
+	p->resident_pages[2] = 16000;
+	p->c.node_migrations = 120;
+	run_rule(&w, "unpinned_threads");
+	assert_int_equal(w.f.n, 1);
+	assert_non_null(strstr(w.f.v[0].title, "memory sits on node 2"));
+	assert_non_null(strstr(w.f.v[0].fix, "pin it to node 1, the nearest with CPUs (node 2 is "
+					      "memory-only): taskset -a -cp 2-3 42"));
+	assert_non_null(strstr(w.f.v[0].fix, "--cpunodebind=1 --membind=2"));
+	assert_null(strstr(w.f.v[0].fix, "cpunodebind=2"));
+
+	/* first touches from node 0 that the kernel put on node 2 */
+	add_vma(p, "default", 0, 384, 4096);
+	p->vmas[0].pages[2] = 16000;
+	p->c.node_migrations = 0;
+	p->c.faults[0][2] = 16000;
+	run_rule(&w, "numa_miss");
+	assert_int_equal(count(&w, "numa_miss"), 1);
+	assert_non_null(strstr(find(&w, "numa_miss")->fix, "migratepages 42 2 0 (node 2 is memory-only"));
+	assert_null(strstr(find(&w, "numa_miss")->fix, "cpunodebind=2"));
+	nl_findings_free(&w.f);
+}
+
 static char fixtures[PATH_MAX];
 
 static const char *fixture(const char *name)
@@ -642,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_numa_miss_preferred),
 		cmocka_unit_test(test_autonuma_latency),
 		cmocka_unit_test(test_unpinned_threads),
+		cmocka_unit_test(test_memory_only_node),
 		cmocka_unit_test(test_device_remote),
 		cmocka_unit_test(test_hugepages_fixtures),
 		cmocka_unit_test(test_hugepages_process),

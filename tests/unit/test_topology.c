@@ -558,7 +558,7 @@ static void test_json_gpu_2socket(void **state)
 		"{\"nodes\":[0,1],\"distance\":[[10,21],[21,10]],"
 		"\"cpus\":[[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23],"
 		"[24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47]],"
-		"\"memory\":[{\"node\":0,\"total_bytes\":206158430208,\"free_bytes\":193273528320},"
+		"\"memory_only\":[],\"memory\":[{\"node\":0,\"total_bytes\":206158430208,\"free_bytes\":193273528320},"
 		"{\"node\":1,\"total_bytes\":206158430208,\"free_bytes\":161061273600}],"
 		"\"hugepages\":[{\"node\":0,\"pools\":[{\"page_bytes\":2097152,\"total\":256,\"free\":192},"
 		"{\"page_bytes\":1073741824,\"total\":0,\"free\":0}]},"
@@ -752,6 +752,46 @@ static void test_text_memoryless_hint(void **state)
 	tree_free(&tr);
 }
 
+/* A memory-only node (no CPUs, memory: CXL or GPU memory) next to a memoryless one
+ * (CPUs, no memory): only the first is listed in "memory_only" and named in the text. */
+static void test_memory_only(void **state)
+{
+	struct nl_topo_opts o = { .all = false, .pretty = false };
+	struct nl_topology t;
+	struct tree tr;
+	struct buf b;
+	char err[256], *s;
+
+	(void)state;
+	tree_new(&tr);
+	put(&tr, "sys/devices/system/node/online", "0-2\n");
+	put(&tr, "sys/devices/system/node/node0/cpulist", "0-1\n");
+	put(&tr, "sys/devices/system/node/node0/distance", "10 20 30\n");
+	put(&tr, "sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 1024 kB\nNode 0 MemFree: 512 kB\n");
+	put(&tr, "sys/devices/system/node/node1/cpulist", "\n");
+	put(&tr, "sys/devices/system/node/node1/distance", "20 10 30\n");
+	put(&tr, "sys/devices/system/node/node1/meminfo", "Node 1 MemTotal: 2048 kB\nNode 1 MemFree: 2048 kB\n");
+	put(&tr, "sys/devices/system/node/node2/cpulist", "2-3\n");
+	put(&tr, "sys/devices/system/node/node2/distance", "30 30 10\n");
+	put(&tr, "sys/devices/system/node/node2/meminfo", "Node 2 MemTotal: 0 kB\nNode 2 MemFree: 0 kB\n");
+	assert_int_equal(nl_topology_read(tr.root, &t, err, sizeof(err)), 0);
+	buf_open(&b);
+	nl_topo_write_json(&t, &o, b.f);
+	s = buf_close(&b);
+	assert_contains(s, "\"cpus\":[[0,1],[],[2,3]],\"memory_only\":[1],\"memory\":");
+	free(s);
+	buf_open(&b);
+	nl_topo_write_text(&t, &o, b.f);
+	s = buf_close(&b);
+	assert_contains(s, "3 NUMA nodes, 4 CPUs online\nmemory-only nodes (no CPUs: pages live "
+			   "there, threads run elsewhere): 1\n");
+	assert_contains(s, "\n1     none (memory only)       2 MiB       2 MiB  none\n");
+	assert_contains(s, "\n2     2-3                  no memory           -  none\n");
+	free(s);
+	nl_topology_free(&t);
+	tree_free(&tr);
+}
+
 /* cmd_topo's exit codes for bad usage and a bad root (nothing on stdout for these). */
 static void test_cmd_errors(void **state)
 {
@@ -792,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_text_gpu_2socket),
 		cmocka_unit_test(test_text_others),
 		cmocka_unit_test(test_text_memoryless_hint),
+		cmocka_unit_test(test_memory_only),
 		cmocka_unit_test(test_cmd_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

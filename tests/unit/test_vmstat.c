@@ -76,6 +76,7 @@ static void fill_bpf(struct nl_vmstat_check *c, uint64_t hint, uint64_t local, u
 {
 	memset(c, 0, sizeof(*c));
 	c->bpf_valid = true;
+	c->bpf_local_exact = true; /* the fentry and kprobe paths */
 	c->bpf_hint_faults = hint;
 	c->bpf_hint_faults_local = local;
 	c->bpf_pages_migrated = mig;
@@ -128,6 +129,45 @@ static void test_compare_disagree(void **state)
 	fill_bpf(&c, 3, 0, 0, 0);
 	nl_vmstat_compare(&c, &d, 2, 2.0);
 	assert_false(c.disagree);
+}
+
+/* The local pair is compared where BPF's local count is the kernel's verdict, and only
+ * there: the fallback's inferred count is said not compared, its other pairs still are.
+ * 12 vs 9 local faults is what a fallback run showed while nothing flagged it. */
+static void test_compare_local(void **state)
+{
+	struct nl_vmstat d;
+	struct nl_vmstat_check c;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.have_numa = d.have_pgmigrate = true;
+	d.numa_hint_faults = 20;
+	d.numa_hint_faults_local = 12;
+	fill_bpf(&c, 20, 9, 0, 0);
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_true(c.disagree);
+	assert_string_equal(c.note, "numa_hint_faults_local: vmstat 12 vs bpf 9");
+	fill_bpf(&c, 20, 9, 0, 0);
+	c.bpf_local_exact = false; /* the fallback */
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_false(c.disagree);
+	assert_true(c.valid);
+	assert_non_null(strstr(c.note, "agree (hint faults 20, local 12,"));
+	assert_non_null(strstr(c.note, "numa_hint_faults_local not compared (fallback"));
+	fill_bpf(&c, 15, 9, 0, 0);
+	c.bpf_local_exact = false;
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_true(c.disagree);
+	assert_non_null(strstr(c.note, "numa_hint_faults: vmstat 20 vs bpf 15"));
+	assert_null(strstr(c.note, "numa_hint_faults_local:"));
+	/* Without vmstat's numa_* lines nothing about local faults is said. */
+	d.have_numa = false;
+	fill_bpf(&c, 15, 9, 0, 0);
+	c.bpf_local_exact = false;
+	nl_vmstat_compare(&c, &d, 2, 2.0);
+	assert_false(c.disagree);
+	assert_null(strstr(c.note, "not compared"));
 }
 
 static void test_compare_not_possible(void **state)
@@ -198,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_delta),
 		cmocka_unit_test(test_compare_agree),
 		cmocka_unit_test(test_compare_disagree),
+		cmocka_unit_test(test_compare_local),
 		cmocka_unit_test(test_compare_not_possible),
 		cmocka_unit_test(test_window_bracket),
 	};

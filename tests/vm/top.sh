@@ -22,7 +22,8 @@
 #     migrated[0][1] within 2 % of vmstat's numa_pages_migrated delta, hint faults within
 #     2 % of vmstat's numa_hint_faults delta, the worker has >= 95 % of the hint faults,
 #     node 0's resident pages never grow over >= 3 intervals with migrations, "autonuma"
-#     says on, vmstat_check never disagrees (kprobe, fentry); the paths agree within 2 %.
+#     says on, vmstat_check never disagrees (every path; the fallback's inferred local
+#     count is not compared); the paths agree within 2 %.
 # Guest 2, 4 nodes, numa_balancing 0: interleave over 0-3 from node 0: remote 0.70..0.80.
 source "$(dirname "$0")/../lib.sh"
 set -u
@@ -320,15 +321,12 @@ for p in $PATHS; do
 	echo "# $p: autonuma \"$(autonuma_state "$j")\""
 	jq_check "$p: every interval's autonuma says on and numa_balancing is 1" \
 		'length > 0 and all(.[]; (.autonuma | type == "string" and test("\\bon\\b")) and .numa_balancing == 1)' "$j"
-	# numalens's own BPF-vs-/proc/vmstat comparison; the fallback path reads task_struct
-	# buffers and may lag at a thread's exit, so only the exact paths must always agree.
+	# numalens's own BPF-vs-/proc/vmstat comparison, on every path: the fallback's
+	# local count is inferred, so its check leaves that pair out and says so
+	# (model/vmstat_check.c); its other pairs must agree like the exact paths'.
 	dis=$(jqv "$j" '[.[] | .vmstat_check | select(. != null and .disagree == true) | .note] | join("; ")')
-	if [ "$p" = fallback ]; then
-		[ -z "$dis" ] || echo "# $p: vmstat_check disagrees in some intervals: $dis"
-	else
-		[ -z "$dis" ] && ok "$p: no interval's vmstat_check disagrees with /proc/vmstat" ||
-			not_ok "$p: vmstat_check disagrees: $dis"
-	fi
+	[ -z "$dis" ] && ok "$p: no interval's vmstat_check disagrees with /proc/vmstat" ||
+		not_ok "$p: vmstat_check disagrees: $dis"
 	jq_check "$p: no events lost" 'all(.[]; .lost_events == 0)' "$j"
 done
 # The paths agree: each one's migrated[0][1] within 2 % of every other run's vmstat delta.

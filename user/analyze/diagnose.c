@@ -245,6 +245,18 @@ void nl_diagnose(const struct nl_topo_summary *topo, const struct nl_process *p,
 	const char *policy = NULL;
 	uint64_t by_policy = policy_pages_on(p, mem.node, &policy);
 	uint64_t on_node = p->resident_pages[mem.node];
+	if (on_node && (double)by_policy / (double)on_node >= NL_DIAG_POLICY_SHARE &&
+	    nl_topo_memory_only(topo, mem.node)) {
+		/* no thread can run there: the only other choice is where the memory goes */
+		none(out,
+		     "%d%% of resident pages are on node %d, a memory-only node (no CPUs), placed "
+		     "by an explicit memory policy (%s, %d%% of the pages on node %d); %d%% of CPU "
+		     "time runs on node %d. Every access is remote by design; if that is not "
+		     "intended, bind the memory to node %d (numactl --membind=%d).",
+		     pct(mem.share), mem.node, policy, pct((double)by_policy / (double)on_node),
+		     mem.node, pct(cpu.share), cpu.node, cpu.node, cpu.node);
+		return;
+	}
 	if (on_node && (double)by_policy / (double)on_node >= NL_DIAG_POLICY_SHARE) {
 		none(out,
 		     "%d%% of resident pages are on node %d but %d%% of CPU time runs on node %d: "

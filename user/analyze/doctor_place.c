@@ -288,10 +288,14 @@ int nl_rule_unpinned_threads(const struct nl_doctor_in *in, struct nl_findings *
 		 * shape; moving threads need moves. */
 		if (p->c.node_migrations < 4 && p->c.numa_task_moves == 0)
 			continue;
+		/* threads cannot be pinned to a memory-only node: the nearest with CPUs */
+		int pin = nl_topo_nearest_cpu_node(in->topo, mem);
+		if (pin < 0)
+			continue;
 		f = nl_finding_add(out, "unpinned_threads", NL_SEV_WARNING, p->pid);
 		if (!f)
 			return -ENOMEM;
-		nl_format_cpulist(in->topo->cpus[mem], in->topo->nr_cpus[mem], cpus, sizeof(cpus));
+		nl_format_cpulist(in->topo->cpus[pin], in->topo->nr_cpus[pin], cpus, sizeof(cpus));
 		nl_doctor_set(f->title, sizeof(f->title),
 			 "pid %u (%s): threads move across nodes while memory sits on node %d", p->pid,
 			 p->comm, mem);
@@ -301,10 +305,17 @@ int nl_rule_unpinned_threads(const struct nl_doctor_in *in, struct nl_findings *
 			 " NUMA task moves in %.1f s (sched).",
 			 pct(mem_share), mem, pct((double)(total - cpu_ns[mem]) / (double)total),
 			 p->c.node_migrations, p->c.numa_task_moves, in->snap->interval_ns / 1e9);
-		nl_doctor_set(f->fix, sizeof(f->fix),
-			 "pin it to node %d: taskset -a -cp %s %u (running), or numactl "
-			 "--cpunodebind=%d --membind=%d %s",
-			 mem, cpus, p->pid, mem, mem, nl_doctor_cmd(in, p->pid));
+		if (pin != mem)
+			nl_doctor_set(f->fix, sizeof(f->fix),
+				 "pin it to node %d, the nearest with CPUs (node %d is memory-only): "
+				 "taskset -a -cp %s %u (running), or numactl --cpunodebind=%d "
+				 "--membind=%d %s",
+				 pin, mem, cpus, p->pid, pin, mem, nl_doctor_cmd(in, p->pid));
+		else
+			nl_doctor_set(f->fix, sizeof(f->fix),
+				 "pin it to node %d: taskset -a -cp %s %u (running), or numactl "
+				 "--cpunodebind=%d --membind=%d %s",
+				 mem, cpus, p->pid, mem, mem, nl_doctor_cmd(in, p->pid));
 	}
 	return 0;
 }

@@ -175,11 +175,18 @@ static int default_spill(const struct nl_doctor_in *in, const struct nl_process 
 			      "(sysfs meminfo).",
 			      in->snap->interval_ns / 1e9, off, m, p->c.faults[m][m], m, p->pid, from,
 			      in->m->mem_free_kb[from] / 1024);
-		nl_doctor_set(f->fix, sizeof(f->fix),
-			      "free memory on node %d (numastat -m shows who holds it), then move the "
-			      "pages back: migratepages %u %d %d; or run it where its memory is: "
-			      "numactl --cpunodebind=%d --membind=%d %s",
-			      from, p->pid, m, from, m, m, nl_doctor_cmd(in, p->pid));
+		if (nl_topo_memory_only(in->topo, m)) /* no thread can follow the pages there */
+			nl_doctor_set(f->fix, sizeof(f->fix),
+				      "free memory on node %d (numastat -m shows who holds it), then "
+				      "move the pages back: migratepages %u %d %d (node %d is "
+				      "memory-only: the threads cannot run where the pages went)",
+				      from, p->pid, m, from, m);
+		else
+			nl_doctor_set(f->fix, sizeof(f->fix),
+				      "free memory on node %d (numastat -m shows who holds it), then "
+				      "move the pages back: migratepages %u %d %d; or run it where its "
+				      "memory is: numactl --cpunodebind=%d --membind=%d %s",
+				      from, p->pid, m, from, m, m, nl_doctor_cmd(in, p->pid));
 	}
 	return 0;
 }

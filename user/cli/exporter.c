@@ -51,6 +51,9 @@ struct exporter {
 
 static void usage(FILE *out)
 {
+	char mt[320];
+
+	nl_max_threads_help(mt, sizeof(mt), 26);
 	fprintf(out,
 		"usage: numalens exporter [--listen ADDR:PORT] [--textfile DIR] [-i SEC] [-G CGROUP]\n"
 		"                         [--request BIN:FUNC | --usdt BIN:PROV:START[:END] | --syscalls B:E]\n"
@@ -95,7 +98,9 @@ static void usage(FILE *out)
 		NL_REQUEST_OPTS_HELP
 		"  -d, --duration SEC      stop after SEC seconds (default: until stopped)\n"
 		"      --no-autonuma       leave out the AutoNUMA programs\n"
-		"      --max-threads N     size of the per-thread maps\n"
+		"      --max-threads N     %s\n",
+		mt);
+	fprintf(out,
 		"  -q, --quiet             no messages but errors\n"
 		"  -v, --verbose           libbpf messages on stderr\n"
 		"  -h, --help              this text\n"
@@ -108,6 +113,7 @@ static void usage(FILE *out)
 static int parse_option(int c, struct exporter_opts *o)
 {
 	int v = nl_cli_request_option("exporter", c, optarg, &o->rq);
+	char e[256];
 
 	if (v)
 		return v < 0 ? -1 : 0;
@@ -161,11 +167,10 @@ static int parse_option(int c, struct exporter_opts *o)
 		}
 		return 0;
 	case 'X':
-		if (nl_parse_int(optarg, 1, 1 << 22, &v)) {
-			nl_err("exporter: --max-threads wants a number in 1..%d, not '%s'", 1 << 22, optarg);
+		if (nl_max_threads_parse(optarg, &o->max_threads, e, sizeof(e))) {
+			nl_err("exporter: %s", e);
 			return -1;
 		}
-		o->max_threads = (uint32_t)v;
 		return 0;
 	case 'B': o->bpf_stats = true; return 0;
 	case 'N': o->no_autonuma = true; return 0;

@@ -52,6 +52,9 @@ struct recorder {
 
 static void usage(FILE *out)
 {
+	char mt[320];
+
+	nl_max_threads_help(mt, sizeof(mt), 24);
 	fprintf(out,
 		"usage: numalens record -o FILE [-p PID | -G CGROUP] [-d SEC] [--interval-ms N]\n"
 		"                       [--max-size MiB] [-- CMD [ARGS...]]\n"
@@ -81,7 +84,9 @@ static void usage(FILE *out)
 		"      --no-stacks       do not take user stacks of first-touching code\n"
 		"      --no-autonuma     leave out the AutoNUMA programs and events\n"
 		"      --autonuma-path P auto (default), fentry, kprobe or fallback\n"
-		"      --max-threads N   size of the per-thread maps\n"
+		"      --max-threads N   %s\n",
+		mt);
+	fprintf(out,
 		"  -q, --quiet           no summary on stderr at the end\n"
 		"  -v, --verbose         libbpf messages on stderr\n"
 		"  -h, --help            this text\n"
@@ -104,6 +109,7 @@ static int parse_ms(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 static int parse_option(int c, struct record_opts *o)
 {
 	int v = nl_cli_request_option("record", c, optarg, &o->rq);
+	char e[256];
 
 	if (v)
 		return v > 0 ? 0 : -1;
@@ -164,11 +170,10 @@ static int parse_option(int c, struct record_opts *o)
 		}
 		return 0;
 	case 'T':
-		if (nl_parse_int(optarg, 1, 1 << 22, &v)) {
-			nl_err("record: --max-threads wants a number in 1..%d, not '%s'", 1 << 22, optarg);
+		if (nl_max_threads_parse(optarg, &o->max_threads, e, sizeof(e))) {
+			nl_err("record: %s", e);
 			return -1;
 		}
-		o->max_threads = (uint32_t)v;
 		return 0;
 	case 'S': o->stacks = false; return 0;
 	case 'N': o->no_autonuma = true; return 0;

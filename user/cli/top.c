@@ -63,6 +63,9 @@ struct top_opts {
 
 static void usage(FILE *out)
 {
+	char mt[320];
+
+	nl_max_threads_help(mt, sizeof(mt), 23);
 	fprintf(out,
 		"usage: numalens top [-p PID | -G CGROUP] [-d SEC] [-i SEC] [--threads] [--json|--text] [-- CMD [ARGS...]]\n"
 		"\n"
@@ -98,7 +101,9 @@ static void usage(FILE *out)
 		"                       stdout is not a terminal)\n"
 		"      --text           plain tables, one per interval, instead of the refreshing\n"
 		"                       view (for logs and serial consoles)\n"
-		"      --max-threads N  size of the per-thread maps (default: the collector's)\n"
+		"      --max-threads N  %s\n",
+		mt);
+	fprintf(out,
 		"      --no-stacks      do not take user stacks of first-touching code\n"
 		"      --no-autonuma    leave out the AutoNUMA programs (hint faults, migrations,\n"
 		"                       NUMA task moves, TLB shootdowns, scanner time)\n"
@@ -144,6 +149,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, v;
+	char e[256];
 
 	*o = (struct top_opts){ .interval = 1.0, .stacks = true, .record_ms = 100 };
 	optind = 1;
@@ -201,11 +207,10 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			}
 			break;
 		case OPT_MAX_THREADS:
-			if (nl_parse_int(optarg, 1, 1 << 22, &v)) {
-				nl_err("top: --max-threads wants a number in 1..%d, not '%s'", 1 << 22, optarg);
+			if (nl_max_threads_parse(optarg, &o->max_threads, e, sizeof(e))) {
+				nl_err("top: %s", e);
 				return -1;
 			}
-			o->max_threads = (uint32_t)v;
 			break;
 		case 'v': o->verbose = true; break;
 		case 'h':

@@ -43,11 +43,20 @@ static void json_hex(struct nl_json *j, const char *key, unsigned v, int digits)
 	nl_json_kstr(j, key, buf);
 }
 
+/* Memory and no CPUs: a node only pages live on. A node without CPUs whose memory is
+ * unknown is not called that (it may have none either). */
+static bool memory_only(const struct nl_node *n)
+{
+	return n->nr_cpus == 0 && n->mem_known && n->mem_total_bytes > 0;
+}
+
 /* The `topology` object of the JSON contract (DESIGN.md) plus what topo adds.
  * Arrays of per-node things are indexed by position in "nodes", not by node id.
  *   nodes                 online node ids, increasing
  *   distance[i][j]        sysfs distance from nodes[i] to nodes[j] (10 = local)
  *   cpus[i]               CPUs of nodes[i] (empty for a CPU-less node)
+ *   memory_only           ids of the nodes with memory and no CPUs (CXL, GPU or other
+ *                         attached memory): pages can live there, threads cannot run there
  *   memory[i]             {node, total_bytes, free_bytes}: node meminfo MemTotal/MemFree;
  *                         both null when the node has no readable meminfo
  *   hugepages[i]          {node, pools: [{page_bytes, total, free}]}: nr_hugepages and
@@ -86,6 +95,13 @@ void nl_topo_write_json(const struct nl_topology *t, const struct nl_topo_opts *
 	nl_json_arr_begin(&j);
 	for (int i = 0; i < t->nr_nodes; i++)
 		json_int_array(&j, t->nodes[i].cpus, t->nodes[i].nr_cpus);
+	nl_json_arr_end(&j);
+
+	nl_json_key(&j, "memory_only");
+	nl_json_arr_begin(&j);
+	for (int i = 0; i < t->nr_nodes; i++)
+		if (memory_only(&t->nodes[i]))
+			nl_json_i64(&j, t->nodes[i].id);
 	nl_json_arr_end(&j);
 
 	nl_json_key(&j, "memory");
@@ -189,6 +205,8 @@ static char *fmt_page_size(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
+#define MEMORY_ONLY "none (memory only)"
+
 static void write_node_table(const struct nl_topology *t, FILE *out)
 {
 	char cpus[256], a[32], b[32];
@@ -196,6 +214,8 @@ static void write_node_table(const struct nl_topology *t, FILE *out)
 
 	for (int i = 0; i < t->nr_nodes; i++) {
 		int len = (int)strlen(nl_format_cpulist(t->nodes[i].cpus, t->nodes[i].nr_cpus, cpus, sizeof(cpus)));
+		if (memory_only(&t->nodes[i]))
+			len = (int)strlen(MEMORY_ONLY);
 		if (len > w)
 			w = len;
 	}
@@ -205,7 +225,8 @@ static void write_node_table(const struct nl_topology *t, FILE *out)
 		const struct nl_node *n = &t->nodes[i];
 
 		nl_format_cpulist(n->cpus, n->nr_cpus, cpus, sizeof(cpus));
-		fprintf(out, "%-5d %-*s ", n->id, w, n->nr_cpus ? cpus : "none");
+		fprintf(out, "%-5d %-*s ", n->id, w,
+			n->nr_cpus ? cpus : memory_only(n) ? MEMORY_ONLY : "none");
 		if (!n->mem_known)
 			fprintf(out, "%11s %11s  ", "unknown", "unknown");
 		else if (n->mem_total_bytes == 0)
@@ -408,6 +429,21 @@ static void write_balancing(const struct nl_topology *t, FILE *out)
 		fputs("  (one node: AutoNUMA has nothing to balance)\n", out);
 }
 
+/* "memory-only nodes: 2, 3 (...)": said once, up front, as it changes what binding means */
+static void write_memory_only(const struct nl_topology *t, FILE *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->nr_nodes; i++) {
+		if (!memory_only(&t->nodes[i]))
+			continue;
+		fprintf(out, "%s%d", n++ ? ", " : "memory-only nodes (no CPUs: pages live there, "
+						 "threads run elsewhere): ", t->nodes[i].id);
+	}
+	if (n)
+		fputc('\n', out);
+}
+
 void nl_topo_write_text(const struct nl_topology *t, const struct nl_topo_opts *o, FILE *out)
 {
 	int cpus = 0;
@@ -418,6 +454,7 @@ void nl_topo_write_text(const struct nl_topology *t, const struct nl_topo_opts *
 	if (t->possible_cpus >= 0)
 		fprintf(out, " (%d possible)", t->possible_cpus);
 	fputc('\n', out);
+	write_memory_only(t, out);
 	if (!t->numa_configured)
 		fputs("kernel without NUMA support (CONFIG_NUMA=n): shown as one node 0 with every CPU\n", out);
 	fputc('\n', out);

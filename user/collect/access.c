@@ -366,6 +366,12 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		set_size(c->skel->maps.thread_stats, c->opts.max_threads);
 	set_size(c->skel->maps.exited, c->opts.max_threads);
 	set_size(c->skel->maps.exited_procs, c->opts.max_threads / 4);
+	/* what --max-threads costs here, said where the thread layout is (the sched text) */
+	uint64_t bytes = nl_access_maps_bytes(c->opts.max_threads, c->threads_by_tid);
+	if (nl_source_append(&c->sources[NL_SRC_SCHED], "; per-thread maps: %u threads, "
+			     "%.1f MiB preallocated", c->opts.max_threads,
+			     (double)bytes / (1 << 20)))
+		return -ENOMEM;
 	set_size(c->skel->maps.stacks, c->opts.stacks ? max_stacks : 1);
 	set_size(c->skel->maps.stack_counts, c->opts.stacks ? max_stacks * 4 : 1);
 

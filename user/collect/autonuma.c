@@ -1,6 +1,7 @@
 /* AutoNUMA module: path selection (fentry -> kprobe -> fallback), loading, and the
  * per-interval fold of bpf/autonuma.bpf.c's counters into nl_snapshot. */
 #include "collect/autonuma.h"
+#include "collect/collect.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -46,6 +47,8 @@ struct nl_autonuma {
 	char missing[256];      /* optional programs that did not attach, and why */
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
 	bool flush_off;         /* no IPI-victim attribution (flush_hook_ok()) */
+	bool skip_half_hints;   /* NUMALENS_SKIP_HINT_FAULTS: a test switch (configure()) */
+	uint32_t max_threads;   /* an_threads' entries (preallocated) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
@@ -376,9 +379,14 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 	a->skel->rodata->nr_pfn_ranges = (uint32_t)nr_ranges;
 	a->skel->rodata->emit_events = o->events;
 	a->skel->rodata->page_nodes_shift = (uint32_t)o->page_nodes_shift;
+	/* so a test can make BPF miss half the hinting faults and see the vmstat check
+	 * say so (tests/vm/vmstat_check.sh) */
+	const char *skip = getenv("NUMALENS_SKIP_HINT_FAULTS");
+	a->skip_half_hints = skip && strcmp(skip, "") && strcmp(skip, "0");
+	a->skel->rodata->skip_half_hints = a->skip_half_hints;
 	memcpy((void *)a->skel->rodata->pfn_ranges, ranges, (size_t)nr_ranges * sizeof(*ranges));
-	bpf_map__set_max_entries(a->skel->maps.an_threads,
-				 o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS);
+	a->max_threads = o->max_threads ? o->max_threads : DEFAULT_MAX_THREADS;
+	bpf_map__set_max_entries(a->skel->maps.an_threads, a->max_threads);
 	/* a page when nothing is recorded; else room for a busy interval's events */
 	bpf_map__set_max_entries(a->skel->maps.an_events, o->events ? EVENT_RING_BYTES : 4096);
 }
@@ -824,6 +832,12 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 				    "not measured: needs fentry or kprobe on task_numa_work");
 		break;
 	}
+	rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; per-thread map: %u threads, %.1f "
+			       "MiB preallocated", a->max_threads,
+			       (double)nl_autonuma_maps_bytes(a->max_threads) / (1 << 20));
+	if (a->skip_half_hints)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; every other hinting fault "
+				       "not counted (NUMALENS_SKIP_HINT_FAULTS, a test switch)");
 	/* From -> to per page: the migration-pte tracepoints (6.0+), or before them
 	 * AutoNUMA's own moves through migrate_misplaced_page (bpf/autonuma.bpf.c). */
 	const char *from_to = "*_migration_pte/pmd";
@@ -888,15 +902,21 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	int rc;
 
 	fb_fault_update(a);
+	/* /proc/vmstat on both sides of the BPF read: the maps and vmstat cannot be read
+	 * at one instant, and a busy guest may run thousands of hinting faults between two
+	 * reads; the check compares BPF with the vmstat values around it. The fallback
+	 * charges a thread's hinting fault at its next sample, so its "before" is read
+	 * before the iterator samples every task: read after it, a fault in between
+	 * would be in vmstat's "before" but in no BPF count yet. */
+	bool early = a->iter != NULL;
+	pre_ok = early && nl_vmstat_read(NULL, &pre) == 0;
 	rc = run_iter(a);
 	if (!rc)
 		rc = read_threads(a, tt, seq);
 	if (rc)
 		return rc;
-	/* /proc/vmstat on both sides of the BPF read: the maps and vmstat cannot be read
-	 * at one instant, and a busy guest may run thousands of hinting faults between two
-	 * reads; the check compares BPF with the vmstat values around it. */
-	pre_ok = nl_vmstat_read(NULL, &pre) == 0;
+	if (!early)
+		pre_ok = nl_vmstat_read(NULL, &pre) == 0;
 	sum_sys(a, &sys, &drops);
 	sys_sub(&since_open, &sys, &a->open_sys);
 	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);

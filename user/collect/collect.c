@@ -18,8 +18,6 @@
 #include "collect/numa_maps.h"
 #include "common/util.h"
 
-#define DEFAULT_MAX_THREADS 16384
-
 static const struct nl_source_ops *const source_table[] = {
 	&nl_access_source,
 	&nl_residency_source,
@@ -154,7 +152,12 @@ int nl_collector_open(const struct nl_collect_opts *opts, struct nl_collector **
 	}
 	c->opts = *opts;
 	if (!c->opts.max_threads)
-		c->opts.max_threads = DEFAULT_MAX_THREADS;
+		c->opts.max_threads = NL_DEFAULT_MAX_THREADS;
+	/* the commands refuse this as bad usage first; any other caller is stopped here */
+	if (nl_max_threads_check(c->opts.max_threads, err, errlen)) {
+		free(c);
+		return -E2BIG;
+	}
 	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
 	{
 		struct btf *vmlinux = btf__load_vmlinux_btf();

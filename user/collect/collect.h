@@ -32,6 +32,25 @@ struct nl_collect_opts {
 
 struct nl_collector;
 
+/* --max-threads (collect/thread_maps.c): the per-thread hash maps it sizes are
+ * preallocated. Bytes = entries × (key + value), the kernel's per-element overhead not
+ * counted. by_tid: the tid-hash layout of kernels without task storage for tracing
+ * programs (collect/access.c). */
+#define NL_DEFAULT_MAX_THREADS 16384
+#define NL_THREAD_MAPS_BOUND (1ULL << 30) /* what one profiler may ask for */
+uint64_t nl_access_maps_bytes(uint32_t max_threads, bool by_tid);
+uint64_t nl_autonuma_maps_bytes(uint32_t max_threads);
+/* 0 when the most max_threads can take (tid hash, AutoNUMA loaded) is within
+ * NL_THREAD_MAPS_BOUND; else -1 with err saying the figure, the bound and the largest
+ * count that fits. */
+int nl_max_threads_check(uint32_t max_threads, char *err, size_t errlen);
+/* The option's argument: a number in 1..NL_MAX_THREADS_ARG (pid_max's ceiling) that
+ * passes nl_max_threads_check. 0, or -1 with err saying why. */
+#define NL_MAX_THREADS_ARG (1 << 22)
+int nl_max_threads_parse(const char *arg, uint32_t *out, char *err, size_t errlen);
+/* The default's figure and the largest count, for -h: two lines, the second indented. */
+void nl_max_threads_help(char *buf, size_t len, int indent);
+
 /* Probes every source, decides which run and records why the others do not, opens,
  * configures (rodata, map sizes, autoload), loads and attaches. On failure returns
  * non-zero with a one-line reason in err (e.g. "not root", "kernel has no BTF"). */

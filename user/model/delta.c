@@ -38,6 +38,32 @@ int nl_topo_summary_copy(struct nl_topo_summary *dst, const struct nl_topo_summa
 	return 0;
 }
 
+bool nl_topo_memory_only(const struct nl_topo_summary *t, int node)
+{
+	return node >= 0 && node < NL_MAX_NODES && t->nr_cpus[node] == 0 &&
+	       t->mem_total_kb[node] > 0;
+}
+
+int nl_topo_nearest_cpu_node(const struct nl_topo_summary *t, int node)
+{
+	int best = -1;
+
+	if (node < 0 || node >= NL_MAX_NODES)
+		return -1;
+	if (t->nr_cpus[node] > 0)
+		return node;
+	for (int i = 0; i < t->nr_nodes; i++) {
+		int n = t->node_ids[i];
+
+		if (n < 0 || n >= NL_MAX_NODES || t->nr_cpus[n] <= 0)
+			continue;
+		if (best < 0 || t->distance[node][n] < t->distance[node][best] ||
+		    (t->distance[node][n] == t->distance[node][best] && n < best))
+			best = n;
+	}
+	return best;
+}
+
 /* Everything but the processes. */
 static int header_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
 {

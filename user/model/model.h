@@ -328,6 +328,12 @@ void nl_process_free(struct nl_process *p);
 /* dst = src with its own copies of the CPU lists (dst's own are not freed first).
  * 0 or -ENOMEM (dst's lists then NULL). */
 int nl_topo_summary_copy(struct nl_topo_summary *dst, const struct nl_topo_summary *src);
+/* A node with memory and no CPUs (CXL, GPU memory): pages live there, threads never
+ * run there. A summary without the node's memory (0: unknown) does not say so. */
+bool nl_topo_memory_only(const struct nl_topo_summary *t, int node);
+/* node itself when it has CPUs, else the online node with CPUs nearest to it by
+ * distance (ties: the lowest id); -1 when there is none. */
+int nl_topo_nearest_cpu_node(const struct nl_topo_summary *t, int node);
 /* Deep copy. 0 or -ENOMEM (dst then holds nothing to free). */
 int nl_snapshot_copy(struct nl_snapshot *dst, const struct nl_snapshot *src);
 struct nl_stack *nl_stack_dup(const struct nl_stack *st);
