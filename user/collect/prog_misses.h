@@ -9,8 +9,8 @@
  *   - preemption: where tracepoint callbacks run preemptibly (SRCU-fast instead of
  *     preempt_disable around the probes, Paul E. McKenney's "tracing: Guard
  *     __DECLARE_TRACE() use of __DO_TRACE_CALL() with SRCU-fast"; measured in Debian's
- *     7.2 cloud kernel; none on the 6.18 host), a task preempted inside nl_exit lets another task
- *     exiting on that CPU go unseen, and its last counts are lost.
+ *     7.2 cloud kernel; none on the 6.18 host), a task preempted inside nl_exit
+ *     lets another task exiting on that CPU go unseen, and its last counts are lost.
  * Neither can be prevented from BPF, so they are counted and shown. */
 #ifndef NL_PROG_MISSES_H
 #define NL_PROG_MISSES_H
