@@ -681,17 +681,11 @@ static int account_skipped_runs(struct nl_collector *c, struct nl_snapshot *cum)
 	uint64_t allocs = nl_prog_misses_of(skel->progs.nl_page_alloc_btf) +
 			  nl_prog_misses_of(skel->progs.nl_page_alloc);
 	uint64_t exits = late_exits ? nl_prog_misses_of(skel->progs.nl_exit) : 0;
-	struct nl_prog_misses m;
 
-	if (nl_prog_misses_read(skel->obj, except, NL_ARRAY_SIZE(except), &m))
-		return 0; /* unreadable info: nothing to add, nothing claimed */
-	cum->lost_events += m.lost;
+	if (nl_prog_misses_account(skel->obj, except, NL_ARRAY_SIZE(except), &cum->lost_events, f))
+		return -ENOMEM;
 	if (!f->known)
 		return 0;
-	if (m.lost && nl_source_append(f, "; %" PRIu64 " program runs skipped by the kernel "
-				       "(already running on that CPU: %s), counted as lost",
-				       m.lost, m.text))
-		return -ENOMEM;
 	if (exits && nl_source_append(f, "; %" PRIu64 " thread exits skipped by the kernel, "
 				      "handed over at task free (their last slice on a CPU not "
 				      "counted)", exits))

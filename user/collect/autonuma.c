@@ -876,14 +876,8 @@ static int account_skipped_runs(struct nl_autonuma *a, struct nl_snapshot *cum)
 	struct nl_source_state *h = &cum->sources[NL_SRC_HINT_FAULTS];
 	struct nl_source_state *tlb = &cum->sources[NL_SRC_TLB];
 	uint64_t flushes = nl_prog_misses_of(k->progs.an_tlb_flush);
-	struct nl_prog_misses m;
 
-	if (nl_prog_misses_read(k->obj, except, NL_ARRAY_SIZE(except), &m))
-		return 0;
-	cum->lost_events += m.lost;
-	if (h->known && m.lost &&
-	    nl_source_append(h, "; %" PRIu64 " program runs skipped by the kernel (already "
-			     "running on that CPU: %s), counted as lost", m.lost, m.text))
+	if (nl_prog_misses_account(k->obj, except, NL_ARRAY_SIZE(except), &cum->lost_events, h))
 		return -ENOMEM;
 	if (tlb->known && flushes &&
 	    nl_source_append(tlb, "; %" PRIu64 " flushes not counted (one nested in another on "

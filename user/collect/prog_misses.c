@@ -9,6 +9,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "model/model.h"
+
 static bool is_excepted(const struct bpf_program *p, const struct bpf_program *const *except,
 			size_t n)
 {
@@ -51,6 +53,21 @@ int nl_prog_misses_read(const struct bpf_object *obj, const struct bpf_program *
 		out->lost += info.recursion_misses;
 		text_add(out, bpf_program__name(p), info.recursion_misses);
 	}
+	return 0;
+}
+
+int nl_prog_misses_account(const struct bpf_object *obj, const struct bpf_program *const *except,
+			   size_t n, uint64_t *lost, struct nl_source_state *src)
+{
+	struct nl_prog_misses m;
+
+	if (nl_prog_misses_read(obj, except, n, &m) || !m.lost)
+		return 0;
+	*lost += m.lost;
+	if (src->known && nl_source_append(src, "; %" PRIu64 " program runs skipped by the "
+					   "kernel (already running on that CPU: %s), counted "
+					   "as lost", m.lost, m.text))
+		return -ENOMEM;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 struct bpf_object;
 struct bpf_program;
+struct nl_source_state;
 
 struct nl_prog_misses {
 	uint64_t lost;  /* skipped runs of the programs not in the except list */
@@ -31,6 +32,13 @@ struct nl_prog_misses {
  * up for elsewhere. Returns 0, or -errno when a loaded program's info cannot be read. */
 int nl_prog_misses_read(const struct bpf_object *obj, const struct bpf_program *const *except,
 			size_t n, struct nl_prog_misses *out);
+
+/* The same, accounted: the skipped runs are added to *lost and, when there are any and
+ * src is known, named in it ("; N program runs skipped by the kernel (already running
+ * on that CPU: nl_exit 16), counted as lost"). Unreadable info adds and says nothing.
+ * 0, or -ENOMEM. */
+int nl_prog_misses_account(const struct bpf_object *obj, const struct bpf_program *const *except,
+			   size_t n, uint64_t *lost, struct nl_source_state *src);
 
 /* recursion_misses of one program; 0 when it is not loaded or its info unreadable. */
 uint64_t nl_prog_misses_of(const struct bpf_program *p);

@@ -556,17 +556,8 @@ int nl_requests_describe(const struct nl_requests *q, struct nl_source_state *sr
  * or a cause not seen, so they are lost events. */
 static int account_skipped_runs(struct nl_requests *q, struct nl_snapshot *cum)
 {
-	struct nl_source_state *r = &cum->sources[NL_SRC_REQUESTS];
-	struct nl_prog_misses m;
-
-	if (nl_prog_misses_read(q->skel->obj, NULL, 0, &m) || !m.lost)
-		return 0;
-	cum->lost_events += m.lost;
-	if (r->known && nl_source_append(r, "; %" PRIu64 " program runs skipped by the kernel "
-					 "(already running on that CPU: %s), counted as lost",
-					 m.lost, m.text))
-		return -ENOMEM;
-	return 0;
+	return nl_prog_misses_account(q->skel->obj, NULL, 0, &cum->lost_events,
+				      &cum->sources[NL_SRC_REQUESTS]);
 }
 
 int nl_requests_sample(struct nl_requests *q, struct nl_snapshot *cum)
