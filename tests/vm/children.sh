@@ -27,7 +27,7 @@ for f in "$ROOT/build/static/numalens" "$WORKLOADS/nl-place" "$WORKLOADS/nl-migr
 	fi
 done
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/numalens-vm-children.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$OUT"' EXIT
 
 fact() { sed -n "s/^$2: $3: //p" "$1" | head -n 1; }
 within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { if (a == "" || b == "") exit 1;
@@ -55,9 +55,12 @@ ran_ok() {
 	fi
 }
 
+# stress-ng comes from Debian (scripts/setup); vmtest brings its shared libraries along.
+STRESS_NG=$(command -v stress-ng)
+[ -n "$STRESS_NG" ] || not_ok "prerequisite stress-ng missing (scripts/setup installs it)"
 out=$OUT/guest
-vm_boot "2-node guest" "$out" --nodes 2 --balancing 0 --timeout 400 --add "$GUEST" \
-	--add "$GUEST_LIB" -- /usr/local/bin/children.sh
+vm_boot "2-node guest" "$out" --nodes 2 --balancing 0 --timeout 500 --add "$GUEST" \
+	--add "$GUEST_LIB" ${STRESS_NG:+--add "$STRESS_NG"} -- /usr/local/bin/children.sh
 rc=$?
 check "2-node guest ran (exit $rc)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || tail -n 30 "$out.err" | diag
@@ -77,6 +80,36 @@ check "fork: followed processes' migrated pages $all within 2% of pgmigrate_succ
 	within "$all" "$vm" 2
 check "fork: the sched source says children are followed" \
 	grep -q '^fork: out: {.*"via":"[^"]*processes forked by pid [0-9]* followed too' "$out"
+
+# ---- forkserver: a pre-forking server's workers, each its own first touch ----
+ran_ok forkserver
+workers=$(sed -n 's/^forkserver: out: nl-forkserver: worker pid=\([0-9]*\) node=1 pages=\([0-9]*\) on=N1=\([0-9]*\) .*/\1:\3/p' "$out")
+check "forkserver: 3 workers on node 1, each cache entirely on node 1 (move_pages)" \
+	[ "$(echo "$workers" | grep -c .)" = 3 ]
+for w in $workers; do
+	pid=${w%%:*} pages=${w#*:}
+	ft=$(sum forkserver "$pid" '.first_touch_pages[1]')
+	f10=$(sum forkserver "$pid" '.faults[1][0]')
+	check "forkserver: worker $pid followed, first touch on node 1 $ft within 2% of its cache's $pages pages" \
+		within "$ft" "$pages" 2
+	check "forkserver: worker $pid's faults on node 1 placed no page on node 0 (faults[1][0] $f10)" \
+		[ "$f10" = 0 ]
+done
+server=$(sed -n 's/^forkserver: out: nl-forkserver: pid=\([0-9]*\) workers=3 requests=30$/\1/p' "$out")
+check "forkserver: the server (pid ${server:-?}) is followed" eval "[ -n '$server' ] && seen forkserver '$server'"
+
+# ---- stressng: stress-ng --numa, its forked stressor's migrations ----
+ran_ok stressng
+all=$(sum stressng 0 '[.migrated_pages[][]] | add')
+vm=$(fact "$out" stressng vmstat_pgmigrate_success)
+parent=$(sed -n 's/^stressng: err: stress-ng: info: *\[\([0-9]*\)\] dispatching.*/\1/p' "$out" | head -n 1)
+stressor=$(jqv "$(json stressng)" '[.[] | .processes[]? | select(.pid != $p) | select(([.migrated_pages[][]] | add) > 0) | .pid] | unique | length' --argjson p "${parent:-0}")
+echo "# stressng: followed processes migrated $all, pgmigrate_success $vm, migrating children ${stressor:-?}"
+check "stressng: pages migrated at all (vmstat ${vm:-?} >= 1000)" [ "${vm:-0}" -ge 1000 ]
+check "stressng: the migrations are a child's of stress-ng (pid ${parent:-?}): ${stressor:-0} such processes" \
+	[ "${stressor:-0}" -ge 1 ]
+check "stressng: followed processes' migrated pages $all within 2% of pgmigrate_success $vm" \
+	within "$all" "$vm" 2
 
 # ---- nofork: --no-children ----
 ran_ok nofork

@@ -9,6 +9,9 @@
 #   pid     -p PID --children of a shell whose child exists before numalens starts and
 #           execs nl-place bind after numalens has attached
 #   pidonly the same without --children
+#   forkserver  -- nl-forkserver: 3 forked workers on node 1 fill 16 MiB caches
+#   stressng    -- stress-ng --numa (when the guest has it): its forked stressor's
+#           migrations; pgmigrate_success delta over the run
 . "$(dirname "$0")/lib.sh"
 
 PLACE='nl-place bind --cpu-node 0 --mem-node 1 --mib 64 --seconds 1'
@@ -45,6 +48,22 @@ following() {
 
 started fork
 started nofork --no-children
+
+# Programs the project did not write. nl-forkserver: a pre-forking server whose workers
+# (on node 1) calloc+memset their caches; only the workers touch memory.
+numalens top --json -i 1 -- nl-forkserver --workers 3 --worker-node 1 --mib 16 --requests 30 \
+	> /tmp/forkserver.out 2> /tmp/forkserver.err
+report forkserver $?
+# stress-ng's NUMA stressor runs in a child that stress-ng forks and moves its pages
+# between the nodes with mbind, migrate_pages and move_pages.
+if command -v stress-ng > /dev/null; then
+	m0=$(vmstat pgmigrate_success)
+	numalens top --json -i 1 -- stress-ng --numa 1 -t 4 \
+		> /tmp/stressng.out 2> /tmp/stressng.err
+	rc=$?
+	echo "stressng: vmstat_pgmigrate_success: $(( $(vmstat pgmigrate_success) - m0 ))"
+	report stressng $rc
+fi
 following pid --children
 following pidonly
 
