@@ -119,6 +119,24 @@ check_status "numalens --version exits 0" 0 "$NUMALENS" --version
 check_output "numalens --version prints the version" '^numalens .+' "$NUMALENS" --version
 check_status "numalens help topo exits 0" 0 "$NUMALENS" help topo
 check_output "numalens help topo prints usage" '^usage: numalens topo' "$NUMALENS" help topo
+# --- 64 nodes: 60 sub-NUMA nodes in 4 sockets and 4 CXL memory-only nodes, generated ---
+"$FIX/gen-nodes" "$TMP/n64" 64 4 4 2
+"$NUMALENS" topo --root "$TMP/n64" --json > "$TMP/n64.json" 2> "$TMP/n64.err"
+check "64 nodes: topo --json exits 0" [ $? -eq 0 ]
+jq_check "64 nodes: nodes 0-63" '.nodes == [range(64)]' "$TMP/n64.json"
+jq_check "64 nodes: memory_only [60,61,62,63]" '.memory_only == [60,61,62,63]' "$TMP/n64.json"
+jq_check "64 nodes: a 64x64 distance matrix, 12 inside a socket, 21 across, 30 to CXL, 40 CXL to CXL" \
+	'(.distance | length) == 64 and all(.distance[]; length == 64) and .distance[0][14] == 12 and
+	 .distance[0][15] == 21 and .distance[59][60] == 30 and .distance[60][63] == 40 and
+	 all(range(64) as $i | .distance[$i][$i]; . == 10)' "$TMP/n64.json"
+jq_check "64 nodes: node 59's CPUs [118,119], the memory-only nodes' none" \
+	'.cpus[59] == [118,119] and all(.cpus[60:][]; length == 0)' "$TMP/n64.json"
+"$NUMALENS" topo --root "$TMP/n64" > "$TMP/n64.txt" 2>&1
+check "64 nodes: topo text exits 0" [ $? -eq 0 ]
+check "64 nodes: the text lists node 63 as memory only" grep -qE '^63 +none \(memory only\) +64\.0 GiB' "$TMP/n64.txt"
+check "64 nodes: the distance table has a row for node 63 with 64 entries" \
+	awk '$1 == 63 && NF == 65 { found = 1 } END { exit !found }' "$TMP/n64.txt"
+
 check_status "numalens topo -h exits 0" 0 "$NUMALENS" topo -h
 check_output "numalens topo -h prints usage" '^usage: numalens topo' "$NUMALENS" topo -h
 check_output "numalens topo --help documents --root" '--root DIR' "$NUMALENS" topo --help
