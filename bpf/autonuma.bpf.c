@@ -152,6 +152,24 @@ struct {
 	__type(value, __u32);
 } an_ptes SEC(".maps");
 
+/* New pages already counted in the matrix in this migrate_pages() call: a page mapped
+ * more than once (shared by forked processes, or mapped twice) has its migration pte
+ * removed once per mapping (remove_migration_ptes() walks every mapping of the new
+ * page), but it is one page moved. Keyed by the new page's pfn and the thread; the
+ * value is the call's start, so a pfn reused by a later call counts again. */
+struct moved_key {
+	__u64 pfn;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct moved_key);
+	__type(value, __u64);
+} an_moved SEC(".maps");
+
 /* Per CPU: a call-function IPI in progress on it. */
 struct ipi_state {
 	__u64 start;
@@ -844,7 +862,8 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 	}
 	__u32 f = *from;
 	bpf_map_delete_elem(&an_ptes, &k);
-	int to = pfn_node(pte_pfn(val, pmd));
+	__u64 pfn = pte_pfn(val, pmd);
+	int to = pfn_node(pfn);
 	if (to < 0 || f >= NL_MAX_NODES) {
 		drop(NL_AN_DROP_NODE);
 		return;
@@ -855,6 +874,14 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 		return;
 	__u64 pages = 1ULL << (order & 0xf);
 	struct an_state *st = state_cur(false);
+	if (st && st->win_start) {
+		struct moved_key mk = { .pfn = pfn, .tid = k.tid };
+		__u64 *seen = bpf_map_lookup_elem(&an_moved, &mk);
+
+		if (seen && *seen == st->win_start)
+			return; /* another mapping of a page already counted */
+		bpf_map_update_elem(&an_moved, &mk, &st->win_start, BPF_ANY);
+	}
 	if (st && st->win_start && !st->win_to)
 		st->win_to = to + 1;
 	struct nl_autonuma_sys *s = sys();
