@@ -166,7 +166,8 @@ static void test_json_one_line_and_header(void **state)
 	/* JSON Lines: exactly one newline, at the end */
 	assert_ptr_equal(strchr(j, '\n'), j + strlen(j) - 1);
 	assert_true(!strncmp(j, "{\"version\":1,\"topology\":{", 25));
-	assert_has(j, "\"topology\":{\"nodes\":[0,2],\"distance\":[[10,21],[21,10]],\"cpus\":[[0,1],[2,3]]}");
+	assert_has(j, "\"topology\":{\"nodes\":[0,2],\"distance\":[[10,21],[21,10]],\"cpus\":[[0,1],[2,3]],"
+		      "\"memory_only\":[]}");
 	assert_has(j, "\"interval_ns\":1000000000,");
 	assert_has(j, "\"timestamp_ns\":1700000000000000000,");
 	assert_has(j, "\"lost_events\":0,");
@@ -176,6 +177,12 @@ static void test_json_one_line_and_header(void **state)
 		      "\"faults\":{\"active\":true,\"via\":\"tp_btf/page_fault_user+kmem page alloc\"},"
 		      "\"residency\":{\"active\":true,\"via\":\"numa_maps\"},"
 		      "\"hint_faults\":{\"active\":false,\"reason\":\"numa_balancing is 0\"}");
+	free(j);
+	/* node 2 with memory and no CPUs (CXL, GPU memory): listed as memory-only */
+	f->s.topo.nr_cpus[2] = 0;
+	f->s.topo.mem_total_kb[2] = 1 << 20;
+	j = json_of(&f->s, true);
+	assert_has(j, "\"cpus\":[[0,1],[]],\"memory_only\":[2]}");
 	free(j);
 	free(f);
 }

@@ -76,6 +76,8 @@ echo "# bind02: buffer's numa_maps: $(grep -oE 'N[0-9]+=[0-9]+' <<< "$buf" | pas
 check "bind02: numalens top exited 0" [ "$(fact "$out" bind02 top_exit)" = 0 ]
 check "bind02: the kernel put the buffer on node 2 (numa_maps N2=$(n2 "$buf"))" [ "$(n2 "$buf")" = $PAGES ]
 P="def P: .processes[]? | select(.pid == ${pid:-0});"
+jq_check "top's topology says node 2 is memory-only in every interval" \
+	'length > 0 and all(.[]; .topology.memory_only == [2] and (.topology.cpus[2] | length) == 0)' "$j"
 jq_check "bind02: intervals about pid ${pid:-?}, 3x3 matrices" \
 	"$P length > 0 and any(.[]; [P] | length > 0) and all(.[] | P; (.faults | length) == 3 and all(.faults[]; length == 3))" "$j"
 f02=$(jq -r "$P [.[] | P | .faults[0][2]] | add // 0" "$j")

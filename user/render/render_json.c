@@ -82,6 +82,14 @@ static void topology(struct nl_json *j, const struct nl_topo_summary *t,
 	}
 	nl_json_arr_end(j);
 
+	/* As topo's: nodes with memory and no CPUs (CXL, GPU memory), page nodes only. */
+	nl_json_key(j, "memory_only");
+	nl_json_arr_begin(j);
+	for (int i = 0; i < ni->nr; i++)
+		if (nl_topo_memory_only(t, ni->id[i]))
+			nl_json_i64(j, ni->id[i]);
+	nl_json_arr_end(j);
+
 	nl_json_obj_end(j);
 }
 
