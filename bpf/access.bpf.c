@@ -244,6 +244,7 @@ static __always_inline struct nl_thread_stats *stats_of(struct task_struct *t)
 	}
 	s->tid = BPF_CORE_READ(t, pid);
 	s->tgid = BPF_CORE_READ(t, tgid);
+	s->start_ns = BPF_CORE_READ(t, start_time);
 	BPF_CORE_READ_STR_INTO(&s->comm, t, comm);
 	s->charged_flt = ~0ULL;
 	if (fault_counter_mode && BPF_CORE_READ(t, start_time) < load_ns)

@@ -113,7 +113,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096); /* user space sizes it (max_threads) */
-	__type(key, __u32);
+	__type(key, struct nl_an_key);
 	__type(value, struct nl_autonuma_thread);
 } an_threads SEC(".maps");
 
@@ -265,19 +265,21 @@ static __always_inline struct nl_autonuma_thread *thread_of(__u32 tid, __u32 tgi
 
 	if (!wanted(tid, tgid, p))
 		return NULL;
-	t = bpf_map_lookup_elem(&an_threads, &tid);
+	struct nl_an_key key = { .tid = tid, .start_ns = BPF_CORE_READ(p, start_time) };
+	t = bpf_map_lookup_elem(&an_threads, &key);
 	if (t)
 		return t;
 	/* Too big for the BPF stack: insert the zeroed template, then name it. NOEXIST:
 	 * another CPU may have created it meanwhile; the lookup tells. */
-	bpf_map_update_elem(&an_threads, &tid, &an_zero_thread, BPF_NOEXIST);
-	t = bpf_map_lookup_elem(&an_threads, &tid);
+	bpf_map_update_elem(&an_threads, &key, &an_zero_thread, BPF_NOEXIST);
+	t = bpf_map_lookup_elem(&an_threads, &key);
 	if (!t) {
 		drop(NL_AN_DROP_THREAD);
 		return NULL;
 	}
 	t->tid = tid;
 	t->tgid = tgid;
+	t->start_ns = key.start_ns;
 	return t;
 }
 
@@ -1129,12 +1131,21 @@ int BPF_PROG(an_ipi1_exit, int vector)
 
 /* ---- thread exit ---- */
 
+/* The entry of task p, if it has one. */
+static __always_inline struct nl_autonuma_thread *thread_entry(struct task_struct *p)
+{
+	struct nl_an_key key = { .tid = BPF_CORE_READ(p, pid),
+				 .start_ns = BPF_CORE_READ(p, start_time) };
+
+	return bpf_map_lookup_elem(&an_threads, &key);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(an_exit, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 
-	struct nl_autonuma_thread *t = bpf_map_lookup_elem(&an_threads, &tid);
+	struct nl_autonuma_thread *t = thread_entry(p);
 	if (t)
 		t->exited = 1;
 	if (!mode_fallback)
@@ -1145,15 +1156,16 @@ int BPF_PROG(an_exit, struct task_struct *p)
 /* an_exit's second chance: where tracepoint programs run preemptibly
  * (user/collect/prog_misses.h) the kernel skips an_exit for a task exiting on a CPU
  * where another task was preempted inside it. The task is freed after an RCU grace
- * period (delayed_put_task_struct() fires sched_process_free), its tid not yet reused,
- * so the same tid-keyed entries are found here; after a normal exit they are already
+ * period (delayed_put_task_struct() fires sched_process_free); its an_threads entry is
+ * keyed by its start time too, and an_state's tid is not yet reused, so the same
+ * entries are found here; after a normal exit they are already
  * marked or gone and this changes nothing. */
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(an_free, struct task_struct *p)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 
-	struct nl_autonuma_thread *t = bpf_map_lookup_elem(&an_threads, &tid);
+	struct nl_autonuma_thread *t = thread_entry(p);
 	if (t && !t->exited)
 		t->exited = 1;
 	bpf_map_delete_elem(&an_state, &tid);

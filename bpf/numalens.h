@@ -48,6 +48,9 @@ struct nl_thread_stats {
 	__u32 tid;
 	__u32 tgid;
 	char comm[NL_TASK_COMM_LEN];
+	/* task_struct.start_time (ns since boot): with the tid, which thread this is, since
+	 * a tid is reused once its thread is gone (user/collect/threads.h). */
+	__u64 start_ns;
 	/* Bookkeeping of the fault paths, not counters; user space ignores it.
 	 * Counter mode: the kernel's own count of the thread's finished faults
 	 * (min_flt + maj_flt) at first sight and at the last charged fault. */
@@ -132,8 +135,18 @@ enum nl_drop {
  * takes everything from 2^31 ns (2.1 s) up. */
 #define NL_HIST_BUCKETS 32
 
+/* The key of a thread's AutoNUMA counters: the tid and the task's start time
+ * (task_struct.start_time, ns since boot). A tid is reused as soon as its thread is
+ * gone, possibly before user space read the exited entry; with the start time the new
+ * thread gets an entry of its own instead of adding to the dead one's. */
+struct nl_an_key {
+	__u32 tid;
+	__u32 pad;
+	__u64 start_ns;
+};
+
 /* Per-thread AutoNUMA counters, cumulative since the thread was first seen; user
- * space subtracts the previous snapshot. Keyed by tid in a bounded hash; an entry
+ * space subtracts the previous snapshot. Keyed by struct nl_an_key in a bounded hash; an entry
  * the map cannot take is counted in NL_AN_DROP_THREAD. Most fields are written by the
  * thread itself; those another CPU can write (task swaps, IPIs received) use atomic
  * adds. Page counts are base pages (a THP is 512). */
@@ -164,6 +177,7 @@ struct nl_autonuma_thread {
 	__u32 tgid;
 	__u32 exited;              /* set at exit; user space deletes the entry after reading */
 	__u32 pad;
+	__u64 start_ns;            /* the key's start time, for user space */
 };
 
 /* System-wide totals (every task, before the target filter), per CPU, for the

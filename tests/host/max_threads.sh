@@ -59,11 +59,11 @@ check_output "sched text: per-thread maps of 1000 threads and their MiB" \
 check_output "hint_faults text: the AutoNUMA map of 1000 threads and its MiB" \
   'per-thread map: 1000 threads, [0-9.]+ MiB preallocated' echo "$hint"
 echo "# this run's maps (name=entries x value / memlock): $mem"
-# Ours: entries × (4-byte key + value), per map.
+# Ours: entries × (key + value), per map: a 4-byte key, an_threads' 16 (tid, start time).
 check "the three per-thread maps are this run's, sized from 1000" \
   grep -Eq '^an_threads=1000x[0-9]+/[0-9]+ exited=1000x[0-9]+/[0-9]+ exited_procs=250x[0-9]+/[0-9]+$' <<< "$mem"
 check "kernel memlock >= entries x (key + value), and < 1.25 x, for each" \
   awk -v m="$mem" 'BEGIN { n = split(m, a, " "); if (n != 3) exit 1
     for (i = 1; i <= n; i++) { split(a[i], kv, "="); split(kv[2], p, "[x/]")
-      ours = p[1] * (4 + p[2]); if (!(p[3] >= ours && p[3] < 1.25 * ours)) exit 1 } }'
+      ours = p[1] * ((kv[1] == "an_threads" ? 16 : 4) + p[2]); if (!(p[3] >= ours && p[3] < 1.25 * ours)) exit 1 } }'
 finish

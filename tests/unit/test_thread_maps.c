@@ -15,10 +15,10 @@
 
 /* The maps by hand: exited and exited_procs (a quarter as many) hold struct
  * nl_thread_stats, thread_stats too when it is a tid hash, an_threads struct
- * nl_autonuma_thread; every key a __u32. */
+ * nl_autonuma_thread; every key a __u32 but an_threads' (tid and start time, 16 bytes). */
 static void test_bytes(void **state)
 {
-	uint64_t stats = 4 + sizeof(struct nl_thread_stats), an = 4 + sizeof(struct nl_autonuma_thread);
+	uint64_t stats = 4 + sizeof(struct nl_thread_stats), an = 16 + sizeof(struct nl_autonuma_thread);
 
 	(void)state;
 	assert_int_equal(nl_access_maps_bytes(16384, false), 16384 * stats + 4096 * stats);

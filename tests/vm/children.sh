@@ -81,6 +81,17 @@ check "fork: followed processes' migrated pages $all within 2% of pgmigrate_succ
 check "fork: the sched source says children are followed" \
 	grep -q '^fork: out: {.*"via":"[^"]*processes forked by pid [0-9]* followed too' "$out"
 
+# ---- reuse: two processes on one pid in one interval keep their own counts ----
+ran_ok reuse
+pids=$(sed -n 's/^reuse: cmd: reuse: pids \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$out")
+x=${pids% *}
+check "reuse: the second nl-migrate got the first one's pid (${pids:-none})" \
+	eval "[ -n '$pids' ] && [ '${pids% *}' = '${pids#* }' ]"
+moved=$(jqv "$(json reuse)" "[.[] | .processes[]? | select(.pid == ${x:-0}) | .threads[]? | select(.tid == ${x:-0}) | .migrated_pages[0][1]] | map(select(. > 0)) | sort | join(\",\")")
+echo "# reuse: pid ${x:-?}: its threads' migrated_pages[0][1]: ${moved:-none}"
+check "reuse: tid ${x:-?}'s two threads moved 100 and 200 pages, each its own (${moved:-none})" \
+	[ "$moved" = "100,200" ]
+
 # ---- forkserver: a pre-forking server's workers, each its own first touch ----
 ran_ok forkserver
 workers=$(sed -n 's/^forkserver: out: nl-forkserver: worker pid=\([0-9]*\) node=1 pages=\([0-9]*\) on=N1=\([0-9]*\) .*/\1:\3/p' "$out")

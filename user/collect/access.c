@@ -418,12 +418,13 @@ static void stats_to_counts(const struct nl_thread_stats *s, struct nl_counts *c
 
 static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited)
 {
-	struct nl_tracked *e = exited ? nl_tt_find(&c->threads, s->tid, c->seq) :
-					nl_tt_live(&c->threads, s->tid);
+	struct nl_tracked *e = exited ? nl_tt_find(&c->threads, s->tid, s->start_ns, c->seq) :
+					nl_tt_live(&c->threads, s->tid, s->start_ns);
 
 	if (!e && !(e = nl_tt_add(&c->threads, s->tid, s->tgid)))
 		return -ENOMEM;
 	e->tgid = s->tgid;
+	e->start_ns = s->start_ns;
 	memcpy(e->comm, s->comm, NL_COMM_LEN);
 	e->comm[NL_COMM_LEN - 1] = '\0';
 	stats_to_counts(s, &e->c);
@@ -556,7 +557,7 @@ static void pick_stacks(struct nl_collector *c)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &cnt))
 			continue;
-		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, c->seq);
+		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, 0, c->seq);
 		if (e && (!e->has_stack || cnt.pages_est > e->stack_pages ||
 			  key.stackid == e->stackid)) {
 			e->has_stack = true;
@@ -592,7 +593,7 @@ static void forget_exited(struct nl_collector *c, const uint32_t *keys, size_t n
 	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, c->seq);
+		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, 0, c->seq);
 		if (!e || !e->exited)
 			continue;
 		if (nl_grow(&doomed, &cap, nd, sizeof(*doomed)))
@@ -603,7 +604,7 @@ static void forget_exited(struct nl_collector *c, const uint32_t *keys, size_t n
 		bpf_map_delete_elem(sfd, &doomed[i]);
 	free(doomed);
 	for (size_t i = 0; c->sym && i < nkeys; i++) {
-		struct nl_tracked *e = nl_tt_find(&c->threads, keys[i], c->seq);
+		struct nl_tracked *e = nl_tt_find(&c->threads, keys[i], 0, c->seq);
 		if (e && e->exited && e->tid == e->tgid)
 			nl_symbolizer_forget(c->sym, e->tgid);
 	}

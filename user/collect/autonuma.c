@@ -693,7 +693,7 @@ static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *
 static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq)
 {
 	int map = bpf_map__fd(a->skel->maps.an_threads);
-	uint32_t key, *prev_key = NULL, *dead = NULL;
+	struct nl_an_key key, *prev_key = NULL, *dead = NULL;
 	size_t nr_dead = 0, cap = 0;
 	struct nl_autonuma_thread v;
 	int rc = 0;
@@ -702,12 +702,13 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 		prev_key = &key;
 		if (bpf_map_lookup_elem(map, &key, &v))
 			continue; /* deleted meanwhile */
-		struct nl_tracked *e = nl_tt_find(tt, v.tid, seq);
+		struct nl_tracked *e = nl_tt_find(tt, v.tid, v.start_ns, seq);
 		if (!e) {
 			if (!(e = nl_tt_add(tt, v.tid, v.tgid))) {
 				rc = -ENOMEM;
 				break;
 			}
+			e->start_ns = v.start_ns;
 			if (nl_read_comm(v.tgid, v.tid, e->comm, NL_COMM_LEN))
 				snprintf(e->comm, NL_COMM_LEN, "?");
 		}

@@ -88,8 +88,8 @@ int nl_follow_descendants(const char *root, int map_fd, uint32_t tgid, size_t *a
 				parent = v[j].followed && v[j].pid == v[i].ppid;
 			if (!parent)
 				continue;
-			uint8_t one = 1;
-			if (map_fd >= 0 && bpf_map_update_elem(map_fd, &v[i].pid, &one, BPF_ANY)) {
+			uint64_t any_start = 0; /* bpf/follow.bpf.h: freed by its leader's free */
+			if (map_fd >= 0 && bpf_map_update_elem(map_fd, &v[i].pid, &any_start, BPF_ANY)) {
 				rc = errno == E2BIG || errno == ENOMEM ? -E2BIG : -errno;
 				break;
 			}

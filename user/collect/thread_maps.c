@@ -25,8 +25,8 @@ uint64_t nl_access_maps_bytes(uint32_t max_threads, bool by_tid)
 
 uint64_t nl_autonuma_maps_bytes(uint32_t max_threads)
 {
-	/* bpf/autonuma.bpf.c: an_threads */
-	return (uint64_t)max_threads * ELEM(struct nl_autonuma_thread);
+	/* bpf/autonuma.bpf.c: an_threads, keyed by tid and start time */
+	return (uint64_t)max_threads * (sizeof(struct nl_an_key) + sizeof(struct nl_autonuma_thread));
 }
 
 /* The most a configuration can take: the tid-hash layout, AutoNUMA programs loaded. */

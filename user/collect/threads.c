@@ -33,17 +33,24 @@ static int rehash(struct nl_thread_table *t, size_t want)
 	return 0;
 }
 
-struct nl_tracked *nl_tt_live(struct nl_thread_table *t, uint32_t tid)
+/* Is e thread tid started at start_ns (0: either start)? */
+static bool same_thread(const struct nl_tracked *e, uint32_t tid, uint64_t start_ns)
+{
+	return e->tid == tid && (!start_ns || !e->start_ns || e->start_ns == start_ns);
+}
+
+struct nl_tracked *nl_tt_live(struct nl_thread_table *t, uint32_t tid, uint64_t start_ns)
 {
 	if (!t->nr_buckets || !tid)
 		return NULL;
 	for (int i = t->buckets[bucket_of(t, tid)]; i >= 0; i = t->v[i].next)
-		if (t->v[i].tid == tid && !t->v[i].exited)
+		if (same_thread(&t->v[i], tid, start_ns) && !t->v[i].exited)
 			return &t->v[i];
 	return NULL;
 }
 
-struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t seq)
+struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t start_ns,
+			      uint64_t seq)
 {
 	struct nl_tracked *exited = NULL;
 
@@ -51,7 +58,7 @@ struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t 
 		return NULL;
 	for (int i = t->buckets[bucket_of(t, tid)]; i >= 0; i = t->v[i].next) {
 		struct nl_tracked *e = &t->v[i];
-		if (e->tid != tid)
+		if (!same_thread(e, tid, start_ns))
 			continue;
 		if (!e->exited)
 			return e;

@@ -3,9 +3,11 @@
  * maps give each thread's running totals; this table outlives the map entries of
  * exited threads until every consumer (view) has read the exit.
  *
- * Identity: a live thread is found by tid (the kernel reuses a tid only after the
- * thread is gone); each entry also gets a serial no other entry ever gets, which is
- * what snapshots use to match a thread across samples. */
+ * Identity: a thread is its tid and its start time (task_struct.start_time): the
+ * kernel reuses a tid once the thread is gone, possibly within one sample, so an exited
+ * thread and its tid's next owner can both be in the maps; each entry also gets a
+ * serial no other entry ever gets, which is what snapshots use to match a thread
+ * across samples. */
 #ifndef NL_COLLECT_THREADS_H
 #define NL_COLLECT_THREADS_H
 
@@ -18,6 +20,7 @@
 struct nl_tracked {
 	uint32_t tid;         /* 0: the folded exits of tgid that had no room in the maps */
 	uint32_t tgid;
+	uint64_t start_ns;    /* the thread's start time; 0 until a source says it */
 	uint64_t serial;
 	char comm[NL_COMM_LEN];
 	struct nl_counts c;   /* cumulative since first seen */
@@ -40,11 +43,14 @@ struct nl_thread_table {
 	uint64_t next_serial;
 };
 
+/* start_ns below: the thread's start time, or 0 when the caller does not know it;
+ * an entry whose start time is known and differs is another thread on the same tid. */
 /* The entry of a live (not exited) thread tid, or NULL. */
-struct nl_tracked *nl_tt_live(struct nl_thread_table *t, uint32_t tid);
+struct nl_tracked *nl_tt_live(struct nl_thread_table *t, uint32_t tid, uint64_t start_ns);
 /* The entry of tid that is live, or that sample seq or the one before saw exit (the
  * two sources see an exit in either order, a sample apart at most); NULL if none. */
-struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t seq);
+struct nl_tracked *nl_tt_find(struct nl_thread_table *t, uint32_t tid, uint64_t start_ns,
+			      uint64_t seq);
 /* The folded-exits entry of tgid, or NULL. */
 struct nl_tracked *nl_tt_folded(struct nl_thread_table *t, uint32_t tgid);
 /* A new entry (zero counts, a new serial). NULL on -ENOMEM. Pointers into the table

@@ -9,6 +9,8 @@
 #   pid     -p PID --children of a shell whose child exists before numalens starts and
 #           execs nl-place bind after numalens has attached
 #   pidonly the same without --children
+#   reuse   two nl-migrate runs (100 and 200 pages) on the same pid (ns_last_pid) in one
+#           interval
 #   forkserver  -- nl-forkserver: 3 forked workers on node 1 fill 16 MiB caches
 #   stressng    -- stress-ng --numa (when the guest has it): its forked stressor's
 #           migrations; pgmigrate_success delta over the run
@@ -48,6 +50,17 @@ following() {
 
 started fork
 started nofork --no-children
+
+# reuse: nl-migrate moves 100 pages as pid X and exits, then the next pid is set to X
+# (ns_last_pid, as CRIU restores pids) and nl-migrate moves 200 pages as pid X again,
+# inside one interval: the two threads of tid X must keep their own counts.
+numalens top --json -i 60 -- sh -c '
+	nl-migrate --pages 100 > /tmp/reuse.cmd 2>&1 & x=$!; wait $x
+	sleep 0.2
+	echo $((x - 1)) > /proc/sys/kernel/ns_last_pid
+	nl-migrate --pages 200 >> /tmp/reuse.cmd 2>&1 & y=$!; wait $y
+	echo "reuse: pids $x $y" >> /tmp/reuse.cmd' > /tmp/reuse.out 2> /tmp/reuse.err
+report reuse $?
 
 # Programs the project did not write. nl-forkserver: a pre-forking server whose workers
 # (on node 1) calloc+memset their caches; only the workers touch memory.
