@@ -20,6 +20,7 @@ struct nl_collect_opts {
 	uint32_t max_threads;  /* size of per-thread maps; 0 = default */
 	uint32_t max_stacks;   /* size of the stack map; 0 = default */
 	bool stacks;           /* take user stacks of first-touching code */
+	int call_graph;        /* enum nl_call_graph: how those stacks are unwound */
 	bool verbose;          /* libbpf messages on stderr */
 	bool no_autonuma;      /* leave the AutoNUMA programs (collect/autonuma.c) out */
 	int autonuma_path;     /* enum nl_autonuma_path: AUTO, or force one (tests) */
@@ -29,6 +30,16 @@ struct nl_collect_opts {
 	uint32_t max_inflight; /* threads with a request in flight at once; 0 = default */
 	bool request_records;  /* keep each finished request, not only the histogram */
 };
+
+/* --call-graph (collect/dwarf_stacks.c). AUTO: DWARF where the kernel lets BPF read
+ * the user registers (5.15, x86-64), else frame pointers, said in the faults source. */
+enum nl_call_graph {
+	NL_CALL_GRAPH_AUTO = 0,
+	NL_CALL_GRAPH_FP,      /* frame pointers walked in BPF: cheapest, needs -fno-omit-frame-pointer */
+	NL_CALL_GRAPH_DWARF,   /* registers + stack copy unwound in user space with DWARF CFI */
+};
+/* "auto", "fp", "dwarf" into *out: 0, or -1 (unknown word). */
+int nl_call_graph_parse(const char *arg, int *out);
 
 struct nl_collector;
 

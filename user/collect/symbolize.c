@@ -457,6 +457,53 @@ static bool is_process_entry(const struct nl_frame *f)
 	return false;
 }
 
+/* pid's cache entry, loaded (and *loaded set) when there was none. */
+static int cached(struct nl_symbolizer *s, uint32_t pid, struct proc_cache **out, bool *loaded)
+{
+	struct proc_cache *c = lookup(s, pid);
+	int err;
+
+	*loaded = false;
+	if (c) {
+		*out = c;
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->pid = pid;
+	err = load_process(c);
+	if (err) {
+		free_cache(c);
+		return err;
+	}
+	c->next = *bucket_of(s, pid);
+	*bucket_of(s, pid) = c;
+	*out = c;
+	*loaded = true;
+	return 0;
+}
+
+int nl_symbolizer_dwfl(struct nl_symbolizer *s, uint32_t pid, struct Dwfl **out)
+{
+	struct proc_cache *c;
+	bool loaded;
+	int err;
+
+	if (!s || !out)
+		return -EINVAL;
+	err = cached(s, pid, &c, &loaded);
+	if (err)
+		return err;
+	*out = c->dwfl;
+	return 0;
+}
+
+bool nl_frame_is_process_entry(const struct nl_frame *f)
+{
+	return is_process_entry(f);
+}
+
 int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int n,
 		 struct nl_stack *out)
 {
@@ -468,21 +515,9 @@ int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int
 		return -EINVAL;
 	out->nr = 0;
 	out->cut = false;
-	c = lookup(s, pid);
-	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		c->pid = pid;
-		err = load_process(c);
-		if (err) {
-			free_cache(c);
-			return err;
-		}
-		c->next = *bucket_of(s, pid);
-		*bucket_of(s, pid) = c;
-		reloaded = true;
-	}
+	err = cached(s, pid, &c, &reloaded);
+	if (err)
+		return err;
 	if (n > NL_MAX_FRAMES)
 		n = NL_MAX_FRAMES;
 	for (int i = 0; i < n && ips[i]; i++) {
