@@ -95,6 +95,13 @@ int nl_collector_on_requests(struct nl_collector *c,
 /* Drains the finished requests to every consumer: the number, or -errno. */
 int nl_collector_drain_requests(struct nl_collector *c);
 
+/* DWARF-mode stacks (collect/dwarf_stacks.c) are unwound in user space while their
+ * process still exists (its mappings and files are what the unwinder reads), so the
+ * session calls nl_collector_poll at least every nl_collector_poll_ns between samples.
+ * 0: nothing to poll. nl_collector_poll returns 0 or -errno. */
+uint64_t nl_collector_poll_ns(const struct nl_collector *c);
+int nl_collector_poll(struct nl_collector *c);
+
 /* The sources as decided at open (deep copy; free with nl_sources_free). */
 int nl_collector_sources(const struct nl_collector *c, struct nl_source_state *out);
 const struct nl_enum_names *nl_collector_names(const struct nl_collector *c);

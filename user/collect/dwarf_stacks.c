@@ -135,6 +135,18 @@ int nl_dwarf_stacks_drain(struct nl_collector *c)
 	return n < 0 ? n : 0;
 }
 
+/* 50 ms: a process that exits quickly still has its mappings when its samples are
+ * read, and 20 wake-ups a second cost the profiler next to nothing. */
+uint64_t nl_collector_poll_ns(const struct nl_collector *c)
+{
+	return c && c->stack_ring ? 50000000ULL : 0;
+}
+
+int nl_collector_poll(struct nl_collector *c)
+{
+	return c ? nl_dwarf_stacks_drain(c) : 0;
+}
+
 int nl_dwarf_stacks_account(struct nl_collector *c, struct nl_snapshot *cum,
 			    const uint64_t *drops)
 {
