@@ -58,7 +58,7 @@ static void usage(FILE *out)
 	nl_max_threads_help(mt, sizeof(mt), 24);
 	fprintf(out,
 		"usage: numalens record -o FILE [-p PID | -G CGROUP] [-d SEC] [--interval-ms N]\n"
-		"                       [--max-size MiB] [-- CMD [ARGS...]]\n"
+		"                       [--max-size MiB] [--call-graph auto|fp|dwarf] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Records what `numalens top` shows into FILE for `numalens report` and\n"
 		"`numalens export`, on this machine or another: per-thread counters every\n"

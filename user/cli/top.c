@@ -68,7 +68,8 @@ static void usage(FILE *out)
 
 	nl_max_threads_help(mt, sizeof(mt), 23);
 	fprintf(out,
-		"usage: numalens top [-p PID | -G CGROUP] [-d SEC] [-i SEC] [--threads] [--json|--text] [-- CMD [ARGS...]]\n"
+		"usage: numalens top [-p PID | -G CGROUP] [-d SEC] [-i SEC] [--threads] [--json|--text]\n"
+		"                    [--call-graph auto|fp|dwarf] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Per-node CPU time, page faults by CPU node x page node, remote ratio, first-touch\n"
 		"and resident pages for each process, refreshed every interval; diagnoses the\n"
