@@ -22,14 +22,6 @@ done
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/numalens-vm-unwind.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
-boot() {
-	local name=$1 out=$2 rc
-	vm_boot "$@"; rc=$?
-	if [ "$rc" -eq 0 ]; then ok "$name guest ran"; else
-		not_ok "$name guest exit $rc"
-		{ grep -m1 -A40 -E 'BUG:|Kernel panic|Oops' "$out.err" || tail -n 30 "$out.err"; } | diag
-	fi
-}
 # json OUT NAME: run NAME's JSON lines, as one array
 json() { sed -n "s/^$2: json: //p" "$1" | jq -s -c '.' 2> /dev/null || echo '[]'; }
 # diag_of JSON: the first first_touch_bug diagnosis of any interval
@@ -41,7 +33,7 @@ syms() { jq -c '[.init_stack[]?.symbol // "?"]' <<< "${1:-null}" 2> /dev/null; }
 jqt() { jq -e "$@" > /dev/null 2>&1; }
 
 out=$OUT/guest.out
-boot "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 600 --add "$GUEST" -- \
+vm_boot_ok "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 600 --add "$GUEST" -- \
 	/usr/local/bin/unwind.sh auto:auto:nl-firsttouch-nofp fp:fp:nl-firsttouch-nofp \
 	fpbug:fp:nl-firsttouch-bug dwbug:dwarf:nl-firsttouch-bug
 
@@ -84,7 +76,7 @@ check "frame-pointer binary: dwarf gives the same init stack as fp" [ -n "$fps" 
 
 if [ "${NUMALENS_UNWIND_OLD_KERNEL:-0}" = 1 ]; then
 	out=$OUT/old.out
-	boot "5.10" "$out" --kernel bullseye --nodes 2 --balancing 0 --timeout 600 --add "$GUEST" -- \
+	vm_boot_ok "5.10" "$out" --kernel bullseye --nodes 2 --balancing 0 --timeout 600 --add "$GUEST" -- \
 		/usr/local/bin/unwind.sh old:auto:nl-firsttouch-bug olddw:dwarf:nl-firsttouch-bug
 	j=$(json "$out" old)
 	check "5.10: auto falls back to frame pointers and says why" \
