@@ -383,6 +383,7 @@ static __always_inline void sample_dwarf(struct nl_thread_stats *s, __u64 pages_
 	smp->tid = s->tid;
 	smp->tgid = s->tgid;
 	smp->pages_est = pages_est;
+	smp->exe_ino = BPF_CORE_READ(bpf_get_current_task_btf(), mm, exe_file, f_inode, i_ino);
 	read_user_stack(smp, smp->regs[NL_UNWIND_REG_SP]);
 	if (!smp->stack_len) {
 		count_drop(NL_DROP_STACK_READ);

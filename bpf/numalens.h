@@ -122,6 +122,9 @@ struct nl_stack_sample {
 	__u32 tid;
 	__u32 tgid;
 	__u64 pages_est;   /* the sample's pages times its sampling period */
+	__u64 exe_ino;     /* inode of the process's executable: which image the stack is
+			    * of, so a sample read after an exec is not unwound with the new
+			    * image's binaries (0: unknown) */
 	__u32 stack_len;   /* bytes of stack[] sent: up to the end of the last page read */
 	__u32 page_mask;   /* which pages of stack[] were read (see above) */
 	__u64 regs[NL_UNWIND_REGS];

@@ -76,6 +76,18 @@ run dwarf "$NOFP" --call-graph dwarf
 init_calls_memset dwarf
 no_stray dwarf
 
+# Through an exec: the shell's samples (another executable, same pid) must not make
+# the workload's be unwound with the shell's binaries, nor the other way round.
+"$NUMALENS" top --json -d 3 -- sh -c 'touch_some=$(seq 1 2000); exec "$0" "$@"' "$NOFP" \
+  --mib 16 --seconds 1 --init-node 0 --worker-node 0 > "$OUT/exec.out" 2> "$OUT/exec.err"
+grep '^{' "$OUT/exec.out" > "$OUT/exec.json"
+jq -c '.processes[]?.threads[]? | select(.comm == "init" and .first_touch_stack != null)
+       | .first_touch_stack | map(.symbol)' "$OUT/exec.json" > "$OUT/exec.init"
+jq -c '.processes[]?.threads[]? | select(.first_touch_stack != null)
+       | {cut: .first_touch_stack_cut, frames: .first_touch_stack}' "$OUT/exec.json" > "$OUT/exec.all"
+init_calls_memset exec
+no_stray exec
+
 # A stripped copy: no symbols, but the CFI is still there; frames carry the build-id.
 strip -s "$NOFP" -o "$OUT/nofp.stripped"
 run stripped "$OUT/nofp.stripped" --call-graph dwarf

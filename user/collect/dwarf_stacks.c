@@ -94,7 +94,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (nr == -ENOMEM)
 		return nr;
-	if (nr < 0) { /* gone before we read it, never cached: nothing to unwind with */
+	if (nr < 0) { /* gone or exec'd before we read it: nothing right to unwind with */
 		c->unwind_failed++;
 		return 0;
 	}
@@ -162,7 +162,7 @@ int nl_dwarf_stacks_account(struct nl_collector *c, struct nl_snapshot *cum,
 				   "be read", rd))
 		return -ENOMEM;
 	if (c->unwind_failed && nl_source_append(f, "; %" PRIu64 " stack samples not unwound "
-						 "(process gone before they were read)",
+						 "(process gone or exec'd before they were read)",
 						 c->unwind_failed))
 		return -ENOMEM;
 	if (c->agg_full && nl_source_append(f, "; %" PRIu64 " stack samples of new stacks not "

@@ -52,9 +52,13 @@ int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int
 /* The cached Dwfl of process pid (its modules reported from /proc/PID/maps), loaded
  * as nl_symbolize would; owned by s, valid until pid's mappings are re-read or
  * forgotten. For the DWARF unwinder (collect/unwind.c), which attaches its thread
- * state to it. 0 or the errors of nl_symbolize. */
+ * state to it. exe_ino (0: unchecked) is the inode of the executable the caller's
+ * stack was taken in: a cache of another image is re-read, and -ESTALE says the
+ * process no longer runs that image (it exec'd since). 0 or the errors of
+ * nl_symbolize. */
 struct Dwfl;
-int nl_symbolizer_dwfl(struct nl_symbolizer *s, uint32_t pid, struct Dwfl **out);
+int nl_symbolizer_dwfl(struct nl_symbolizer *s, uint32_t pid, uint64_t exe_ino,
+		       struct Dwfl **out);
 
 /* f is the frame that starts the program (__libc_start_call_main, __libc_start_main,
  * _start): nl_symbolize ends a stack there, complete. */

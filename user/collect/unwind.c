@@ -120,7 +120,7 @@ int nl_unwind(struct nl_unwinder *u, const struct nl_stack_sample *smp, size_t s
 	if (!u || !smp || !ips || max < 1 || size < head || smp->stack_len > size - head ||
 	    smp->stack_len > NL_UNWIND_STACK_MAX)
 		return -EINVAL;
-	err = nl_symbolizer_dwfl(u->sym, smp->tgid, &dwfl);
+	err = nl_symbolizer_dwfl(u->sym, smp->tgid, smp->exe_ino, &dwfl);
 	if (err)
 		return err;
 	/* A Dwfl is attached once; a reloaded one (new mappings) is a new Dwfl. */

@@ -28,7 +28,8 @@ void nl_unwinder_free(struct nl_unwinder *u);
  * ips[0..max): the interrupted instruction, then return addresses. *cut is set when
  * the unwinder stopped before the outermost frame (stack copy too short, no CFI and no
  * frame pointer, depth max reached). Returns the number of ips (>= 1), or -EINVAL (a
- * malformed sample), -ESRCH (the process is gone and was never cached), -EIO. */
+ * malformed sample), -ESRCH (the process is gone and was never cached), -ESTALE (it
+ * exec'd since the sample: its binaries are not the sample's), -EIO. */
 int nl_unwind(struct nl_unwinder *u, const struct nl_stack_sample *smp, size_t size,
 	      uint64_t *ips, int max, bool *cut);
 
