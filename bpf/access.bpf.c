@@ -350,7 +350,15 @@ int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned lon
  * at the last page read; 0 when not even sp's page could be read. */
 static __always_inline void read_user_stack(struct nl_stack_sample *smp, __u64 sp)
 {
-	__u32 first = 4096 - (__u32)(sp & 4095), off = first;
+	__u32 first = 4096 - (__u32)(sp & 4095), off = first, end = NL_UNWIND_STACK_MAX;
+	/* A main thread's frames all lie below mm->start_stack (argc; argv, envp and auxv
+	 * are above it, and the stack's VMA ends soon after): its pages past that are not
+	 * read, since a read past the VMA fails only after a page-fault exception each
+	 * (the system-wide fault storm's BPF time per fault: README, Benchmarks). */
+	__u64 top = BPF_CORE_READ(bpf_get_current_task_btf(), mm, start_stack);
+
+	if (top >= sp && top - sp < NL_UNWIND_STACK_MAX)
+		end = (__u32)((top | 4095) + 1 - sp);
 
 	smp->stack_len = 0;
 	smp->page_mask = 0;
@@ -359,7 +367,7 @@ static __always_inline void read_user_stack(struct nl_stack_sample *smp, __u64 s
 	smp->stack_len = first;
 	smp->page_mask = 1;
 	for (int i = 0; i < NL_UNWIND_PAGES; i++, off += 4096) {
-		if (off > NL_UNWIND_STACK_MAX - 4096)
+		if (off > NL_UNWIND_STACK_MAX - 4096 || off >= end)
 			break;
 		if (bpf_probe_read_user(smp->stack + off, 4096, (void *)(sp + off)))
 			continue; /* a hole: bpf_probe_read_user zeroed it */
