@@ -3,13 +3,17 @@
  *          aggregates: cheapest, but code built without frame pointers (gcc's -O2
  *          default, glibc's memset) gives one real frame and then garbage or nothing.
  *   dwarf  BPF copies the user registers and 24-28 KiB of user stack into a ring
- *          buffer (no wake-ups); user space unwinds with the binaries' CFI (libdwfl)
- *          at each sample, off the target's path. Unwind tables in BPF (as some
- *          continuous profilers do) would send less per sample but need every
- *          mapped binary's .eh_frame compiled into maps ahead of time and a bounded
- *          CFA interpreter in the verifier's limits; with first touches sampled
- *          (8 per thread, then 1 in 64, then 1 in 256) the copy is rare enough that
- *          perf's way is the simpler and still cheap one.
+ *          buffer (no wake-ups); user space reads it every 50 ms and unwinds with
+ *          the binaries' CFI (libdwfl), off the target's path. Unwind tables in BPF
+ *          (as some continuous profilers do) would send less per sample but need
+ *          every mapped binary's .eh_frame compiled into maps ahead of time and a
+ *          bounded CFA interpreter in the verifier's limits; with first touches
+ *          sampled (8 per thread, then 1 in 64, then 1 in 256) the copy is rare
+ *          enough that perf's way is the simpler one. Measured on a loaded 2-CPU VM
+ *          (README, Benchmarks): its BPF time per fault of a system-wide storm was
+ *          not distinguishable from fp's once a main thread's read was bounded;
+ *          the unwinding costs numalens 0.06-0.1 CPU more when every process is
+ *          profiled.
  * auto, the default, takes dwarf wherever the kernel has bpf_task_pt_regs (5.15) on
  * x86-64: the right stack without knowing how the binary was built. */
 #include "collect/dwarf_stacks.h"
