@@ -115,11 +115,15 @@ $(OUT)/numalens: $(OUT)/obj/cli/main.o $(LIB)
 	$(Q)$(CC) $(LDSTATIC) -o $@ $^ $(LDLIBS)
 
 # Test workloads are static (they run on the host and inside the busybox guest) and keep
-# frame pointers so BPF can walk their user stacks.
+# frame pointers so BPF can walk their user stacks (but see nl-firsttouch-nofp).
 $(BUILD)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $< -lpthread
+	$(Q)$(CC) -O2 -g $(or $(WL_FRAME),-fno-omit-frame-pointer) $(WARN) -std=gnu11 -D_GNU_SOURCE -static -pthread -o $@ $< -lpthread
+
+# The exception: a binary without frame pointers, for DWARF-mode stacks.
+$(BUILD)/workloads/nl-firsttouch-nofp: tests/workloads/nl-firsttouch-bug.c
+$(BUILD)/workloads/nl-firsttouch-nofp: WL_FRAME := -fomit-frame-pointer
 
 workloads: $(WORKLOADS)
 

@@ -112,6 +112,9 @@ const volatile __u32 stack_first_n = 8;
 const volatile __u32 stack_every = 64;
 const volatile __u32 stack_taper_at = 8 + 64 * 64;
 const volatile __u32 stack_every_late = 256;
+/* enum nl_stack_mode: frame pointers walked here, or registers and a copy of the user
+ * stack sent to user space to unwind with DWARF CFI (collect/unwind.c). */
+const volatile __u32 stack_mode = NL_STACK_FP;
 
 /* Topology, filled by user space before load. */
 const volatile __u32 node_online_mask = 0; /* bit n: node n is online */
@@ -186,6 +189,22 @@ struct {
 	__type(key, struct nl_stack_key);
 	__type(value, struct nl_stack_count);
 } stack_counts SEC(".maps");
+
+/* DWARF-mode samples: assembled in the per-CPU scratch (28 KiB does not fit the BPF
+ * stack), sent with only the stack bytes read. No wake-ups: user space drains the ring
+ * at each sample (a wake-up per event costs ~2x on a fault storm: DESIGN.md). Sized by
+ * user space; the minimum when stacks are not DWARF. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} stack_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nl_stack_sample);
+} sample_scratch SEC(".maps");
 
 /* The iterator assembles one record here (too big for the BPF stack). */
 struct {
@@ -326,6 +345,66 @@ int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 	return 0;
 }
 
+/* The user stack from sp up (numalens.h, struct nl_stack_sample): the rest of sp's
+ * page, then whole pages, each read on its own (a nofault read fails on a page not
+ * present: one the thread never touched, or past the stack's end). smp->stack_len ends
+ * at the last page read; 0 when not even sp's page could be read. */
+static __always_inline void read_user_stack(struct nl_stack_sample *smp, __u64 sp)
+{
+	__u32 first = 4096 - (__u32)(sp & 4095), off = first, end = NL_UNWIND_STACK_MAX;
+	/* A main thread's frames all lie below mm->start_stack (argc; argv, envp and auxv
+	 * are above it, and the stack's VMA ends soon after): its pages past that are not
+	 * read, since a read past the VMA fails only after a page-fault exception each
+	 * (the system-wide fault storm's BPF time per fault: README, Benchmarks). */
+	__u64 top = BPF_CORE_READ(bpf_get_current_task_btf(), mm, start_stack);
+
+	if (top >= sp && top - sp < NL_UNWIND_STACK_MAX)
+		end = (__u32)((top | 4095) + 1 - sp);
+
+	smp->stack_len = 0;
+	smp->page_mask = 0;
+	if (bpf_probe_read_user(smp->stack, first, (void *)sp))
+		return;
+	smp->stack_len = first;
+	smp->page_mask = 1;
+	for (int i = 0; i < NL_UNWIND_PAGES; i++, off += 4096) {
+		if (off > NL_UNWIND_STACK_MAX - 4096 || off >= end)
+			break;
+		if (bpf_probe_read_user(smp->stack + off, 4096, (void *)(sp + off)))
+			continue; /* a hole: bpf_probe_read_user zeroed it */
+		smp->page_mask |= 2U << i;
+		smp->stack_len = off + 4096;
+	}
+}
+
+/* A DWARF-mode sample: registers and stack to user space, weighted pages with it. */
+static __always_inline void sample_dwarf(struct nl_thread_stats *s, __u64 pages_est)
+{
+	__u32 zero = 0;
+	struct nl_stack_sample *smp = bpf_map_lookup_elem(&sample_scratch, &zero);
+
+	if (!smp)
+		return;
+	if (!nl_user_regs_dwarf(smp->regs)) {
+		count_drop(NL_DROP_STACK_READ);
+		return;
+	}
+	smp->tid = s->tid;
+	smp->tgid = s->tgid;
+	smp->pages_est = pages_est;
+	smp->exe_ino = BPF_CORE_READ(bpf_get_current_task_btf(), mm, exe_file, f_inode, i_ino);
+	read_user_stack(smp, smp->regs[NL_UNWIND_REG_SP]);
+	if (!smp->stack_len) {
+		count_drop(NL_DROP_STACK_READ);
+		return;
+	}
+	__u64 size = __builtin_offsetof(struct nl_stack_sample, stack) + smp->stack_len;
+	if (size > sizeof(*smp)) /* the verifier's bound; cannot happen */
+		return;
+	if (bpf_ringbuf_output(&stack_ring, smp, size, BPF_RB_NO_WAKEUP))
+		count_drop(NL_DROP_STACK_RING);
+}
+
 static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, __u64 allocs,
 					 __u64 pages)
 {
@@ -340,6 +419,10 @@ static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, _
 		weight = stack_every_late;
 	if (!weight)
 		return;
+	if (stack_mode == NL_STACK_DWARF) {
+		sample_dwarf(s, pages * weight);
+		return;
+	}
 
 	long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	if (id < 0) {

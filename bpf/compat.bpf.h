@@ -215,4 +215,46 @@ static __always_inline void nl_task_state_delete(void *map, bool by_tid, struct 
 	bpf_task_storage_delete(map, t);
 }
 
+/* The user registers of the current task, for DWARF-mode stacks: bpf_task_pt_regs()
+ * arrived in 5.15 (commit dd6e10fbd9fb "bpf: Add bpf_task_pt_regs() helper"). Before
+ * it a tracing program at a page allocation has no way to the user registers but
+ * task_pt_regs() arithmetic on the kernel stack, which differs by arch and config; so
+ * user space checks the helper (collect/access.c) and keeps frame-pointer stacks
+ * there, and with stack_mode frozen to NL_STACK_FP the verifier never walks the call.
+ * x86-64 only: the DWARF register numbers are the x86-64 psABI's. */
+#if defined(__TARGET_ARCH_x86)
+#define NL_HAVE_DWARF_REGS 1
+static __always_inline bool nl_user_regs_dwarf(__u64 *out)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	if (!r)
+		return false;
+	out[0] = r->ax;
+	out[1] = r->dx;
+	out[2] = r->cx;
+	out[3] = r->bx;
+	out[4] = r->si;
+	out[5] = r->di;
+	out[6] = r->bp;
+	out[7] = r->sp;
+	out[8] = r->r8;
+	out[9] = r->r9;
+	out[10] = r->r10;
+	out[11] = r->r11;
+	out[12] = r->r12;
+	out[13] = r->r13;
+	out[14] = r->r14;
+	out[15] = r->r15;
+	out[16] = r->ip;
+	return true;
+}
+#else
+#define NL_HAVE_DWARF_REGS 0
+static __always_inline bool nl_user_regs_dwarf(__u64 *out)
+{
+	return false;
+}
+#endif
+
 #endif

@@ -103,6 +103,43 @@ struct nl_stack_count {
 	__u64 samples;
 };
 
+/* DWARF-mode first-touch stacks (--call-graph dwarf): what BPF copies at a sampled
+ * first touch, for user space to unwind with the binaries' call-frame information
+ * (collect/unwind.c), as `perf record --call-graph dwarf` does. The user registers
+ * in DWARF numbering (x86-64: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip) and the
+ * user stack from the stack pointer up: the rest of the stack pointer's page and up to
+ * NL_UNWIND_PAGES more whole pages. The read cannot fault pages in (it runs inside the
+ * page fault), so it goes page by page: a page never touched (a big local buffer not
+ * yet written) or past the stack's end fails alone and is a hole, zeroed, its bit clear
+ * in page_mask (bit 0: sp's page, bit i: the i-th whole page after it); the frames
+ * above it still unwind. Sent through a ring buffer with stack_len bytes of stack. */
+#define NL_UNWIND_REGS 17
+#define NL_UNWIND_REG_SP 7
+#define NL_UNWIND_REG_IP 16
+/* 24-28 KiB: main() of the test workloads alone keeps 16 KiB of buffers; perf's default
+ * is 8 KiB. One page less than the 32 KiB a per-CPU map value may hold. */
+#define NL_UNWIND_PAGES 6
+#define NL_UNWIND_STACK_MAX (4096 * (NL_UNWIND_PAGES + 1))
+
+struct nl_stack_sample {
+	__u32 tid;
+	__u32 tgid;
+	__u64 pages_est;   /* the sample's pages times its sampling period */
+	__u64 exe_ino;     /* inode of the process's executable: which image the stack is
+			    * of, so a sample read after an exec is not unwound with the new
+			    * image's binaries (0: unknown) */
+	__u32 stack_len;   /* bytes of stack[] sent: up to the end of the last page read */
+	__u32 page_mask;   /* which pages of stack[] were read (see above) */
+	__u64 regs[NL_UNWIND_REGS];
+	__u8 stack[NL_UNWIND_STACK_MAX];
+};
+
+/* Which stacks BPF takes (rodata stack_mode). */
+enum nl_stack_mode {
+	NL_STACK_FP = 0,   /* bpf_get_stackid: frame pointers, aggregated in the kernel */
+	NL_STACK_DWARF,    /* registers + stack copy to user space (struct nl_stack_sample) */
+};
+
 struct nl_pfn_range {
 	__u64 start;  /* first pfn */
 	__u64 end;    /* one past the last pfn */
@@ -119,6 +156,8 @@ enum nl_drop {
 	NL_DROP_PAGE_NODE,   /* a fault's page on a node >= NL_MAX_NODES, offline, or not in
 			      * any pfn range: counted unresolved, never misattributed */
 	NL_LOST_FOLLOW,      /* a forked child not followed: the followed set was full */
+	NL_DROP_STACK_RING,  /* a DWARF stack sample the ring buffer had no room for */
+	NL_DROP_STACK_READ,  /* a DWARF stack sample whose user stack could not be read */
 	NL_DROP_MAX,
 };
 

@@ -57,6 +57,17 @@ vm_boot() {
   echo "# $name: guest ran in $((ms / 1000)).$(printf %03d $((ms % 1000))) s (exit $rc)"
   return "$rc"
 }
+# vm_boot_ok NAME OUTFILE VMTEST-ARGS...: vm_boot as a test: ok when the guest exits
+# 0, else not ok with the guest kernel's BUG/panic (its first lines name the cause) or
+# the end of its output
+vm_boot_ok() {
+  local name=$1 out=$2 rc
+  vm_boot "$@"; rc=$?
+  if [ "$rc" -eq 0 ]; then ok "$name guest ran"; else
+    not_ok "$name guest exit $rc"
+    { grep -m1 -A40 -E 'BUG:|Kernel panic|Oops' "$out.err" || tail -n 30 "$out.err"; } | diag
+  fi
+}
 # json_parses FILE: FILE is non-empty and all of it parses as JSON (one or many values)
 json_parses() { [ -s "$1" ] && jq -e . "$1" > /dev/null 2>&1; }
 # gone PID: the process no longer exists

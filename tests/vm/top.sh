@@ -81,17 +81,6 @@ def reason_pages($re): [ .migrations_by_reason? // empty
   | if type == "number" then . elif type == "object" then (.pages // .count // 0) else 0 end ] | add // 0;
 '
 
-# boot NAME OUTFILE VMTEST-ARGS...: runs a guest, reports its wall time and status
-boot() {
-	local name=$1 out=$2 rc
-	vm_boot "$@"; rc=$?
-	if [ "$rc" -eq 0 ]; then ok "$name guest ran"; else
-		not_ok "$name guest exit $rc"
-		# a guest kernel's BUG/panic first (its first lines name the cause), else the end
-		{ grep -m1 -A40 -E 'BUG:|Kernel panic|Oops' "$out.err" || tail -n 30 "$out.err"; } | diag
-	fi
-}
-
 # run_ok FILE NAME: top exited 0 and printed JSON about the followed process; prints its pid
 run_pid() {
 	local file=$1 name=$2 pid
@@ -181,7 +170,7 @@ runs=(
 for p in $PATHS; do
 	runs+=("an_$p run --json -i 1 -d 12 --autonuma-path $p -- nl-firsttouch-bug --seconds 6")
 done
-boot "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 300 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/top.sh "${runs[@]}"
+vm_boot_ok "2 nodes" "$out" --nodes 2 --balancing 0 --timeout 300 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/top.sh "${runs[@]}"
 
 [ "$(fact "$out" bal0 value)" = 0 ] && ok "guest starts with numa_balancing 0" ||
 	not_ok "numa_balancing is '$(fact "$out" bal0 value)' at the start"
@@ -344,7 +333,7 @@ summary=$(for p in $PATHS; do printf '%s %s/%s ' "$p" "${M01[$p]:-?}" "${VMMIG[$
 out=$OUT/four
 # 4 vCPUs share this machine's 2 cores: the unpinned start (the sh that execs the
 # workload) took up to 7.5 % of a 1 s run's CPU time, so this one streams for 3 s.
-boot "4 nodes" "$out" --nodes 4 --balancing 0 --timeout 200 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/top.sh \
+vm_boot_ok "4 nodes" "$out" --nodes 4 --balancing 0 --timeout 200 --add "$GUEST" --add "$GUEST_LIB" -- /usr/local/bin/top.sh \
 	"il4 place --json -i 1 -d 6 -- interleave --nodes 0-3 --cpu-node 0 --seconds 3"
 check_place "$out" il4 0 4 0.70 0.80
 

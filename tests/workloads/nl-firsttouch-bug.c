@@ -17,6 +17,10 @@
  * pointers, and a leaf libc memset (no frame of its own) would hide init_weights from the
  * stack. noipa keeps gcc from inlining or cloning it (a clone would be renamed
  * init_weights.constprop.0).
+ *
+ * Built with NL_FT_MEMSET (tests/workloads/nl-firsttouch-nofp.c), init_weights() calls
+ * memset instead, and the binary has no frame pointers: the stack a profiler must
+ * unwind with DWARF CFI to find init_weights.
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -25,7 +29,10 @@
 
 #include "workload.h"
 
-static const char *prog = "nl-firsttouch-bug";
+#ifndef NL_FT_PROG
+#define NL_FT_PROG "nl-firsttouch-bug"
+#endif
+static const char *prog = NL_FT_PROG;
 
 struct worker {
 	unsigned char *buf;
@@ -67,8 +74,16 @@ __attribute__((noipa)) unsigned char *init_weights(size_t len, int thp)
 		return NULL;
 	if (!thp)
 		madvise(w, len, MADV_NOHUGEPAGE);
+#ifdef NL_FT_MEMSET
+	memset(w, 1, len);
+	/* a use after the call, so memset is called, not tail-jumped to (a tail call
+	 * would leave no init_weights frame for anyone to find) */
+	if (*(volatile unsigned char *)w != 1)
+		return NULL;
+#else
 	for (size_t off = 0; off < len; off += WL_PAGE)
 		*(volatile unsigned char *)(w + off) = (unsigned char)(off >> 12);
+#endif
 	return w;
 }
 

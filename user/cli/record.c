@@ -35,6 +35,7 @@ struct record_opts {
 	uint64_t max_size;          /* bytes; 0 = one file */
 	enum nl_trace_compression comp;
 	bool stacks, no_autonuma, verbose, quiet;
+	int call_graph;             /* enum nl_call_graph */
 	enum nl_autonuma_path autonuma_path;
 	uint32_t max_threads;
 	char **cmd;
@@ -57,7 +58,7 @@ static void usage(FILE *out)
 	nl_max_threads_help(mt, sizeof(mt), 24);
 	fprintf(out,
 		"usage: numalens record -o FILE [-p PID | -G CGROUP] [-d SEC] [--interval-ms N]\n"
-		"                       [--max-size MiB] [-- CMD [ARGS...]]\n"
+		"                       [--max-size MiB] [--call-graph auto|fp|dwarf] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Records what `numalens top` shows into FILE for `numalens report` and\n"
 		"`numalens export`, on this machine or another: per-thread counters every\n"
@@ -82,6 +83,9 @@ static void usage(FILE *out)
 		"      --compress KIND   zstd (default), zlib or none\n"
 		NL_REQUEST_OPTS_HELP
 		"      --no-stacks       do not take user stacks of first-touching code\n"
+		"      --call-graph M    how those stacks are unwound: auto (default: dwarf where the\n"
+		"                        kernel allows, 5.15+), fp (frame pointers, cheapest) or\n"
+		"                        dwarf (CFI; code built without frame pointers)\n"
 		"      --no-autonuma     leave out the AutoNUMA programs and events\n"
 		"      --autonuma-path P auto (default), fentry, kprobe or fallback\n"
 		"      --max-threads N   %s\n",
@@ -176,6 +180,12 @@ static int parse_option(int c, struct record_opts *o)
 		}
 		return 0;
 	case 'S': o->stacks = false; return 0;
+	case 'g':
+		if (nl_call_graph_parse(optarg, &o->call_graph)) {
+			nl_err("record: --call-graph: '%s' is not auto, fp or dwarf", optarg);
+			return -1;
+		}
+		return 0;
 	case 'N': o->no_autonuma = true; return 0;
 	case 'O': o->cmd_output = optarg; return 0;
 	case 'q': o->quiet = true; return 0;
@@ -201,6 +211,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "autonuma-path", required_argument, NULL, 'A' },
 		{ "max-threads", required_argument, NULL, 'T' },
 		{ "no-stacks", no_argument, NULL, 'S' },
+		{ "call-graph", required_argument, NULL, 'g' },
 		{ "no-autonuma", no_argument, NULL, 'N' },
 		{ "cmd-output", required_argument, NULL, 'O' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -257,6 +268,7 @@ static void session_opts(const struct record_opts *o, struct nl_session_opts *so
 		.collect = {
 			.max_threads = o->max_threads,
 			.stacks = o->stacks,
+			.call_graph = o->call_graph,
 			.verbose = o->verbose,
 			.no_autonuma = o->no_autonuma,
 			.autonuma_path = (int)o->autonuma_path,

@@ -53,6 +53,7 @@ struct top_opts {
 	enum nl_autonuma_path autonuma_path;
 	bool verbose;
 	bool stacks;
+	int call_graph;   /* enum nl_call_graph */
 	uint32_t max_threads;
 	char **cmd;       /* -- CMD ARGS, NULL-terminated; NULL when none */
 	const char *cmd_output; /* --cmd-output FILE */
@@ -67,7 +68,8 @@ static void usage(FILE *out)
 
 	nl_max_threads_help(mt, sizeof(mt), 23);
 	fprintf(out,
-		"usage: numalens top [-p PID | -G CGROUP] [-d SEC] [-i SEC] [--threads] [--json|--text] [-- CMD [ARGS...]]\n"
+		"usage: numalens top [-p PID | -G CGROUP] [-d SEC] [-i SEC] [--threads] [--json|--text]\n"
+		"                    [--call-graph auto|fp|dwarf] [-- CMD [ARGS...]]\n"
 		"\n"
 		"Per-node CPU time, page faults by CPU node x page node, remote ratio, first-touch\n"
 		"and resident pages for each process, refreshed every interval; diagnoses the\n"
@@ -105,6 +107,9 @@ static void usage(FILE *out)
 		mt);
 	fprintf(out,
 		"      --no-stacks      do not take user stacks of first-touching code\n"
+		"      --call-graph M   how those stacks are unwound: auto (default: dwarf where the\n"
+		"                       kernel allows, 5.15+), fp (frame pointers, cheapest) or dwarf\n"
+		"                       (CFI; code built without frame pointers)\n"
 		"      --no-autonuma    leave out the AutoNUMA programs (hint faults, migrations,\n"
 		"                       NUMA task moves, TLB shootdowns, scanner time)\n"
 		"      --autonuma-path P  how hint faults are hooked: auto (default: fentry, then\n"
@@ -125,7 +130,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 {
 	enum { OPT_THREADS = 256, OPT_JSON, OPT_TEXT, OPT_MAX_THREADS, OPT_NO_STACKS, OPT_NO_AUTONUMA,
 	       OPT_AUTONUMA_PATH, OPT_CMD_OUTPUT, OPT_RECORD, OPT_RECORD_MS, OPT_CHILDREN,
-	       OPT_NO_CHILDREN };
+	       OPT_NO_CHILDREN, OPT_CALL_GRAPH };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'G' },
@@ -138,6 +143,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ "text", no_argument, NULL, OPT_TEXT },
 		{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
+		{ "call-graph", required_argument, NULL, OPT_CALL_GRAPH },
 		{ "no-autonuma", no_argument, NULL, OPT_NO_AUTONUMA },
 		{ "autonuma-path", required_argument, NULL, OPT_AUTONUMA_PATH },
 		{ "cmd-output", required_argument, NULL, OPT_CMD_OUTPUT },
@@ -189,6 +195,12 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_TEXT: o->text = true; break;
 		case OPT_NO_STACKS: o->stacks = false; break;
+		case OPT_CALL_GRAPH:
+			if (nl_call_graph_parse(optarg, &o->call_graph)) {
+				nl_err("top: --call-graph: '%s' is not auto, fp or dwarf", optarg);
+				return -1;
+			}
+			break;
 		case OPT_NO_AUTONUMA: o->no_autonuma = true; break;
 		case OPT_CMD_OUTPUT: o->cmd_output = optarg; break;
 		case OPT_RECORD: o->record = optarg; break;
@@ -474,6 +486,7 @@ static void session_opts(const struct top *t, struct nl_session_opts *so)
 		.collect = {
 			.max_threads = t->o.max_threads,
 			.stacks = t->o.stacks,
+			.call_graph = t->o.call_graph,
 			.verbose = t->o.verbose,
 			.no_autonuma = t->o.no_autonuma,
 			.autonuma_path = (int)t->o.autonuma_path,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "access.skel.h"
+#include "collect/dwarf_stacks.h"
 #include "collect/follow.h"
 #include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
@@ -358,9 +359,15 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 	    nl_source_append(&c->sources[NL_SRC_FAULTS], "; hinting migrations' 4 KiB copies "
 			     "told by gfp (no mm_migrate_pages_start), THP copies not"))
 		ret = -ENOMEM;
+	if (!ret)
+		ret = nl_dwarf_stacks_plan(c, err, errlen);
+	if (!ret && c->stack_how[0] && c->sources[NL_SRC_FAULTS].active &&
+	    nl_source_append(&c->sources[NL_SRC_FAULTS], "; %s", c->stack_how))
+		ret = -ENOMEM;
 	if (ret)
 		return ret;
 	uint32_t max_stacks = c->opts.max_stacks ? c->opts.max_stacks : DEFAULT_MAX_STACKS;
+	bool fp_stacks = c->opts.stacks && c->stack_mode == NL_STACK_FP;
 	set_size(c->skel->maps.oncpu, (uint32_t)c->nr_cpus);
 	if (c->threads_by_tid)
 		set_size(c->skel->maps.thread_stats, c->opts.max_threads);
@@ -372,8 +379,9 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 			     "%.1f MiB preallocated", c->opts.max_threads,
 			     (double)bytes / (1 << 20)))
 		return -ENOMEM;
-	set_size(c->skel->maps.stacks, c->opts.stacks ? max_stacks : 1);
-	set_size(c->skel->maps.stack_counts, c->opts.stacks ? max_stacks * 4 : 1);
+	set_size(c->skel->maps.stacks, fp_stacks ? max_stacks : 1);
+	set_size(c->skel->maps.stack_counts, fp_stacks ? max_stacks * 4 : 1);
+	c->agg.max = (size_t)max_stacks * 4; /* DWARF: as many as stack_counts would keep */
 
 	ret = access_bpf__load(c->skel);
 	if (ret) {
@@ -393,11 +401,12 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	return 0;
+	return nl_dwarf_stacks_start(c, err, errlen);
 }
 
 static void access_close(struct nl_collector *c)
 {
+	nl_dwarf_stacks_stop(c);
 	access_bpf__destroy(c->skel);
 	c->skel = NULL;
 	nl_symbolizer_free(c->sym);
@@ -525,22 +534,56 @@ static int read_exited_procs(struct nl_collector *c)
 	return 0;
 }
 
+/* The ips of a stack: from the kernel's stack map (frame pointers) or the DWARF
+ * aggregation. *cut: the unwinder stopped short (DWARF only: a frame-pointer walk's
+ * end is told by the symbolizer). */
+static int stack_ips(struct nl_collector *c, uint32_t stackid, uint64_t *ips, bool *cut)
+{
+	*cut = false;
+	if (c->stack_mode == NL_STACK_FP)
+		return bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &stackid, ips);
+	const struct nl_stack_agg_entry *e = nl_stack_agg_get(&c->agg, stackid);
+	if (!e)
+		return -ENOENT;
+	memcpy(ips, e->ips, (size_t)e->nr * sizeof(*ips));
+	*cut = e->cut;
+	return 0;
+}
+
 static struct nl_stack *load_stack(struct nl_collector *c, uint32_t pid, uint32_t stackid)
 {
 	uint64_t ips[NL_STACK_DEPTH] = {};
 	struct nl_stack *st;
+	bool cut;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &stackid, ips))
+	if (stack_ips(c, stackid, ips, &cut))
 		return NULL;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	if (c->sym && nl_symbolize(c->sym, pid, ips, NL_STACK_DEPTH, st) == 0)
+	if (c->sym && nl_symbolize(c->sym, pid, ips, NL_STACK_DEPTH, st) == 0) {
+		/* an unwinder that stopped short of the program's entry: say so */
+		if (cut && !st->cut && (st->nr == 0 || !nl_frame_is_process_entry(&st->frames[st->nr - 1])))
+			st->cut = true;
 		return st;
+	}
 	/* The process is gone and was never cached: keep the raw addresses. */
 	for (int i = 0; i < NL_STACK_DEPTH && i < NL_MAX_FRAMES && ips[i]; i++)
 		st->frames[st->nr++].ip = ips[i];
 	return st;
+}
+
+/* A stack's cumulative pages: the thread's stack becomes the one with the most. */
+static void consider_stack(struct nl_collector *c, uint32_t tid, uint32_t stackid,
+			   uint64_t pages_est)
+{
+	struct nl_tracked *e = nl_tt_find(&c->threads, tid, 0, c->seq);
+
+	if (e && (!e->has_stack || pages_est > e->stack_pages || stackid == e->stackid)) {
+		e->has_stack = true;
+		e->stack_pages = pages_est;
+		e->stackid = stackid;
+	}
 }
 
 /* For each thread, the stack that first-touched the most pages (cumulative), loaded
@@ -552,19 +595,15 @@ static void pick_stacks(struct nl_collector *c)
 	void *prev = NULL;
 	struct nl_stack_count cnt;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (c->stack_mode == NL_STACK_FP && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &cnt))
 			continue;
-		struct nl_tracked *e = nl_tt_find(&c->threads, key.tid, 0, c->seq);
-		if (e && (!e->has_stack || cnt.pages_est > e->stack_pages ||
-			  key.stackid == e->stackid)) {
-			e->has_stack = true;
-			e->stack_pages = cnt.pages_est;
-			e->stackid = key.stackid;
-		}
+		consider_stack(c, key.tid, key.stackid, cnt.pages_est);
 	}
+	for (size_t i = 0; c->stack_mode == NL_STACK_DWARF && i < c->agg.n; i++)
+		consider_stack(c, c->agg.v[i].tid, c->agg.v[i].id, c->agg.v[i].pages_est);
 	for (size_t i = 0; i < c->threads.n; i++) {
 		struct nl_tracked *e = &c->threads.v[i];
 		if (!e->has_stack || (e->stack && e->stack_of == e->stackid))
@@ -589,6 +628,8 @@ static void forget_exited(struct nl_collector *c, const uint32_t *keys, size_t n
 		bpf_map_delete_elem(efd, &keys[i]);
 	if (!c->opts.stacks || !nkeys)
 		return;
+	for (size_t i = 0; c->stack_mode == NL_STACK_DWARF && i < nkeys; i++)
+		nl_stack_agg_forget_tid(&c->agg, keys[i]);
 	/* Collect first: deleting while walking would restart get_next_key. */
 	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
 		key = next;
@@ -707,7 +748,8 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 
 	read_drops(c, drops);
 	for (int k = 0; k < NL_DROP_MAX; k++)
-		if (k != NL_DROP_STACK && k != NL_DROP_PAGE_NODE)
+		if (k != NL_DROP_STACK && k != NL_DROP_PAGE_NODE && k != NL_DROP_STACK_RING &&
+		    k != NL_DROP_STACK_READ)
 			cum->lost_events += drops[k];
 	if (account_skipped_runs(c, cum))
 		return -ENOMEM;
@@ -717,7 +759,7 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 	if (f->known && c->opts.stacks && drops[NL_DROP_STACK] &&
 	    nl_source_append(f, "; %" PRIu64 " stack samples not stored", drops[NL_DROP_STACK]))
 		return -ENOMEM;
-	return 0;
+	return nl_dwarf_stacks_account(c, cum, drops);
 }
 
 static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
@@ -733,10 +775,12 @@ static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
 	if (!ret)
 		ret = read_exited_procs(c);
 	if (!ret && c->opts.stacks)
+		ret = nl_dwarf_stacks_drain(c);
+	if (!ret && c->opts.stacks)
 		pick_stacks(c);
 	if (!ret)
 		forget_exited(c, exited, nexited);
-	if (!ret && c->opts.stacks && nexited)
+	if (!ret && c->opts.stacks && c->stack_mode == NL_STACK_FP && nexited)
 		gc_stacks(c);
 	free(exited);
 	if (!ret)

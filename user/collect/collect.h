@@ -20,6 +20,7 @@ struct nl_collect_opts {
 	uint32_t max_threads;  /* size of per-thread maps; 0 = default */
 	uint32_t max_stacks;   /* size of the stack map; 0 = default */
 	bool stacks;           /* take user stacks of first-touching code */
+	int call_graph;        /* enum nl_call_graph: how those stacks are unwound */
 	bool verbose;          /* libbpf messages on stderr */
 	bool no_autonuma;      /* leave the AutoNUMA programs (collect/autonuma.c) out */
 	int autonuma_path;     /* enum nl_autonuma_path: AUTO, or force one (tests) */
@@ -29,6 +30,16 @@ struct nl_collect_opts {
 	uint32_t max_inflight; /* threads with a request in flight at once; 0 = default */
 	bool request_records;  /* keep each finished request, not only the histogram */
 };
+
+/* --call-graph (collect/dwarf_stacks.c). AUTO: DWARF where the kernel lets BPF read
+ * the user registers (5.15, x86-64), else frame pointers, said in the faults source. */
+enum nl_call_graph {
+	NL_CALL_GRAPH_AUTO = 0,
+	NL_CALL_GRAPH_FP,      /* frame pointers walked in BPF: cheapest, needs -fno-omit-frame-pointer */
+	NL_CALL_GRAPH_DWARF,   /* registers + stack copy unwound in user space with DWARF CFI */
+};
+/* "auto", "fp", "dwarf" into *out: 0, or -1 (unknown word). */
+int nl_call_graph_parse(const char *arg, int *out);
 
 struct nl_collector;
 
@@ -83,6 +94,13 @@ int nl_collector_on_requests(struct nl_collector *c,
 			     int (*fn)(void *ctx, const struct nl_request *r), void *ctx);
 /* Drains the finished requests to every consumer: the number, or -errno. */
 int nl_collector_drain_requests(struct nl_collector *c);
+
+/* DWARF-mode stacks (collect/dwarf_stacks.c) are unwound in user space while their
+ * process still exists (its mappings and files are what the unwinder reads), so the
+ * session calls nl_collector_poll at least every nl_collector_poll_ns between samples.
+ * 0: nothing to poll. nl_collector_poll returns 0 or -errno. */
+uint64_t nl_collector_poll_ns(const struct nl_collector *c);
+int nl_collector_poll(struct nl_collector *c);
 
 /* The sources as decided at open (deep copy; free with nl_sources_free). */
 int nl_collector_sources(const struct nl_collector *c, struct nl_source_state *out);

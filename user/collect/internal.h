@@ -4,6 +4,7 @@
 
 #include "collect/autonuma.h"
 #include "collect/collect.h"
+#include "collect/stack_agg.h"
 #include "collect/symbolize.h"
 #include "collect/threads.h"
 #include "sysinfo/topology.h"
@@ -11,6 +12,8 @@
 #define NL_MAX_VIEWS 8
 
 struct access_bpf;
+struct nl_unwinder;
+struct ring_buffer;
 
 struct nl_collector {
 	struct nl_collect_opts opts;
@@ -27,6 +30,14 @@ struct nl_collector {
 	/* the access profile (collect/access.c) */
 	struct access_bpf *skel;
 	struct nl_symbolizer *sym;
+	/* DWARF-mode first-touch stacks (collect/dwarf_stacks.c) */
+	int stack_mode;               /* enum nl_stack_mode the programs were loaded with */
+	char stack_how[192];          /* how stacks are taken, for the faults source */
+	struct nl_unwinder *unw;
+	struct nl_stack_agg agg;
+	struct ring_buffer *stack_ring;
+	uint64_t unwind_failed;       /* samples of processes gone before they were read */
+	uint64_t agg_full;            /* samples of new stacks with the table full */
 	bool page_flags_ok;           /* the page node is the top NODES_SHIFT bits of flags */
 	int nodes_shift;
 	char page_flags_why[64];      /* why not, when !page_flags_ok */

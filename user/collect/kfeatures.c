@@ -232,6 +232,14 @@ bool nl_have_task_storage(char *why, size_t len)
 	return true;
 }
 
+bool nl_have_task_pt_regs(void)
+{
+	/* raw_tp's helper table falls back to bpf_tracing_func_proto, where the helper is
+	 * (see nl_have_task_storage); tp_btf and classic tracepoints get it too. */
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_task_pt_regs,
+				       NULL) == 1;
+}
+
 bool nl_have_bpf_cmpxchg(void)
 {
 	/* commit 5ffa25502b5a ("bpf: Add instructions for atomic_[cmp]xchg"), 5.12: older

@@ -50,6 +50,10 @@ void nl_kernel_enum_names(const struct btf *vmlinux_btf, struct nl_enum_names *o
  * missing piece in why. */
 bool nl_have_task_storage(char *why, size_t len);
 
+/* Tracing programs can read a task's user registers: bpf_task_pt_regs (5.15, commit
+ * dd6e10fbd9fb), probed by loading a tiny program. DWARF-mode stacks need it. */
+bool nl_have_task_pt_regs(void);
+
 /* BPF programs may use atomic compare-and-exchange (BPF_ATOMIC | BPF_CMPXCHG, 5.12). */
 bool nl_have_bpf_cmpxchg(void);
 

@@ -27,6 +27,7 @@ struct perf_sym {
 
 struct proc_cache {
 	uint32_t pid;
+	uint64_t exe_ino;       /* /proc/PID/exe's inode when the mappings were read */
 	Dwfl *dwfl;
 	struct map_range *maps; /* sorted by start, as the kernel prints them */
 	int nr_maps;
@@ -129,6 +130,16 @@ fail:
 	return err;
 }
 
+/* The inode of the process's executable, 0 when unknown (kernel thread, gone). */
+static uint64_t exe_inode(uint32_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 /* Reads the mappings and reports them to a fresh Dwfl. */
 static int load_process(struct proc_cache *c)
 {
@@ -139,6 +150,7 @@ static int load_process(struct proc_cache *c)
 	err = read_maps(c->pid, &maps, &nr);
 	if (err)
 		return err;
+	c->exe_ino = exe_inode(c->pid);
 	if (nr == 0) { /* a zombie has no address space left */
 		free(maps);
 		return -ESRCH;
@@ -457,6 +469,64 @@ static bool is_process_entry(const struct nl_frame *f)
 	return false;
 }
 
+/* pid's cache entry, loaded (and *loaded set) when there was none. */
+static int cached(struct nl_symbolizer *s, uint32_t pid, struct proc_cache **out, bool *loaded)
+{
+	struct proc_cache *c = lookup(s, pid);
+	int err;
+
+	*loaded = false;
+	if (c) {
+		*out = c;
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->pid = pid;
+	err = load_process(c);
+	if (err) {
+		free_cache(c);
+		return err;
+	}
+	c->next = *bucket_of(s, pid);
+	*bucket_of(s, pid) = c;
+	*out = c;
+	*loaded = true;
+	return 0;
+}
+
+int nl_symbolizer_dwfl(struct nl_symbolizer *s, uint32_t pid, uint64_t exe_ino,
+		       struct Dwfl **out)
+{
+	struct proc_cache *c;
+	bool loaded;
+	int err;
+
+	if (!s || !out)
+		return -EINVAL;
+	err = cached(s, pid, &c, &loaded);
+	if (err)
+		return err;
+	if (exe_ino && c->exe_ino && exe_ino != c->exe_ino) {
+		/* the process exec'd: since we read it (re-read), or since the sample */
+		if (loaded || exe_inode(pid) != exe_ino)
+			return -ESTALE;
+		err = load_process(c);
+		if (err)
+			return err;
+		if (c->exe_ino != exe_ino)
+			return -ESTALE;
+	}
+	*out = c->dwfl;
+	return 0;
+}
+
+bool nl_frame_is_process_entry(const struct nl_frame *f)
+{
+	return is_process_entry(f);
+}
+
 int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int n,
 		 struct nl_stack *out)
 {
@@ -468,21 +538,9 @@ int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int
 		return -EINVAL;
 	out->nr = 0;
 	out->cut = false;
-	c = lookup(s, pid);
-	if (!c) {
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		c->pid = pid;
-		err = load_process(c);
-		if (err) {
-			free_cache(c);
-			return err;
-		}
-		c->next = *bucket_of(s, pid);
-		*bucket_of(s, pid) = c;
-		reloaded = true;
-	}
+	err = cached(s, pid, &c, &reloaded);
+	if (err)
+		return err;
 	if (n > NL_MAX_FRAMES)
 		n = NL_MAX_FRAMES;
 	for (int i = 0; i < n && ips[i]; i++) {

@@ -25,6 +25,7 @@
 #ifndef NL_SYMBOLIZE_H
 #define NL_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model/model.h"
@@ -47,6 +48,21 @@ struct nl_symbolizer *nl_symbolizer_new(void);
  * once per call. */
 int nl_symbolize(struct nl_symbolizer *s, uint32_t pid, const uint64_t *ips, int n,
 		 struct nl_stack *out);
+
+/* The cached Dwfl of process pid (its modules reported from /proc/PID/maps), loaded
+ * as nl_symbolize would; owned by s, valid until pid's mappings are re-read or
+ * forgotten. For the DWARF unwinder (collect/unwind.c), which attaches its thread
+ * state to it. exe_ino (0: unchecked) is the inode of the executable the caller's
+ * stack was taken in: a cache of another image is re-read, and -ESTALE says the
+ * process no longer runs that image (it exec'd since). 0 or the errors of
+ * nl_symbolize. */
+struct Dwfl;
+int nl_symbolizer_dwfl(struct nl_symbolizer *s, uint32_t pid, uint64_t exe_ino,
+		       struct Dwfl **out);
+
+/* f is the frame that starts the program (__libc_start_call_main, __libc_start_main,
+ * _start): nl_symbolize ends a stack there, complete. */
+bool nl_frame_is_process_entry(const struct nl_frame *f);
 
 /* Drops the cached mappings of pid (the process exited or exec'd). */
 void nl_symbolizer_forget(struct nl_symbolizer *s, uint32_t pid);

@@ -279,13 +279,19 @@ static int wait_until(struct nl_session *s, const struct nl_session_loop *l, uin
 
 	if (now >= wake)
 		return NL_RUNNING;
-	uint64_t left = wake - now;
+	uint64_t left = wake - now, poll_ns = nl_collector_poll_ns(s->coll);
+	if (poll_ns && left > poll_ns)
+		left = poll_ns; /* the caller's loop comes back until wake */
 	struct timespec ts = { (time_t)(left / NS_PER_SEC), (long)(left % NS_PER_SEC) };
 	/* poll ignores fd -1: then only the timeout and signals wake us */
 	struct pollfd pfd = { .fd = l->input ? l->input_fd : -1, .events = POLLIN };
 	int rc = ppoll(&pfd, 1, &ts, &s->wait_mask);
 	if (rc < 0 && errno != EINTR) {
 		nl_err("%s: waiting failed: %s", s->o.who, strerror(errno));
+		return -1;
+	}
+	if (poll_ns && (rc = nl_collector_poll(s->coll)) < 0) {
+		nl_err("%s: reading the stack samples failed: %s", s->o.who, strerror(-rc));
 		return -1;
 	}
 	if (l->input && pfd.fd >= 0)
