@@ -442,7 +442,7 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 	ret = follow_existing(c, err, errlen);
 	if (ret)
 		return ret;
-	if (bpf_program__autoload(c->skel->progs.nl_judge)) {
+	if (bpf_program__autoload(c->skel->progs.nl_fault_vma)) {
 		ret = nl_mapped_open(&c->mapped, bpf_map__fd(c->skel->maps.mapped_ring),
 				     MAPPED_RING_BYTES, err, errlen);
 		if (ret)
@@ -817,7 +817,7 @@ static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
 	 * report taken. A report read here is in the faults_reported read next; one
 	 * made after (a running thread's next fault) is in neither and waits for the
 	 * next sample, so no fault is counted twice. */
-	ret = c->mapped ? judge_sleepers(c) : 0;
+	ret = c->mapped && c->fault_counter_mode ? judge_sleepers(c) : 0;
 	if (!ret && c->mapped)
 		ret = nl_mapped_drain(c->mapped, &c->threads);
 	/* Live threads, then the exited map (final counts win). */
