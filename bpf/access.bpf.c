@@ -8,14 +8,16 @@
  *
  * Hooks (arguments checked in the BTF of 6.1 and 6.18):
  *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86 (tracepoint
- *                                                        mode only, see below)
+ *                                                        mode; either mode with mapped
+ *                                                        faults, mapped.bpf.h)
  *   tp_btf/mm_page_alloc(page, order, gfp_flags, migratetype)   the page, or:
  *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn (fallback)
  *   tp_btf/sched_switch(preempt, prev, next[, prev_state])
  *   tp_btf/sched_migrate_task(p, dest_cpu)
  *   tp_btf/sched_process_exit(p[, group_dead])          group_dead is 6.18 only
  *   tp_btf/mm_migrate_pages_start, tp_btf/mm_migrate_pages (no arguments used)
- *   iter/task                                            the snapshot
+ *   iter/task                                            the snapshot; nl_judge: mapped
+ *                                                        faults of sleeping threads
  * tp_btf takes the arguments directly, so the x86 exceptions tracepoint's context
  * struct being renamed between 6.1 and 6.18 does not matter.
  *

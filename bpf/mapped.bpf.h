@@ -53,7 +53,7 @@ static __always_inline __u32 hugetlb_order(struct file *f)
 static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct nl_vma_class *c = data;
-	unsigned long flags = BPF_CORE_READ(vma, vm_flags);
+	unsigned long flags = nl_vma_flags(vma);
 	struct file *f = BPF_CORE_READ(vma, vm_file);
 
 	if (flags & NL_VM_HUGETLB) {
