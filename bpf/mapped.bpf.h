@@ -25,6 +25,8 @@
 /* include/linux/mm.h, the same bits in 5.10, 6.1 and 6.18. */
 #define NL_VM_SHARED 0x00000008UL
 #define NL_VM_HUGETLB 0x00400000UL
+/* include/uapi/asm-generic/errno-base.h (not in BTF) */
+#define NL_EBUSY 16
 
 /* Sized by user space (bytes, a power of two); the smallest when the source is off.
  * Read at each sample, never woken per event (BPF_RB_NO_WAKEUP): the cost DESIGN.md
@@ -73,9 +75,14 @@ static __always_inline __u32 mapped_report(struct task_struct *task,
 					   __u32 cpu_node)
 {
 	struct nl_vma_class c = {};
+	long err = bpf_find_vma(task, addr, classify_vma, &c, 0);
 
-	/* -ENOENT: unmapped since; -EBUSY: another thread holds the mmap lock */
-	if (bpf_find_vma(task, addr, classify_vma, &c, 0))
+	/* -EBUSY: the mmap lock is contended, or (interrupts are off at page_fault_user)
+	 * the per-CPU irq_work that drops it after the last lookup has not run yet, which
+	 * on the 6.18 host happened for whole runs of faults: user space classifies those. */
+	if (err == -NL_EBUSY)
+		c.kind = NL_VMA_UNKNOWN;
+	else if (err) /* -ENOENT: unmapped since */
 		return NL_DROP_MAPPED_VMA;
 	if (!c.kind)
 		return NL_DROP_MAX;

@@ -147,6 +147,8 @@ enum nl_vma_kind {
 				   * that exists already */
 	NL_VMA_HUGETLB_PRIVATE,   /* private hugetlb: takes a fresh page from the pool */
 	NL_VMA_HUGETLB_SHARED,    /* shared hugetlb: maps the file's (or segment's) page */
+	NL_VMA_UNKNOWN,           /* the mmap lock could not be taken in BPF: user space
+				   * tells the kind from /proc/PID/smaps */
 };
 
 /* One fault that allocated no page, for user space to resolve with move_pages(2). */

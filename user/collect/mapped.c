@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "collect/vma_kind.h"
 #include "numalens.h"
 
 /* Largest hugetlb order believed (1 GiB pages are order 18 on x86). */
@@ -28,6 +29,8 @@ struct nl_mapped {
 	uint64_t proc_gone;         /* the process could not be asked (exited) */
 	uint64_t bad_order;         /* a hugetlb page whose size BPF could not read */
 	uint64_t no_thread;         /* no table entry could be made (out of memory) */
+	uint64_t by_smaps;          /* classified here (the mmap lock was busy in BPF) */
+	uint64_t smaps_anon;        /* of them, private anonymous: unresolved, rightly */
 };
 
 static int take_event(void *ctx, void *data, size_t size)
@@ -138,32 +141,68 @@ static int credit(struct nl_mapped *m, struct nl_thread_table *t,
 	return 0;
 }
 
-/* One move_pages(2) query for n faults of one process (n <= NL_MAPPED_BATCH). */
-static int resolve_batch(struct nl_mapped *m, struct nl_thread_table *t,
-			 const struct nl_mapped_event *e, size_t n)
+/* Events BPF could not classify (NL_VMA_UNKNOWN) get their kind from the process's
+ * smaps; those in private anonymous memory, or in no mapping, go back to unresolved
+ * and are marked kind 0 so resolve_batch() skips them. */
+static int classify_unknown(struct nl_mapped *m, struct nl_thread_table *t,
+			    struct nl_mapped_event *e, size_t n)
 {
+	struct nl_vma_span *v = NULL;
+	size_t nv = 0;
+	int ret = 0, rd = -1;
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		if (e[i].kind != NL_VMA_UNKNOWN)
+			continue;
+		if (rd < 0 && (rd = -nl_vma_spans_read(NULL, e[i].tgid, &v, &nv)) == ENOMEM)
+			ret = -ENOMEM;
+		const struct nl_vma_span *s = rd ? NULL : nl_vma_span_find(v, nv, e[i].addr);
+		m->by_smaps++;
+		if (!ret && s && s->kind) {
+			e[i].kind = s->kind;
+			e[i].order = s->order;
+			continue;
+		}
+		if (!ret)
+			ret = give_back(m, t, &e[i], rd ? &m->proc_gone : s ? &m->smaps_anon :
+					&m->page_gone);
+		e[i].kind = 0;
+	}
+	free(v);
+	return ret;
+}
+
+/* One move_pages(2) query for the classified faults among n of one process (n <=
+ * NL_MAPPED_BATCH). */
+static int resolve_batch(struct nl_mapped *m, struct nl_thread_table *t,
+			 struct nl_mapped_event *ev, size_t n)
+{
+	const struct nl_mapped_event *e[NL_MAPPED_BATCH];
 	void *pages[NL_MAPPED_BATCH];
 	int status[NL_MAPPED_BATCH];
+	size_t k = 0;
+	int ret = classify_unknown(m, t, ev, n);
 
-	for (size_t i = 0; i < n; i++)
-		pages[i] = (void *)(uintptr_t)e[i].addr;
+	for (size_t i = 0; !ret && i < n; i++)
+		if (ev[i].kind) {
+			e[k] = &ev[i];
+			pages[k++] = (void *)(uintptr_t)ev[i].addr;
+		}
+	if (ret || !k)
+		return ret;
 	/* nodes == NULL: only ask where each page is (status: node or -errno) */
-	bool gone = syscall(SYS_move_pages, (int)e[0].tgid, (unsigned long)n, pages, NULL,
+	bool gone = syscall(SYS_move_pages, (int)ev[0].tgid, (unsigned long)k, pages, NULL,
 			    status, 0) != 0;
 
-	for (size_t i = 0; i < n; i++) {
-		int ret;
-
+	for (size_t i = 0; !ret && i < k; i++) {
 		if (gone)
-			ret = give_back(m, t, &e[i], &m->proc_gone);
+			ret = give_back(m, t, e[i], &m->proc_gone);
 		else if (status[i] < 0 || status[i] >= NL_MAX_NODES)
-			ret = give_back(m, t, &e[i], &m->page_gone);
+			ret = give_back(m, t, e[i], &m->page_gone);
 		else
-			ret = credit(m, t, &e[i], status[i]);
-		if (ret)
-			return ret;
+			ret = credit(m, t, e[i], status[i]);
 	}
-	return 0;
+	return ret;
 }
 
 int nl_mapped_drain(struct nl_mapped *m, struct nl_thread_table *t)
@@ -191,8 +230,15 @@ int nl_mapped_describe(const struct nl_mapped *m, uint64_t ring_full, uint64_t v
 	uint64_t lost = m->page_gone + m->proc_gone + m->bad_order + m->no_thread + ring_full +
 			vma_gone;
 
+	/* the private anonymous ones found in smaps are not lost: BPF would not send them */
+
 	if (nl_source_append(s, "; %" PRIu64 " resolved (%" PRIu64 " mapped, %" PRIu64
 			     " hugetlb first touches)", m->mapped + m->huge, m->mapped, m->huge))
+		return -ENOMEM;
+	if (m->by_smaps && nl_source_append(s, "; %" PRIu64 " classified from /proc/PID/smaps "
+					    "(the mmap lock busy in BPF), %" PRIu64 " of them "
+					    "private anonymous (unresolved)", m->by_smaps,
+					    m->smaps_anon))
 		return -ENOMEM;
 	if (!lost)
 		return 0;
