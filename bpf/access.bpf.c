@@ -8,14 +8,16 @@
  *
  * Hooks (arguments checked in the BTF of 6.1 and 6.18):
  *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86 (tracepoint
- *                                                        mode only, see below)
+ *                                                        mode; either mode with mapped
+ *                                                        faults, mapped.bpf.h)
  *   tp_btf/mm_page_alloc(page, order, gfp_flags, migratetype)   the page, or:
  *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn (fallback)
  *   tp_btf/sched_switch(preempt, prev, next[, prev_state])
  *   tp_btf/sched_migrate_task(p, dest_cpu)
  *   tp_btf/sched_process_exit(p[, group_dead])          group_dead is 6.18 only
  *   tp_btf/mm_migrate_pages_start, tp_btf/mm_migrate_pages (no arguments used)
- *   iter/task                                            the snapshot
+ *   iter/task                                            the snapshot; nl_judge: mapped
+ *                                                        faults of sleeping threads
  * tp_btf takes the arguments directly, so the x86 exceptions tracepoint's context
  * struct being renamed between 6.1 and 6.18 does not matter.
  *
@@ -284,9 +286,14 @@ static __always_inline void settle_fault_counts(struct nl_thread_stats *out,
 	__u64 done = flt > s->flt_base ? flt - s->flt_base : 0;
 	__u64 in_progress = s->charged && s->charged_flt == flt ? 1 : 0;
 	__u64 charged_done = s->charged - in_progress;
+	/* A finished fault that allocated nothing and waits to be judged (mapped.bpf.h) is
+	 * in no count yet: it moves to faults_reported or stays unresolved when judged, so
+	 * neither count ever goes back. */
+	__u64 judging = s->last_armed && s->charged_flt != s->last_flt && flt > s->last_flt;
+	__u64 unresolved = done > charged_done ? done - charged_done : 0;
 
 	out->faults_total = done + in_progress;
-	out->faults_unresolved = s->faults_unresolved + (done > charged_done ? done - charged_done : 0);
+	out->faults_unresolved = s->faults_unresolved + unresolved - (unresolved ? judging : 0);
 }
 
 /* The mask (NL_MAX_CPUS is a power of two) is the verifier's bound; a range check
@@ -320,20 +327,50 @@ static __always_inline int pfn_node(__u64 pfn)
 	return -1;
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+#include "mapped.bpf.h"
+
+/* Judges the thread's last recorded fault, once: the thread at its next fault or
+ * the judging iterator (nl_judge), whichever takes last_armed. unresolved: it
+ * allocated no page. */
+static __always_inline void judge_last(struct task_struct *task, struct nl_thread_stats *s,
+				       bool unresolved)
+{
+	if (__sync_val_compare_and_swap(&s->last_armed, 1, 0) != 1 || !unresolved)
+		return;
+	__u32 why = mapped_report(task, s, s->last_addr, s->last_node);
+	if (why != NL_DROP_MAX)
+		count_drop(why);
+}
+
+/* A user fault starts. Tracepoint mode: the fault is counted and marked pending for
+ * its allocation. report (nl_fault_vma): the thread's previous fault, if it allocated
+ * no page, goes to user space to be resolved (mapped.bpf.h); this one is kept to be
+ * judged at the next. */
+static __always_inline void fault_entry(unsigned long address, bool report)
 {
 	if (!current_is_target())
-		return 0;
-	struct nl_thread_stats *s = stats_of(nl_task_current(by_tid));
+		return;
+	struct task_struct *task = nl_task_current(by_tid);
+	struct nl_thread_stats *s = stats_of(task);
 	if (!s)
-		return 0;
+		return;
 
 	__u32 node = bpf_get_numa_node_id();
 	if (node >= NL_MAX_NODES) {
 		count_drop(NL_LOST_NODE);
-		return 0;
+		return;
 	}
+	if (report) {
+		/* Counter mode: the previous fault allocated if its count was charged. */
+		judge_last(task, s, fault_counter_mode ? s->charged_flt != s->last_flt : s->pending);
+		s->last_addr = address;
+		s->last_flt = fault_counter_mode ? task_faults(task) : 0;
+		s->last_node = node;
+		barrier(); /* the judging iterator reads these once it sees last_armed */
+		s->last_armed = 1;
+	}
+	if (fault_counter_mode)
+		return;
 	s->faults_total++;
 	/* The previous fault never allocated: its page node stays unknown. */
 	if (s->pending)
@@ -342,6 +379,24 @@ int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned lon
 	s->pending_node = node;
 	/* A migration is always inside one fault; a new fault ends any stale one. */
 	s->migrating = 0;
+}
+
+/* Tracepoint mode without mapped faults (kernels before bpf_find_vma, 5.17). */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(nl_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	fault_entry(address, false);
+	return 0;
+}
+
+/* Either mode, with mapped faults: a separate program because bpf_find_vma's callback
+ * (a BPF_PSEUDO_FUNC reference, 5.13) would stop the object loading on older kernels
+ * even in a branch the verifier removes. */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(nl_fault_vma, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	fault_entry(address, true);
 	return 0;
 }
 
@@ -677,6 +732,8 @@ static __always_inline void hand_over_exit(struct nl_thread_stats *s, struct tas
 		s->faults_unresolved++;
 		s->pending = 0;
 	}
+	/* Its last fault is not judged: the mapping is gone (exit_mm() ran). */
+	s->last_armed = 0;
 	settle_fault_counts(s, s, p);
 
 	__u32 tid = s->tid;
@@ -796,5 +853,25 @@ int nl_dump(struct bpf_iter__task *ctx)
 		}
 	}
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}
+
+/* Mapped faults, counter mode: judges the last fault of every followed thread that is
+ * off the CPU and has finished it (its count moved past it), so a thread that stopped
+ * faulting is not left with one fault unjudged. User space runs it just before it
+ * takes the ring (collect/mapped.c). Tracepoint mode cannot tell a finished fault from
+ * one asleep in I/O: its last fault waits for the next. */
+SEC("iter/task")
+int nl_judge(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	if (!task || !fault_counter_mode)
+		return 0;
+	struct nl_thread_stats *s = nl_task_state_get(&thread_stats, by_tid, task);
+	if (!s || !s->last_armed || BPF_CORE_READ(task, on_cpu))
+		return 0;
+	if (task_faults(task) <= s->last_flt)
+		return 0; /* still inside it */
+	judge_last(task, s, s->charged_flt != s->last_flt);
 	return 0;
 }

@@ -172,6 +172,15 @@ static __always_inline struct task_struct *nl_current_task(void)
  * deleted at the thread's exit (sched_process_exit) so a reused tid starts afresh, a
  * non-leader exec's tid change (de_thread() gives it the leader's) is followed at
  * sched_process_exec, and a full map is a counted loss (the caller's), never silent. */
+/* A VMA's flags. Since 6.3 (commit bc292ab00f6c "mm: introduce vma->vm_flags wrapper
+ * functions") vm_flags is a const member of an anonymous union with __vm_flags; before,
+ * a plain member. CO-RE matches the field by name through the anonymous union, so one
+ * probe read serves both (mapped.bpf.h; bpf_find_vma() exists only from 5.17). */
+static __always_inline unsigned long nl_vma_flags(struct vm_area_struct *vma)
+{
+	return BPF_CORE_READ(vma, vm_flags);
+}
+
 static __always_inline struct task_struct *nl_task_current(bool by_tid)
 {
 	if (by_tid)

@@ -45,6 +45,10 @@ struct nl_thread_stats {
 	__u64 first_touch_allocs; /* allocations counted above; drives stack sampling */
 	__u64 cpu_ns[NL_MAX_NODES];
 	__u64 node_migrations;    /* sched_migrate_task to a CPU on another node */
+	/* Of faults_unresolved, those sent to user space to be resolved (mapped faults,
+	 * bpf/mapped.bpf.h): user space takes them out and adds back what it could not
+	 * resolve, so each fault is counted once, in one place. */
+	__u64 faults_reported;
 	__u32 tid;
 	__u32 tgid;
 	char comm[NL_TASK_COMM_LEN];
@@ -64,6 +68,16 @@ struct nl_thread_stats {
 	__u32 migrating;          /* inside migrate_pages(): allocations are not first touch */
 	__u32 pad;
 	__u64 migrating_flt;      /* counter mode: the fault that migration is inside */
+	/* Mapped faults (bpf/access.bpf.c, nl_fault_vma): the last user fault taken, so
+	 * the next one can tell whether it allocated a page and, if not, report it. */
+	__u64 last_addr;
+	__u64 last_flt;           /* counter mode: min_flt + maj_flt when it was taken */
+	/* A fault is recorded above and not yet judged; taken with a compare-and-swap
+	 * (the thread and the judging iterator may both try), 64-bit because 32-bit
+	 * cmpxchg needs -mcpu=v3. */
+	__u64 last_armed;
+	__u32 last_node;          /* node of the CPU it was taken on */
+	__u32 pad2;
 };
 
 /* What the task iterator writes after each live thread's nl_thread_stats: the time
@@ -158,7 +172,35 @@ enum nl_drop {
 	NL_LOST_FOLLOW,      /* a forked child not followed: the followed set was full */
 	NL_DROP_STACK_RING,  /* a DWARF stack sample the ring buffer had no room for */
 	NL_DROP_STACK_READ,  /* a DWARF stack sample whose user stack could not be read */
+	NL_DROP_MAPPED_RING, /* a fault that allocated no page in a file, shared or hugetlb
+			      * mapping not reported: the ring buffer was full (it stays
+			      * unresolved, counted on the mapped_faults source) */
+	NL_DROP_MAPPED_VMA,  /* such a fault whose mapping was gone (or locked) when the next
+			      * fault looked it up: unresolved, counted there too */
 	NL_DROP_MAX,
+};
+
+
+/* What kind of mapping a fault that allocated no page was in (bpf/access.bpf.c,
+ * classify_vma()). Private anonymous memory is never reported: a fault there that
+ * allocates nothing is a zero-page read, a protection or an AutoNUMA hinting fault. */
+enum nl_vma_kind {
+	NL_VMA_FILE = 1,          /* file-backed (page cache) or shared memory: maps a page
+				   * that exists already */
+	NL_VMA_HUGETLB_PRIVATE,   /* private hugetlb: takes a fresh page from the pool */
+	NL_VMA_HUGETLB_SHARED,    /* shared hugetlb: maps the file's (or segment's) page */
+	NL_VMA_UNKNOWN,           /* the mmap lock could not be taken in BPF: user space
+				   * tells the kind from /proc/PID/smaps */
+};
+
+/* One fault that allocated no page, for user space to resolve with move_pages(2). */
+struct nl_mapped_event {
+	__u64 addr;
+	__u32 tid;
+	__u32 tgid;
+	__u32 cpu_node;
+	__u16 kind;               /* enum nl_vma_kind */
+	__u16 order;              /* hugetlb: the page order (9 = 2 MiB); else 0 */
 };
 
 

@@ -982,12 +982,42 @@ static void test_table_to_file(void **state)
 	free(f);
 }
 
+/* Faults that mapped pages already there (mapped_faults) are part of faults, named
+ * apart; hugetlb pages resident are listed by node. JSON and table. */
+static void test_mapped_and_hugetlb(void **state)
+{
+	struct fixture *f = make_fixture();
+	struct nl_process *p = &f->proc[0];
+
+	p->c.faults_mapped[2][0] = 4; /* 4 of faults[2][0] = 5 */
+	p->resident_huge_pages[2] = 3;
+	p->resident_huge_kb[2] = 3 * 2048;
+	char *j = json_of(&f->s, false);
+	char *pj = proc_json(j, "{\"pid\":42,");
+	assert_has(pj, "\"faults\":[[900,7],[5,11]],\"faults_mapped\":[[0,0],[4,0]],");
+	assert_has(pj, "\"resident_source\":\"numa_maps\",\"resident_huge_pages\":[0,3],"
+		       "\"resident_huge_kb\":[0,6144]");
+	free(pj);
+	free(j);
+
+	struct nl_table_opts o = { .width = 100 };
+	struct nl_lines l = { 0 };
+	assert_int_equal(nl_table_render(&f->s, &o, &l), 0);
+	int m = find_line(&l, "  of them mapping pages already there: cpu n2 -> page n0 4");
+	int h = find_line(&l, "  hugetlb pages resident: n2 3 (6.0 MiB)");
+	assert_true(m > find_line(&l, "access matrix of 42"));
+	assert_true(h > m);
+	nl_lines_free(&l);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_one_line_and_header),
 		cmocka_unit_test(test_json_sparse_node_positions),
 		cmocka_unit_test(test_classified_share),
+		cmocka_unit_test(test_mapped_and_hugetlb),
 		cmocka_unit_test(test_json_unknowns_are_null),
 		cmocka_unit_test(test_json_escapes_comm),
 		cmocka_unit_test(test_json_threads),

@@ -202,6 +202,10 @@ static void fill_proc(struct nl_process *p, uint64_t base, int threads, int vmas
 	fill_counts(&p->c, base * 3);
 	for (int n = 0; n < NL_MAX_NODES; n++)
 		p->resident_pages[n] = base + 100 + (uint64_t)n;
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		p->resident_huge_pages[n] = base + 200 + (uint64_t)n;
+		p->resident_huge_kb[n] = (base + 200 + (uint64_t)n) * 2048;
+	}
 	p->resident_known = true;
 	if (vmas) {
 		p->vmas = calloc((size_t)vmas, sizeof(*p->vmas));
@@ -378,6 +382,9 @@ static void assert_proc_equal(const struct nl_process *a, const struct nl_proces
 	assert_memory_equal(&a->c, &b->c, sizeof(a->c));
 	assert_memory_equal(a->resident_pages, b->resident_pages, sizeof(a->resident_pages));
 	assert_int_equal(a->resident_known, b->resident_known);
+	assert_memory_equal(a->resident_huge_pages, b->resident_huge_pages,
+			    sizeof(a->resident_huge_pages));
+	assert_memory_equal(a->resident_huge_kb, b->resident_huge_kb, sizeof(a->resident_huge_kb));
 	assert_int_equal(a->nr_vmas, b->nr_vmas);
 	for (int v = 0; v < a->nr_vmas; v++)
 		assert_vma_equal(&a->vmas[v], &b->vmas[v]);
@@ -470,9 +477,9 @@ static void assert_meta_equal(const struct nl_trace_meta *a, const struct nl_tra
  * and comparisons, then update the size here. */
 static void test_model_sizes_known(void **state)
 {
-	assert_int_equal(sizeof(struct nl_snapshot), 5120);
-	assert_int_equal(sizeof(struct nl_process), 3728);
-	assert_int_equal(sizeof(struct nl_thread), 2568);
+	assert_int_equal(sizeof(struct nl_snapshot), 5136);
+	assert_int_equal(sizeof(struct nl_process), 4368);
+	assert_int_equal(sizeof(struct nl_thread), 3080);
 	assert_int_equal(sizeof(struct nl_vma), 120);
 	assert_int_equal(sizeof(struct nl_diagnosis), 1080);
 	assert_int_equal(sizeof(struct nl_frame), 48);
@@ -483,7 +490,7 @@ static void test_model_sizes_known(void **state)
 	assert_int_equal(sizeof(struct nl_numastat), 48);
 	assert_int_equal(sizeof(struct nl_source_state), 16);
 	assert_int_equal(sizeof(struct nl_event), 56);
-	assert_int_equal(sizeof(struct nl_trace_meta), 1680);
+	assert_int_equal(sizeof(struct nl_trace_meta), 1696);
 }
 
 /* ---- writing and reading whole files ---- */
@@ -1177,7 +1184,7 @@ static void test_item_budget(void **state)
 	uint8_t *buf = calloc(1, 1 << 20);
 	uint8_t *rec = calloc(1, 1 << 19);
 	size_t h = make_header(buf, NULL, 0, 0), r = 0;
-	const uint32_t nthreads = 30000; /* 30000 x 2.5 KiB = 77 MiB of threads */
+	const uint32_t nthreads = 30000; /* 30000 x 3 KiB = 92 MiB of threads */
 	struct nl_trace_ropts o = { .max_item_bytes = 32u << 20 };
 	struct nl_trace_reader *rd;
 	struct nl_trace_item it;
@@ -1204,7 +1211,7 @@ static void test_item_budget(void **state)
 	assert_int_equal(nl_trace_reader_open_mem(buf, h + n, &o, &rd, err, sizeof(err)), 0);
 	peak_alloc = 0;
 	assert_true(nl_trace_next(rd, &it) < 0);
-	assert_non_null(strstr(nl_trace_reader_error(rd), "30000 x 2568 bytes exceed the"));
+	assert_non_null(strstr(nl_trace_reader_error(rd), "30000 x 3080 bytes exceed the"));
 	if (HAVE_PEAK)
 		assert_true(peak_alloc < (8u << 20));
 	nl_trace_reader_close(rd);

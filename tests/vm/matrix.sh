@@ -18,7 +18,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 CHECKS=${NUMALENS_MATRIX_CHECKS-bullseye:access trixie:access trixie:autonuma sid:access sid:autonuma}
 TABLE=$ROOT/build/kernel-matrix.md
-SOURCES=(faults sched residency hint_faults numa_scan migrations numa_sched tlb pmu)
+SOURCES=(faults mapped_faults sched residency hint_faults numa_scan migrations numa_sched tlb pmu)
 
 # sources_of NAME: the sources object of one `numalens top --json` interval on kernel
 # NAME (or on this host), and its release, into $OUT/NAME.json and $OUT/NAME.release.

@@ -23,6 +23,7 @@
 #include "collect/dwarf_stacks.h"
 #include "collect/follow.h"
 #include "collect/kfeatures.h"
+#include "collect/mapped.h"
 #include "collect/pfn_nodes.h"
 #include "collect/prog_misses.h"
 #include "common/util.h"
@@ -141,6 +142,56 @@ static const char *no_user_fault_why(void)
 	return "not in this kernel's BTF";
 }
 
+/* The mapped-fault ring: 1 MiB holds 26 214 reports a sample (40 bytes each with the
+ * ring's header), 26 k faults/s at the default 1 s interval that allocated no page in a
+ * file, shared or hugetlb mapping; more are counted as ring full. */
+#define MAPPED_RING_BYTES (1U << 20)
+
+/* Why mapped faults cannot be resolved on this kernel, or NULL when they can. */
+static const char *mapped_off_why(struct nl_collector *c, const struct btf *vmlinux)
+{
+	const char *off = getenv("NUMALENS_NO_MAPPED");
+
+	if (off && strcmp(off, "") && strcmp(off, "0"))
+		return "off (NUMALENS_NO_MAPPED set)";
+	if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user"))
+		return "no exceptions:page_fault_user tracepoint (x86 only)";
+	/* bpf_find_vma: 5.17, commit 7c7e3d31e785 ("bpf: Introduce helper bpf_find_vma") */
+	if (btf__find_by_name_kind(vmlinux, "bpf_find_vma", BTF_KIND_FUNC) < 0)
+		return "no bpf_find_vma helper (5.17)";
+	if (c->threads_by_tid)
+		return "per-thread state in a tid hash (the kernel predates bpf_find_vma too)";
+	return NULL;
+}
+
+/* Loads nl_fault_vma in place of nl_fault (either mode) when mapped faults can be
+ * resolved, and says on the mapped_faults source which path runs or why none. */
+static int choose_mapped(struct nl_collector *c, const struct btf *vmlinux)
+{
+	struct access_bpf *skel = c->skel;
+	const char *why = mapped_off_why(c, vmlinux);
+
+	if (c->sources[NL_SRC_FAULTS].known && !c->sources[NL_SRC_FAULTS].active)
+		why = "the faults source is off";
+	bpf_program__set_autoload(skel->progs.nl_fault_vma, !why);
+	bpf_program__set_autoload(skel->progs.nl_judge, !why && c->fault_counter_mode);
+	if (why) {
+		bpf_map__set_max_entries(skel->maps.mapped_ring, (uint32_t)getpagesize());
+		return nl_source_set(&c->sources[NL_SRC_MAPPED], false, "%s: faults that "
+				     "allocated no page stay in faults_unresolved", why);
+	}
+	bpf_program__set_autoload(skel->progs.nl_fault, false);
+	bpf_map__set_max_entries(skel->maps.mapped_ring, MAPPED_RING_BYTES);
+	return nl_source_set(&c->sources[NL_SRC_MAPPED], true, "tp_btf/page_fault_user judges "
+			     "the thread's previous fault: one that allocated no page in a file, "
+			     "shared or hugetlb mapping (bpf_find_vma) goes by address to a ring "
+			     "buffer, and move_pages(2) at each sample gives the node of the page "
+			     "mapped there; mapped pages (page cache, shared memory, shared "
+			     "hugetlb) count in faults and faults_mapped, private hugetlb pool "
+			     "pages in faults and first_touch_pages (base pages); a thread's last "
+			     "fault before it exits is not judged");
+}
+
 /* Turns programs off that this kernel cannot run, and records why. */
 static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 {
@@ -249,6 +300,8 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 		nl_source_set(&c->sources[NL_SRC_FAULTS], true,
 			      "page nodes unknown (%s): every fault unresolved", why);
 	}
+	if (choose_mapped(c, vmlinux))
+		ret = -ENOMEM;
 out:
 	btf__free(vmlinux);
 	return ret;
@@ -397,6 +450,12 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 	ret = follow_existing(c, err, errlen);
 	if (ret)
 		return ret;
+	if (bpf_program__autoload(c->skel->progs.nl_fault_vma)) {
+		ret = nl_mapped_open(&c->mapped, bpf_map__fd(c->skel->maps.mapped_ring),
+				     MAPPED_RING_BYTES, err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (c->opts.stacks && !(c->sym = nl_symbolizer_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -407,6 +466,8 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 static void access_close(struct nl_collector *c)
 {
 	nl_dwarf_stacks_stop(c);
+	nl_mapped_free(c->mapped);
+	c->mapped = NULL;
 	access_bpf__destroy(c->skel);
 	c->skel = NULL;
 	nl_symbolizer_free(c->sym);
@@ -419,9 +480,13 @@ static void access_close(struct nl_collector *c)
 static void stats_to_counts(const struct nl_thread_stats *s, struct nl_counts *c)
 {
 	memcpy(c->faults, s->faults, sizeof(c->faults));
+	/* collect/mapped.c's alone: nl_resolved_apply() adds it after every read */
+	memset(c->faults_mapped, 0, sizeof(c->faults_mapped));
 	memcpy(c->first_touch_pages, s->first_touch_pages, sizeof(c->first_touch_pages));
 	memcpy(c->cpu_ns, s->cpu_ns, sizeof(c->cpu_ns));
-	c->faults_unresolved = s->faults_unresolved;
+	/* the faults reported to be resolved are counted where collect/mapped.c puts them */
+	c->faults_unresolved = s->faults_unresolved > s->faults_reported ?
+			       s->faults_unresolved - s->faults_reported : 0;
 	c->node_migrations = s->node_migrations;
 }
 
@@ -437,11 +502,29 @@ static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool e
 	memcpy(e->comm, s->comm, NL_COMM_LEN);
 	e->comm[NL_COMM_LEN - 1] = '\0';
 	stats_to_counts(s, &e->c);
+	if (e->res)
+		nl_resolved_apply(e->res, &e->c);
 	if (exited && !e->exited) {
 		e->exited = true;
 		e->exit_seq = c->seq;
 	}
 	return 0;
+}
+
+/* Runs nl_judge over every task (it writes nothing to read). */
+static int judge_sleepers(struct nl_collector *c)
+{
+	char buf[64];
+	int fd = bpf_iter_create(bpf_link__fd(c->skel->links.nl_judge));
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
 }
 
 /* Live threads from the task iterator, in-flight CPU time added. */
@@ -749,8 +832,12 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 	read_drops(c, drops);
 	for (int k = 0; k < NL_DROP_MAX; k++)
 		if (k != NL_DROP_STACK && k != NL_DROP_PAGE_NODE && k != NL_DROP_STACK_RING &&
-		    k != NL_DROP_STACK_READ)
+		    k != NL_DROP_STACK_READ && k != NL_DROP_MAPPED_RING && k != NL_DROP_MAPPED_VMA)
 			cum->lost_events += drops[k];
+	if (c->mapped && nl_mapped_describe(c->mapped, drops[NL_DROP_MAPPED_RING],
+					    drops[NL_DROP_MAPPED_VMA],
+					    &cum->sources[NL_SRC_MAPPED]))
+		return -ENOMEM;
 	if (account_skipped_runs(c, cum))
 		return -ENOMEM;
 	if (f->known && drops[NL_DROP_PAGE_NODE] &&
@@ -768,8 +855,16 @@ static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
 	size_t nexited = 0;
 	int ret;
 
-	/* Live threads first, then the exited map (final counts win). */
-	ret = read_live(c);
+	/* Mapped faults first: the sleeping threads' last faults judged, then every
+	 * report taken. A report read here is in the faults_reported read next; one
+	 * made after (a running thread's next fault) is in neither and waits for the
+	 * next sample, so no fault is counted twice. */
+	ret = c->mapped && c->fault_counter_mode ? judge_sleepers(c) : 0;
+	if (!ret && c->mapped)
+		ret = nl_mapped_drain(c->mapped, &c->threads);
+	/* Live threads, then the exited map (final counts win). */
+	if (!ret)
+		ret = read_live(c);
 	if (!ret)
 		ret = read_exited(c, &exited, &nexited);
 	if (!ret)

@@ -46,6 +46,7 @@ struct nl_collector {
 	bool threads_by_tid;          /* per-thread state in a tid hash, not task storage */
 	char thread_state[192];        /* which of the two, and why, for the source texts */
 	char kconfig[96];             /* handed to libbpf for the __kconfig externs */
+	struct nl_mapped *mapped;     /* mapped faults (collect/mapped.c); NULL when off */
 	/* AutoNUMA (collect/autonuma.c); NULL when left out or it could not start */
 	struct nl_autonuma *autonuma;
 	/* requests (collect/request.c); NULL when not asked for */

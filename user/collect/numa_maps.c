@@ -286,6 +286,25 @@ fail:
 	return err;
 }
 
+/* The hugetlb pool's pages among the process's: on x86 and arm64 only hugetlb
+ * mappings have a kernelpagesize_kB above the base page (a THP's is 4: it is counted in
+ * base pages), and their N<node>= counts are huge pages. */
+static void huge_pages_of(struct nl_process *p)
+{
+	memset(p->resident_huge_pages, 0, sizeof(p->resident_huge_pages));
+	memset(p->resident_huge_kb, 0, sizeof(p->resident_huge_kb));
+	for (int i = 0; i < p->nr_vmas; i++) {
+		const struct nl_vma *v = &p->vmas[i];
+
+		if (v->page_size <= NL_BASE_PAGE_KB * 1024)
+			continue;
+		for (int n = 0; n < NL_MAX_NODES; n++) {
+			p->resident_huge_pages[n] += v->pages[n];
+			p->resident_huge_kb[n] += v->pages[n] * (v->page_size / 1024);
+		}
+	}
+}
+
 int nl_numa_maps_fill_process(const char *root, struct nl_process *p,
 			      uint64_t *resident_beyond)
 {
@@ -300,11 +319,13 @@ int nl_numa_maps_fill_process(const char *root, struct nl_process *p,
 		p->nr_vmas = 0;
 		memset(p->resident_pages, 0, sizeof(p->resident_pages));
 		p->resident_known = false;
+		huge_pages_of(p);
 		return err;
 	}
 	p->vmas = v;
 	p->nr_vmas = nr;
 	memcpy(p->resident_pages, res, sizeof(res));
 	p->resident_known = true;
+	huge_pages_of(p);
 	return 0;
 }

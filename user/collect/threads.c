@@ -110,6 +110,7 @@ void nl_tt_prune(struct nl_thread_table *t, uint64_t seen_by_all)
 		struct nl_tracked *e = &t->v[i];
 		if (e->exited && e->exit_seq < seen_by_all) {
 			nl_stack_free(e->stack);
+			free(e->res);
 			continue;
 		}
 		t->v[keep++] = *e;
@@ -121,9 +122,23 @@ void nl_tt_prune(struct nl_thread_table *t, uint64_t seen_by_all)
 
 void nl_tt_free(struct nl_thread_table *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		nl_stack_free(t->v[i].stack);
+		free(t->v[i].res);
+	}
 	free(t->v);
 	free(t->buckets);
 	memset(t, 0, sizeof(*t));
+}
+
+void nl_resolved_apply(const struct nl_resolved *r, struct nl_counts *c)
+{
+	for (int i = 0; i < NL_MAX_NODES; i++) {
+		for (int j = 0; j < NL_MAX_NODES; j++) {
+			c->faults[i][j] += r->faults[i][j];
+			c->faults_mapped[i][j] += r->mapped[i][j];
+		}
+		c->first_touch_pages[i] += r->first_touch_pages[i];
+	}
+	c->faults_unresolved += r->failed;
 }

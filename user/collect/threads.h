@@ -17,6 +17,20 @@
 
 #include "model/model.h"
 
+/* What user space resolved for a thread beyond its BPF counts (collect/mapped.c):
+ * faults that allocated no page, their page's node found with move_pages(2).
+ * Cumulative; added to the counts after every read of the BPF side. */
+struct nl_resolved {
+	uint64_t faults[NL_MAX_NODES][NL_MAX_NODES]; /* added to faults */
+	uint64_t mapped[NL_MAX_NODES][NL_MAX_NODES]; /* of them, mapped: faults_mapped */
+	uint64_t first_touch_pages[NL_MAX_NODES];    /* private hugetlb pool pages, base pages */
+	uint64_t failed;                             /* reported, not resolved: back to
+						      * faults_unresolved */
+};
+
+/* c += what r resolved (c holds the BPF counts just read). */
+void nl_resolved_apply(const struct nl_resolved *r, struct nl_counts *c);
+
 struct nl_tracked {
 	uint32_t tid;         /* 0: the folded exits of tgid that had no room in the maps */
 	uint32_t tgid;
@@ -32,6 +46,7 @@ struct nl_tracked {
 	uint64_t stack_pages;
 	struct nl_stack *stack;
 	uint32_t stack_of;    /* stackid the stack above was loaded for */
+	struct nl_resolved *res; /* NULL until a fault of the thread is resolved */
 	int next;             /* hash chain (index), -1 ends it */
 };
 

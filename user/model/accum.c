@@ -91,6 +91,8 @@ static int replace_vmas(struct nl_process *dst, const struct nl_process *src)
 	dst->vmas = v;
 	dst->nr_vmas = src->nr_vmas;
 	memcpy(dst->resident_pages, src->resident_pages, sizeof(dst->resident_pages));
+	memcpy(dst->resident_huge_pages, src->resident_huge_pages, sizeof(dst->resident_huge_pages));
+	memcpy(dst->resident_huge_kb, src->resident_huge_kb, sizeof(dst->resident_huge_kb));
 	dst->resident_known = true;
 	return 0;
 }

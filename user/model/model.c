@@ -42,6 +42,7 @@ void nl_counts_add(struct nl_counts *d, const struct nl_counts *s)
 	for (int i = 0; i < NL_MAX_NODES; i++) {
 		for (int j = 0; j < NL_MAX_NODES; j++) {
 			d->faults[i][j] += s->faults[i][j];
+			d->faults_mapped[i][j] += s->faults_mapped[i][j];
 			d->hint_faults[i][j] += s->hint_faults[i][j];
 			d->migrated_pages[i][j] += s->migrated_pages[i][j];
 		}

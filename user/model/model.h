@@ -49,6 +49,10 @@ struct nl_counts {
 	uint64_t ipi_autonuma_ns;     /* IPI time that included an AutoNUMA-caused shootdown */
 	uint64_t numa_scan_count;     /* task_numa_work runs */
 	uint64_t numa_scan_ns;
+	/* source: mapped_faults (collect/mapped.c). The faults of `faults` that mapped a
+	 * page already there (page cache, shared memory, shared hugetlb), resolved to that
+	 * page's node: a subset of `faults`, never of first touch. */
+	uint64_t faults_mapped[NL_MAX_NODES][NL_MAX_NODES];
 };
 
 struct nl_frame {
@@ -115,6 +119,10 @@ struct nl_process {
 	struct nl_counts c;
 	uint64_t resident_pages[NL_MAX_NODES]; /* source: residency (numa_maps), end of window */
 	bool resident_known;
+	/* Of resident_pages, the hugetlb pool's pages (numa_maps "huge" mappings), counted
+	 * in huge pages and in KiB (2 MiB and 1 GiB pages can share a process). */
+	uint64_t resident_huge_pages[NL_MAX_NODES];
+	uint64_t resident_huge_kb[NL_MAX_NODES];
 	struct nl_vma *vmas;
 	int nr_vmas;
 	struct nl_thread *threads;
@@ -164,6 +172,7 @@ enum nl_source_id {
 	NL_SRC_NUMA_SCHED,
 	NL_SRC_TLB,
 	NL_SRC_REQUESTS,  /* --request / --usdt: per-request attribution */
+	NL_SRC_MAPPED,    /* faults that allocated no page, resolved with move_pages(2) */
 	NL_SRC_MAX,
 };
 

@@ -14,6 +14,7 @@ static const char *const source_names[NL_SRC_MAX] = {
 	[NL_SRC_HINT_FAULTS] = "hint_faults", [NL_SRC_NUMA_SCAN] = "numa_scan",
 	[NL_SRC_MIGRATIONS] = "migrations", [NL_SRC_NUMA_SCHED] = "numa_sched",
 	[NL_SRC_TLB] = "tlb",               [NL_SRC_REQUESTS] = "requests",
+	[NL_SRC_MAPPED] = "mapped_faults",
 };
 
 const char *nl_source_name(enum nl_source_id id)

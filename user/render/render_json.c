@@ -202,6 +202,7 @@ static void stack(struct nl_json *j, const char *key, const struct nl_stack *st)
 static void counts_head(struct nl_json *j, const struct nl_counts *c, const struct node_index *ni)
 {
 	matrix_u64(j, "faults", ni, c->faults);
+	matrix_u64(j, "faults_mapped", ni, c->faults_mapped);
 	nl_json_ku64(j, "faults_unresolved", c->faults_unresolved);
 	matrix_u64(j, "hint_faults", ni, c->hint_faults);
 	nl_json_kdouble(j, "remote_ratio", nl_remote_ratio(c)); /* NAN -> null */
@@ -365,10 +366,16 @@ static void process(struct nl_json *j, const struct nl_process *p, const struct 
 	if (p->resident_known) {
 		vector_u64(j, "resident_pages", ni, p->resident_pages);
 		nl_json_kstr(j, "resident_source", "numa_maps");
+		vector_u64(j, "resident_huge_pages", ni, p->resident_huge_pages);
+		vector_u64(j, "resident_huge_kb", ni, p->resident_huge_kb);
 	} else {
 		nl_json_key(j, "resident_pages");
 		nl_json_null(j);
 		nl_json_key(j, "resident_source");
+		nl_json_null(j);
+		nl_json_key(j, "resident_huge_pages");
+		nl_json_null(j);
+		nl_json_key(j, "resident_huge_kb");
 		nl_json_null(j);
 	}
 	const uint64_t *resident = p->resident_known ? p->resident_pages : NULL;

@@ -5,7 +5,10 @@
  * node's position in "topology.nodes" (online nodes only, in that order), so a
  * machine with nodes [0,2] gets 2-element vectors. Besides the contract's fields it
  * adds (never renames) provenance: "timestamp_ns", a "sources" object, per-figure
- * "faults_unresolved" and "resident_source", "node_migrations", "diagnosis" (null,
+ * "faults_unresolved" and "resident_source", "faults_mapped" (the faults that mapped a
+ * page already there, a subset of "faults"; sources.mapped_faults), per process
+ * "resident_huge_pages"/"resident_huge_kb" (the hugetlb pool's pages among
+ * resident_pages, by node), "node_migrations", "diagnosis" (null,
  * with a "diagnosis_note" saying why when it was judged), and per-thread "exited" and
  * "first_touch_stack" (frames {"ip":"0x..","symbol","module"}, null when unknown).
  *

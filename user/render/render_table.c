@@ -545,6 +545,48 @@ static int unresolved_note(const struct nl_counts *c, bool hint, int width, stru
 	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  + ", buf, width);
 }
 
+/* "  of them mapped pages already there (mapped_faults): n1->n0 1024": the cells of
+ * faults_mapped, which are in the matrix above but are not first touches. */
+static int mapped_note(const struct nodes *n, const struct nl_process *p, int width,
+		       struct nl_lines *out)
+{
+	char line[512];
+	size_t off = 0;
+
+	for (int a = 0; a < n->nr; a++)
+		for (int b = 0; b < n->nr; b++) {
+			uint64_t v = p->c.faults_mapped[n->id[a]][n->id[b]];
+			if (v && off < sizeof(line))
+				off += (size_t)snprintf(line + off, sizeof(line) - off, "%scpu n%d -> page n%d %"
+							PRIu64, off ? ", " : "", n->id[a], n->id[b], v);
+		}
+	if (!off)
+		return 0;
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  of them mapping pages already there: ",
+				    line, width);
+}
+
+/* "  hugetlb pages resident: n1 32 (64.0 MiB)": the pool's pages among resident_pages. */
+static int huge_note(const struct nodes *n, const struct nl_process *p, int width,
+		     struct nl_lines *out)
+{
+	char line[512];
+	size_t off = 0;
+
+	if (!p->resident_known)
+		return 0;
+	for (int a = 0; a < n->nr; a++) {
+		int id = n->id[a];
+		if (p->resident_huge_pages[id] && off < sizeof(line))
+			off += (size_t)snprintf(line + off, sizeof(line) - off, "%sn%d %" PRIu64 " (%.1f MiB)",
+						off ? ", " : "", id, p->resident_huge_pages[id],
+						(double)p->resident_huge_kb[id] / 1024.0);
+	}
+	if (!off)
+		return 0;
+	return nl_lines_add_wrapped(out, NL_LINE_PLAIN, "  hugetlb pages resident: ", line, width);
+}
+
 static const char *reason_label(const char *name, int r, char *buf, size_t len)
 {
 	if (name && name[0])
@@ -691,6 +733,8 @@ static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 			return -ENOMEM;
 	}
 	if (p->c.faults_unresolved && unresolved_note(&p->c, hint, width, out))
+		return -ENOMEM;
+	if (mapped_note(n, p, width, out) || huge_note(n, p, width, out))
 		return -ENOMEM;
 
 	/* AutoNUMA's page migrations, only when there were any. */
@@ -902,11 +946,13 @@ static int legend(const struct nl_snapshot *s, int width, struct nl_lines *out)
 	if (nl_lines_add_wrapped(out, NL_LINE_DIM, "columns: ",
 			"n0/n1/... = per node; CPU% of one CPU (CPU-s: seconds); FAULTS, HINT by node of "
 			"the page; REMOTE = remote / all classified faults, (in parentheses) when under "
-			"half of the faults are classified (the rest mapped pages already there); "
+			"half of the faults are classified (the rest: page node unknown); FAULTS include "
+			"faults that mapped a page already there (mapped_faults); "
 			"RES-REM = ESTIMATE from "
 			"residency x sched, not measured: the share of accesses that would be remote if "
 			"each node's CPU time touched the resident pages uniformly; FIRST-TOUCH = pages "
-			"placed by a first touch; RESIDENT = numa_maps now, ? unknown",
+			"placed by a first touch (hugetlb pool pages in 4 KiB pages); RESIDENT = numa_maps "
+			"now, hugetlb pages in 4 KiB pages too (listed by node under the matrix), ? unknown",
 			width))
 		return -ENOMEM;
 	if (autonuma_table_shown(s) &&

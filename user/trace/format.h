@@ -147,6 +147,8 @@ enum { /* process */
 	NL_T_PROC_THREADS,        /* list of thread */
 	NL_T_PROC_DIAG,
 	NL_T_PROC_FOLLOWED,
+	NL_T_PROC_RESIDENT_HUGE,      /* vector by node id: hugetlb pages */
+	NL_T_PROC_RESIDENT_HUGE_KB,   /* vector by node id */
 };
 enum { /* thread */
 	NL_T_THR_TID = 1,
@@ -216,6 +218,7 @@ enum { /* counts: struct nl_counts */
 	NL_T_C_IPI_AUTONUMA_NS,
 	NL_T_C_NUMA_SCAN_COUNT,
 	NL_T_C_NUMA_SCAN_NS,
+	NL_T_C_FAULTS_MAPPED,           /* matrix, a subset of faults */
 };
 enum { /* vmstat_check: struct nl_vmstat_check */
 	NL_T_VC_VALID = 1,

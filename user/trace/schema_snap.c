@@ -88,6 +88,7 @@ static const struct nl_field counts_fields[] = {
 	NL_FU64(NL_T_C_IPI_AUTONUMA_NS, struct nl_counts, ipi_autonuma_ns),
 	NL_FU64(NL_T_C_NUMA_SCAN_COUNT, struct nl_counts, numa_scan_count),
 	NL_FU64(NL_T_C_NUMA_SCAN_NS, struct nl_counts, numa_scan_ns),
+	NL_FMAT(NL_T_C_FAULTS_MAPPED, struct nl_counts, faults_mapped),
 };
 static const struct nl_msg_desc counts_desc = NL_DESC("counts", counts_fields);
 
@@ -253,6 +254,8 @@ static const struct nl_field proc_fields[] = {
 	NL_FCUSTOM(NL_T_PROC_THREADS, enc_threads, dec_threads),
 	NL_FMSG(NL_T_PROC_DIAG, struct nl_process, diag, &diag_desc),
 	NL_FBOOL(NL_T_PROC_FOLLOWED, struct nl_process, followed),
+	NL_FVEC(NL_T_PROC_RESIDENT_HUGE, struct nl_process, resident_huge_pages),
+	NL_FVEC(NL_T_PROC_RESIDENT_HUGE_KB, struct nl_process, resident_huge_kb),
 };
 static const struct nl_msg_desc proc_desc = NL_DESC("process", proc_fields);
 
