@@ -7,8 +7,21 @@
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
+# The target architecture, as the kernel names it (BPF's __TARGET_ARCH_, vmlinux/ARCH).
+# `make ARCH=arm64 [static workloads]` cross-builds with Debian's aarch64-linux-gnu-gcc
+# and the arm64 multiarch libraries (scripts/setup) into build/arm64/, leaving build/
+# (x86) alone.
 ARCH     := x86
+ifeq ($(ARCH),x86)
 BUILD    := build
+else ifeq ($(ARCH),arm64)
+BUILD    := build/arm64
+ifeq ($(origin CC),default)
+CC       := aarch64-linux-gnu-gcc
+endif
+else
+$(error ARCH=$(ARCH): only x86 (the default) and arm64 are built)
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -158,7 +171,7 @@ bench: $(BUILD)/numalens workloads
 	$(Q)scripts/bench
 
 vmlinux:
-	scripts/gen-vmlinux
+	scripts/gen-vmlinux --arch $(ARCH)
 
 clean:
 	rm -rf $(BUILD)

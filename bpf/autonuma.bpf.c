@@ -423,6 +423,17 @@ static __always_inline void scan_end(void)
 	}
 }
 
+#if !defined(__TARGET_ARCH_x86)
+/* x86's (arch/x86/include/asm/tlbflush.h). arm64 has no flush_tlb_info and no
+ * flush_tlb_func: it shoots down other CPUs' TLB entries with broadcast TLBI
+ * instructions, no IPI, so there is no victim side to hook and flush_hook_ok()
+ * (user/collect/autonuma.c) never loads the programs using this. Declared here so the
+ * source stays one for both architectures. */
+struct flush_tlb_info {
+	unsigned int initiating_cpu;
+} __attribute__((preserve_access_index));
+#endif
+
 /* A shootdown ran on this CPU (IPI victim): was its sender working for AutoNUMA? */
 static __always_inline void on_flush_tlb_func(struct flush_tlb_info *info)
 {
