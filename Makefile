@@ -153,6 +153,15 @@ $(BUILD)/tests/host/%: tests/host/%.c $(LIB)
 
 tests: $(BUILD)/numalens $(UNIT_BINS) $(HOST_BINS) workloads static
 
+# The arm64 guest's binaries (tests/vm/matrix.sh's arm64 column and checks), cross-built
+# into build/arm64 by a make of its own.
+.PHONY: tests-arm64
+tests-arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 static workloads
+ifeq ($(ARCH),x86)
+tests: tests-arm64
+endif
+
 # The one test command: unit, host and vm tiers; ends with "N passed, N failed".
 check: tests
 	$(Q)tests/run all

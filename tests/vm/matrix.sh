@@ -9,6 +9,10 @@
 # that must be the one in the README between the kernel-matrix markers: a kernel whose
 # sources change fails here until the README says so.
 #
+# The arm64 column is Debian's arm64 cloud kernel of this system's release (6.1) in the
+# arm64 guest (scripts/vmtest --arch arm64, the make ARCH=arm64 build), read the same
+# way; "arm64" in NUMALENS_MATRIX_CHECKS runs a test there (NUMALENS_VMTEST_ARCH=arm64).
+#
 # NUMALENS_MATRIX_CHECKS overrides which test runs on which release (default below;
 # empty: the table only). 5.10 runs the placement checks only: its AutoNUMA fallback
 # path needs BPF cmpxchg (5.12) and does not load there.
@@ -16,7 +20,7 @@ source "$(dirname "$0")/../lib.sh"
 VMTEST=$ROOT/scripts/vmtest
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-CHECKS=${NUMALENS_MATRIX_CHECKS-bullseye:access trixie:access trixie:autonuma sid:access sid:autonuma}
+CHECKS=${NUMALENS_MATRIX_CHECKS-bullseye:access trixie:access trixie:autonuma sid:access sid:autonuma arm64:access arm64:autonuma}
 TABLE=$ROOT/build/kernel-matrix.md
 SOURCES=(faults sched residency hint_faults numa_scan migrations numa_sched tlb pmu)
 
@@ -28,6 +32,9 @@ sources_of() {
   if [ "$name" = host ]; then
     uname -r | cut -d. -f1,2 > "$OUT/host.release"
     sh -c "PATH=$ROOT/build/workloads:\$PATH; ${top_cmd/numalens/$ROOT/build/numalens}" > "$out" 2>&1
+  elif [ "$name" = arm64 ]; then
+    "$VMTEST" --arch arm64 --nodes 2 --balancing 1 -- sh -c "uname -r; $top_cmd" > "$out" 2>&1
+    head -n 1 "$out" | cut -d. -f1,2 > "$OUT/$name.release"
   else
     "$VMTEST" --kernel "$name" --nodes 2 --balancing 1 -- sh -c "uname -r; $top_cmd" > "$out" 2>&1
     head -n 1 "$out" | cut -d. -f1,2 > "$OUT/$name.release"
@@ -79,9 +86,10 @@ write_table() {
 
 kernels=(bullseye bookworm trixie sid)
 for k in "${kernels[@]}"; do sources_of "$k"; done
+sources_of arm64
 sources_of host
 mkdir -p "$(dirname "$TABLE")"
-write_table "${kernels[@]}" host > "$TABLE"
+write_table "${kernels[@]}" arm64 host > "$TABLE"
 diag < "$TABLE"
 readme_table=$(sed -n '/<!-- kernel-matrix:begin -->/,/<!-- kernel-matrix:end -->/p' "$ROOT/README.md" |
   sed '1d;$d')
@@ -92,7 +100,12 @@ else not_ok "README's kernel table is the one measured here (copy $TABLE between
 # The placement and AutoNUMA tests on the other kernels of the matrix.
 for kt in $CHECKS; do
   k=${kt%%:*} t=${kt#*:}
-  NUMALENS_VMTEST_KERNEL=$k bash "$ROOT/tests/vm/$t.sh" 2>&1 |
-    sed -E "s/^(not ok|ok) - /\1 - $k $t: /"
+  if [ "$k" = arm64 ]; then
+    NUMALENS_VMTEST_ARCH=arm64 bash "$ROOT/tests/vm/$t.sh" 2>&1 |
+      sed -E "s/^(not ok|ok) - /\1 - $k $t: /"
+  else
+    NUMALENS_VMTEST_KERNEL=$k bash "$ROOT/tests/vm/$t.sh" 2>&1 |
+      sed -E "s/^(not ok|ok) - /\1 - $k $t: /"
+  fi
 done
 finish
