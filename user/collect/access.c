@@ -250,7 +250,7 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 		snprintf(why_tp, sizeof(why_tp), "%s", c->fault_hook);
 		const char *paren = strchr(why_tp, '(');
 		snprintf(c->fault_hook, sizeof(c->fault_hook),
-			 "fentry/handle_mm_fault (page_fault_user is x86's; %s",
+			 "fentry/handle_mm_fault (page_fault_user is x86's, %s",
 			 paren ? paren + 1 : ")");
 	} else if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {
 		/* x86 only (arch/x86/include/asm/trace/exceptions.h). */
