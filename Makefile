@@ -7,8 +7,21 @@
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
+# The target architecture, as the kernel names it (BPF's __TARGET_ARCH_, vmlinux/ARCH).
+# `make ARCH=arm64 [static workloads]` cross-builds with Debian's aarch64-linux-gnu-gcc
+# and the arm64 multiarch libraries (scripts/setup) into build/arm64/, leaving build/
+# (x86) alone.
 ARCH     := x86
+ifeq ($(ARCH),x86)
 BUILD    := build
+else ifeq ($(ARCH),arm64)
+BUILD    := build/arm64
+ifeq ($(origin CC),default)
+CC       := aarch64-linux-gnu-gcc
+endif
+else
+$(error ARCH=$(ARCH): only x86 (the default) and arm64 are built)
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -144,6 +157,15 @@ $(BUILD)/tests/host/%: tests/host/%.c $(LIB)
 
 tests: $(BUILD)/numalens $(UNIT_BINS) $(HOST_BINS) workloads static
 
+# The arm64 guest's binaries (tests/vm/matrix.sh's arm64 column and checks), cross-built
+# into build/arm64 by a make of its own.
+.PHONY: tests-arm64
+tests-arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 static workloads
+ifeq ($(ARCH),x86)
+tests: tests-arm64
+endif
+
 # The one test command: unit, host and vm tiers; ends with "N passed, N failed".
 check: tests
 	$(Q)tests/run all
@@ -162,7 +184,7 @@ bench: $(BUILD)/numalens workloads
 	$(Q)scripts/bench
 
 vmlinux:
-	scripts/gen-vmlinux
+	scripts/gen-vmlinux --arch $(ARCH)
 
 clean:
 	rm -rf $(BUILD)

@@ -10,6 +10,9 @@
  *   tp_btf/page_fault_user(address, regs, error_code)   fault entry, x86 (tracepoint
  *                                                        mode; either mode with mapped
  *                                                        faults, mapped.bpf.h)
+ *   fentry/handle_mm_fault(vma, address, flags, regs)   the tracepoint mode's fault
+ *                                                        entry where that tracepoint is
+ *                                                        missing (arm64)
  *   tp_btf/mm_page_alloc(page, order, gfp_flags, migratetype)   the page, or:
  *   tracepoint/kmem/mm_page_alloc                        the page, as a pfn (fallback)
  *   tp_btf/sched_switch(preempt, prev, next[, prev_state])
@@ -458,6 +461,26 @@ static __always_inline void sample_dwarf(struct nl_thread_stats *s, __u64 pages_
 		return;
 	if (bpf_ringbuf_output(&stack_ring, smp, size, BPF_RB_NO_WAKEUP))
 		count_drop(NL_DROP_STACK_RING);
+}
+
+/* The tracepoint mode where page_fault_user is missing (it is x86's: arm64 has none):
+ * the fault's entry into handle_mm_fault(vma, address, flags, regs), for a user-mode
+ * fault (FAULT_FLAG_USER, which the arch fault handler sets exactly when
+ * user_mode(regs): arch/arm64/mm/fault.c as arch/x86/mm/fault.c; get_user_pages never
+ * sets it) on its first attempt (a retry after VM_FAULT_RETRY comes back with
+ * FAULT_FLAG_TRIED). One difference with the tracepoint: where a fault first tried under
+ * the per-VMA lock (FAULT_FLAG_VMA_LOCK, arm64 since 6.4) has to be retried under the
+ * mmap lock, the retry enters without FAULT_FLAG_TRIED and counts a second fault;
+ * anonymous first touches, which are what charges pages, complete under the VMA lock. */
+SEC("fentry/handle_mm_fault")
+int BPF_PROG(nl_fault_mm, struct vm_area_struct *vma, unsigned long address, unsigned int flags,
+	     struct pt_regs *regs)
+{
+	if (!(flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_USER)) ||
+	    (flags & bpf_core_enum_value(enum fault_flag, FAULT_FLAG_TRIED)))
+		return 0;
+	fault_entry(address, false);
+	return 0;
 }
 
 static __always_inline void sample_stack(void *ctx, struct nl_thread_stats *s, __u64 allocs,

@@ -58,7 +58,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NL_TLB_REMOTE_SEND_IPI 4
 /* enum migrate_reason: MR_NUMA_MISPLACED is 5 in 6.1 and 6.18 (relocated anyway). */
 #define NL_MR_NUMA_MISPLACED 5
-/* HPAGE_PMD_ORDER on x86-64. */
+/* HPAGE_PMD_ORDER on x86-64, and on arm64 with 4 KiB pages (Debian's). */
 #define NL_PMD_ORDER 9
 
 /* Settings, written by user space before load. */
@@ -443,6 +443,17 @@ static __always_inline void scan_end(void)
 	}
 }
 
+#if !defined(__TARGET_ARCH_x86)
+/* x86's (arch/x86/include/asm/tlbflush.h). arm64 has no flush_tlb_info and no
+ * flush_tlb_func: it shoots down other CPUs' TLB entries with broadcast TLBI
+ * instructions, no IPI, so there is no victim side to hook and flush_hook_ok()
+ * (user/collect/autonuma.c) never loads the programs using this. Declared here so the
+ * source stays one for both architectures. */
+struct flush_tlb_info {
+	unsigned int initiating_cpu;
+} __attribute__((preserve_access_index));
+#endif
+
 /* A shootdown ran on this CPU (IPI victim): was its sender working for AutoNUMA? */
 static __always_inline void on_flush_tlb_func(struct flush_tlb_info *info)
 {
@@ -818,6 +829,27 @@ int an_fb_iter(struct bpf_iter__task *ctx)
 
 /* ---- page migrations (every path) ---- */
 
+#if defined(__TARGET_ARCH_arm64)
+/* arm64 migration entries (arch/arm64/include/asm/pgtable.h): the swap offset is stored
+ * as it is in bits 8-57 (bits 2-7 the type in 6.1; bit 2 PTE_SWP_EXCLUSIVE and bits 3-7
+ * the type since 6.3: the offset stays at bit 8 either way); the offset of a migration
+ * entry is the pfn, with the young/dirty bits above SWP_PFN_BITS = MAX_PHYSMEM_BITS -
+ * PAGE_SHIFT = 48 - 12 = 36 (4 KiB pages and 48-bit physical addresses: Debian's arm64
+ * kernels; 52-bit physical addresses are not decoded). */
+static __always_inline __u64 swp_pte_pfn(__u64 val)
+{
+	return (val >> 8) & ((1ULL << 36) - 1);
+}
+
+/* A present pte's output address: bits 12-47 (bit 51 is DBM, 52-58 software and
+ * execute-never bits). A block pmd's: bits 21-47. 4 KiB pages, 48-bit addresses. */
+static __always_inline __u64 pte_pfn(__u64 val, bool pmd)
+{
+	__u64 mask = pmd ? 0x0000ffffffe00000ULL : 0x0000fffffffff000ULL;
+
+	return (val & mask) >> 12;
+}
+#else
 /* x86-64 migration entries (arch/x86/include/asm/pgtable_64.h): the swap offset is
  * stored inverted above bit SWP_OFFSET_FIRST_BIT (9) after SWP_TYPE_BITS (5) type bits,
  * __swp_offset(e) = ~e << 5 >> 14; the offset of a migration entry is the pfn, with
@@ -836,6 +868,7 @@ static __always_inline __u64 pte_pfn(__u64 val, bool pmd)
 
 	return (val & mask) >> 12;
 }
+#endif
 
 static __always_inline void on_set_migration(unsigned long addr, __u64 val)
 {

@@ -3,6 +3,11 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NUMALENS=${NUMALENS:-$ROOT/build/numalens}
 WORKLOADS=$ROOT/build/workloads
+# The vm tests' guest architecture (scripts/vmtest reads the same variable): arm64 runs
+# them in the arm64 guest with the arm64 build (make ARCH=arm64 static workloads).
+VM_ARCH=${NUMALENS_VMTEST_ARCH:-x86}
+GUEST_BUILD=$ROOT/build
+[ "$VM_ARCH" = x86 ] || GUEST_BUILD=$ROOT/build/$VM_ARCH
 TEST_FAILED=0
 
 ok()     { echo "ok - $*"; }
@@ -40,9 +45,9 @@ finish() { exit "$TEST_FAILED"; }
 # static_probe NAME: the statically linked tests/host/NAME.c for the guest (make static
 # builds it); reports a failure and ends the test file when it is missing.
 static_probe() {
-  PROBE=$ROOT/build/static/probes/$1
+  PROBE=$GUEST_BUILD/static/probes/$1
   if [ ! -x "$PROBE" ]; then
-    not_ok "static $1 built (run make static)"
+    not_ok "static $1 built for $VM_ARCH (run make static; arm64: make ARCH=arm64 static)"
     finish
   fi
 }

@@ -285,8 +285,25 @@ static int choose_programs(struct nl_collector *c, char *err, size_t errlen)
 	}
 	skel->rodata->fault_counter_mode = c->fault_counter_mode;
 	skel->rodata->load_ns = nl_now_ns(CLOCK_MONOTONIC);
+	bpf_program__set_autoload(skel->progs.nl_fault_mm, false);
 	if (c->fault_counter_mode) {
 		bpf_program__set_autoload(skel->progs.nl_fault, false);
+	} else if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user") &&
+		   btf__find_by_name_kind(vmlinux, "handle_mm_fault", BTF_KIND_FUNC) >= 0) {
+		/* page_fault_user is x86's (arch/x86/include/asm/trace/exceptions.h): on
+		 * arm64 the fault's entry into handle_mm_fault instead (bpf/access.bpf.c
+		 * nl_fault_mm), attached after the others (access_open()): where fentry
+		 * cannot attach, faults are off and say so. */
+		char why_tp[sizeof(c->fault_hook)];
+
+		bpf_program__set_autoload(skel->progs.nl_fault, false);
+		bpf_program__set_autoload(skel->progs.nl_fault_mm, true);
+		bpf_program__set_autoattach(skel->progs.nl_fault_mm, false);
+		snprintf(why_tp, sizeof(why_tp), "%s", c->fault_hook);
+		const char *paren = strchr(why_tp, '(');
+		snprintf(c->fault_hook, sizeof(c->fault_hook),
+			 "fentry/handle_mm_fault (page_fault_user is x86's, %s",
+			 paren ? paren + 1 : ")");
 	} else if (!nl_have_btf_tracepoint(vmlinux, "page_fault_user")) {
 		/* x86 only (arch/x86/include/asm/trace/exceptions.h). */
 		bpf_program__set_autoload(skel->progs.nl_fault, false);
@@ -446,6 +463,25 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 	if (ret) {
 		snprintf(err, errlen, "cannot attach the BPF programs: %s", strerror(-ret));
 		return ret;
+	}
+	if (bpf_program__autoload(c->skel->progs.nl_fault_mm)) {
+		c->skel->links.nl_fault_mm = bpf_program__attach(c->skel->progs.nl_fault_mm);
+		if (!c->skel->links.nl_fault_mm) {
+			ret = -errno;
+			/* 524, the kernel's ENOTSUPP: no BPF trampoline (Debian's arm64 6.1,
+			 * which has the counter mode anyway unless the tracepoint mode is
+			 * forced) */
+			if (ret != -524) {
+				snprintf(err, errlen, "cannot attach fentry/handle_mm_fault: %s",
+					 strerror(-ret));
+				return ret;
+			}
+			if (nl_source_set(&c->sources[NL_SRC_FAULTS], false,
+					  "no page_fault_user tracepoint (x86 only), and "
+					  "fentry/handle_mm_fault is not supported by this kernel "
+					  "(ENOTSUPP: no BPF trampoline)"))
+				return -ENOMEM;
+		}
 	}
 	ret = follow_existing(c, err, errlen);
 	if (ret)

@@ -47,6 +47,7 @@ struct nl_autonuma {
 	char missing[256];      /* optional programs that did not attach, and why */
 	char pfn_note[128];     /* how pages map to nodes, or why they do not */
 	bool flush_off;         /* no IPI-victim attribution (flush_hook_ok()) */
+	bool tlb_off;           /* no call_function IPI tracepoints: the tlb source is off (choose()) */
 	bool skip_half_hints;   /* NUMALENS_SKIP_HINT_FAULTS: a test switch (configure()) */
 	uint32_t max_threads;   /* an_threads' entries (preallocated) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
@@ -351,6 +352,12 @@ static int path_available(struct nl_autonuma *a, enum nl_autonuma_path path,
 			return -ENOENT;
 		}
 	}
+	if (path == NL_AUTONUMA_PATH_FALLBACK && !has_tracepoint(btf, "page_fault_user")) {
+		/* an_fb_fault samples at every user fault's entry: x86's tracepoint
+		 * (arch/x86/include/asm/trace/exceptions.h); arm64 has none */
+		snprintf(err, errlen, "needs the exceptions:page_fault_user tracepoint (x86 only)");
+		return -ENOTSUP;
+	}
 	if (path == NL_AUTONUMA_PATH_FALLBACK && !nl_have_bpf_cmpxchg()) {
 		/* fb_sample()'s busy flag (bpf/autonuma.bpf.c, an_fb_exit) */
 		snprintf(err, errlen, "needs BPF cmpxchg (5.12)");
@@ -419,6 +426,14 @@ static bool flush_hook_ok(enum nl_autonuma_path path, const struct btf *btf)
 					       : nl_in_kallsyms("flush_tlb_func");
 }
 
+static bool is_tlb_prog(const struct autonuma_bpf *k, const struct bpf_program *p)
+{
+	return p == k->progs.an_tlb_flush || p == k->progs.an_ipi_entry ||
+	       p == k->progs.an_ipi_exit || p == k->progs.an_ipi1_entry ||
+	       p == k->progs.an_ipi1_exit || p == k->progs.an_fentry_flush ||
+	       p == k->progs.an_kprobe_flush;
+}
+
 static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struct btf *btf,
 		  int migrate_nargs, struct prog_rule *rules, int *nr, char *err, size_t errlen)
 {
@@ -433,12 +448,21 @@ static int choose(struct nl_autonuma *a, enum nl_autonuma_path path, const struc
 		return -EINVAL;
 	}
 	a->flush_off = false;
+	/* The tlb source counts x86's shootdowns: trace_tlb_flush() is called from
+	 * arch/x86/mm/tlb.c only, and the IPIs are x86's call_function vectors. Where those
+	 * tracepoints are missing (arm64, which shoots TLB entries down with broadcast TLBI
+	 * instructions and no IPI) it is off, and none of its programs load. */
+	a->tlb_off = !has_tracepoint(btf, "call_function_entry");
 	for (int i = 0; i < *nr; i++) {
 		const char *why;
 		enum role r = role_of(&rules[i], path, btf, migrate_nargs, &why);
 
 		if (!is_hint_hook(a, rules[i].prog))
 			r = R_OFF;
+		if (a->tlb_off && is_tlb_prog(a->skel, rules[i].prog)) {
+			r = R_OFF;
+			why = NULL;
+		}
 		/* every migration's from -> to where the migration-pte tracepoints are
 		 * missing (bpf/autonuma.bpf.c an_fexit_move_mapping) */
 		if (rules[i].prog == a->skel->progs.an_fexit_move_mapping &&
@@ -476,7 +500,12 @@ static int attach_all(struct nl_autonuma *a, const struct prog_rule *rules, int 
 		if (!l) {
 			int rc = -errno;
 			if (r == R_REQUIRED) {
-				snprintf(err, errlen, "attach %s: %s", name, strerror(errno));
+				/* 524, the kernel's ENOTSUPP: fentry/fexit cannot attach here
+				 * (Debian's arm64 6.1: no ftrace direct calls for BPF trampolines) */
+				snprintf(err, errlen, "attach %s: %s", name,
+					 rc == -524 ? "not supported by this kernel (ENOTSUPP: no BPF "
+						      "trampoline)"
+						    : strerror(errno));
 				return rc;
 			}
 			nl_appendf(a->missing, sizeof(a->missing), "%s%s: %s",
@@ -855,11 +884,17 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 			    from_to, a->pfn_note, a->missing[0] ? "; missing: " : "", a->missing);
 	rc |= nl_source_set(&src[NL_SRC_NUMA_SCHED], true,
 			    "tp_btf sched_move_numa/swap_numa/stick_numa");
-	rc |= nl_source_set(&src[NL_SRC_TLB], true, "tp_btf tlb_flush, call_function IPIs%s",
-			    a->path == NL_AUTONUMA_PATH_FALLBACK ?
-				    "; victims' AutoNUMA attribution needs fentry/kprobe" :
-			    a->flush_off ? "; victims' AutoNUMA attribution needs flush_tlb_func "
-					   "with flush_tlb_info.initiating_cpu (5.12)" : "");
+	if (a->tlb_off)
+		rc |= nl_source_set(&src[NL_SRC_TLB], false,
+				    "no call_function IPI tracepoints: TLB shootdowns are counted "
+				    "on x86 only (arm64 broadcasts TLBI instructions, no IPI, and "
+				    "never calls tlb_flush)");
+	else
+		rc |= nl_source_set(&src[NL_SRC_TLB], true, "tp_btf tlb_flush, call_function IPIs%s",
+				    a->path == NL_AUTONUMA_PATH_FALLBACK ?
+					    "; victims' AutoNUMA attribution needs fentry/kprobe" :
+				    a->flush_off ? "; victims' AutoNUMA attribution needs flush_tlb_func "
+						   "with flush_tlb_info.initiating_cpu (5.12)" : "");
 	return rc ? -ENOMEM : 0;
 }
 

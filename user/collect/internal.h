@@ -42,7 +42,7 @@ struct nl_collector {
 	int nodes_shift;
 	char page_flags_why[64];      /* why not, when !page_flags_ok */
 	bool fault_counter_mode;      /* one program per fault (see bpf/access.bpf.c) */
-	char fault_hook[128];
+	char fault_hook[192];
 	bool threads_by_tid;          /* per-thread state in a tid hash, not task storage */
 	char thread_state[192];        /* which of the two, and why, for the source texts */
 	char kconfig[96];             /* handed to libbpf for the __kconfig externs */
