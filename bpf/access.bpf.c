@@ -43,7 +43,7 @@
  *     memory blocks in sysfs. Its record layout (pfn, order, gfp_flags, migratetype) is
  *     the same in 6.1 and 6.18 (CO-RE relocates it anyway). Used when the kernel
  *     config is unreadable or has another layout, or with NUMALENS_FORCE_PFN_RANGES=1.
- * Either way a node >= NL_MAX_NODES, or not online, is never charged: the fault is
+ * Either way a node >= NL_DENSE_NODES, or not online, is never charged: the fault is
  * unresolved and NL_DROP_PAGE_NODE counts it.
  *
  * Resolving the page's node: a fault that allocates a page is resolved at that
@@ -122,7 +122,7 @@ const volatile __u32 stack_every_late = 256;
 const volatile __u32 stack_mode = NL_STACK_FP;
 
 /* Topology, filled by user space before load. */
-const volatile __u32 node_online_mask = 0; /* bit n: node n is online */
+const volatile __u64 node_online_mask = 0; /* bit n: node n is online */
 const volatile __u32 nr_pfn_ranges = 0;
 const volatile struct nl_pfn_range pfn_ranges[NL_MAX_PFN_RANGES] = {};
 const volatile __u8 cpu_node[NL_MAX_CPUS] = {};
@@ -359,7 +359,7 @@ static __always_inline void fault_entry(unsigned long address, bool report)
 		return;
 
 	__u32 node = bpf_get_numa_node_id();
-	if (node >= NL_MAX_NODES) {
+	if (node >= NL_DENSE_NODES) {
 		count_drop(NL_LOST_NODE);
 		return;
 	}
@@ -570,8 +570,8 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u3
 static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, __u32 cpu,
 					 int mem, __u32 order)
 {
-	if (mem < 0 || mem >= NL_MAX_NODES || !(node_online_mask & (1U << mem)) ||
-	    cpu >= NL_MAX_NODES) {
+	if (mem < 0 || mem >= NL_DENSE_NODES || !(node_online_mask & (1ULL << mem)) ||
+	    cpu >= NL_DENSE_NODES) {
 		s->faults_unresolved++;
 		if (mem != -2) /* -2: allocation failed, nothing to resolve */
 			count_drop(NL_DROP_PAGE_NODE);
@@ -579,10 +579,10 @@ static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, _
 	}
 	__u64 pages = 1ULL << (order & NL_ORDER_MASK);
 	/* The masks are the verifier's bounds: clang may index with the unchecked copy. */
-	__u32 m = (__u32)mem & (NL_MAX_NODES - 1);
+	__u32 m = (__u32)mem & (NL_DENSE_NODES - 1);
 
 	barrier_var(cpu); /* or clang drops the mask, knowing the check above */
-	cpu &= NL_MAX_NODES - 1;
+	cpu &= NL_DENSE_NODES - 1;
 	s->faults[cpu][m]++;
 	s->first_touch_pages[m] += pages;
 	__u64 allocs = s->first_touch_allocs++;
@@ -594,7 +594,7 @@ SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp_flags,
 	     int migratetype)
 {
-	__u32 cpu = NL_MAX_NODES;
+	__u32 cpu = NL_DENSE_NODES;
 	struct nl_thread_stats *s = fault_alloc_owner(gfp_flags, order, &cpu);
 	if (!s)
 		return 0;
@@ -617,7 +617,7 @@ int BPF_PROG(nl_page_alloc_btf, struct page *page, unsigned int order, gfp_t gfp
 SEC("tracepoint/kmem/mm_page_alloc")
 int nl_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 {
-	__u32 cpu = NL_MAX_NODES;
+	__u32 cpu = NL_DENSE_NODES;
 	struct nl_thread_stats *s =
 		fault_alloc_owner(BPF_CORE_READ(ctx, gfp_flags), BPF_CORE_READ(ctx, order), &cpu);
 	if (!s)
@@ -684,7 +684,7 @@ int BPF_PROG(nl_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (!s)
 		return 0;
 	__u32 node = bpf_get_numa_node_id();
-	if (node >= NL_MAX_NODES) {
+	if (node >= NL_DENSE_NODES) {
 		count_drop(NL_LOST_NODE);
 		return 0;
 	}
@@ -733,8 +733,8 @@ static __always_inline void fold_into_process(const struct nl_thread_stats *s)
 			return;
 		}
 	}
-	for (int i = 0; i < NL_MAX_NODES; i++) {
-		for (int j = 0; j < NL_MAX_NODES; j++)
+	for (int i = 0; i < NL_DENSE_NODES; i++) {
+		for (int j = 0; j < NL_DENSE_NODES; j++)
 			if (s->faults[i][j])
 				__sync_fetch_and_add(&p->faults[i][j], s->faults[i][j]);
 		__sync_fetch_and_add(&p->first_touch_pages[i], s->first_touch_pages[i]);
@@ -777,7 +777,7 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);
 	__u32 node = bpf_get_numa_node_id();
-	if (slot && slot->since_ns && slot->tid == s->tid && node < NL_MAX_NODES) {
+	if (slot && slot->since_ns && slot->tid == s->tid && node < NL_DENSE_NODES) {
 		__u64 now = bpf_ktime_get_ns();
 
 		s->cpu_ns[node] += now - slot->since_ns;
@@ -863,7 +863,7 @@ int nl_dump(struct bpf_iter__task *ctx)
 	__builtin_memcpy(&r->s, s, sizeof(r->s));
 	settle_fault_counts(&r->s, s, task);
 	r->inflight.oncpu_ns = 0;
-	r->inflight.node = NL_MAX_NODES;
+	r->inflight.node = NL_DENSE_NODES;
 	if (BPF_CORE_READ(task, on_cpu)) {
 		__u32 cpu = nl_task_cpu(task);
 		struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);

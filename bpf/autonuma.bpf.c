@@ -93,8 +93,8 @@ struct an_state {
 	__u32 pad;
 	__u64 scan_start;     /* inside task_numa_work since, 0 = not */
 	/* fallback: last values of the task's fault buffers */
-	__u64 fb_mem[NL_MAX_NODES];
-	__u64 fb_cpu[NL_MAX_NODES];
+	__u64 fb_mem[NL_DENSE_NODES];
+	__u64 fb_cpu[NL_DENSE_NODES];
 	__u64 fb_migrated;
 	__s32 fb_seq;
 	__u32 fb_valid;
@@ -195,12 +195,12 @@ struct {
 } an_ipi_cause SEC(".maps");
 
 /* Scratch for the fallback's copy of task_struct.numa_faults: 4 stats x 2 types x
- * NL_MAX_NODES unsigned longs. */
+ * NL_DENSE_NODES unsigned longs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64[4 * 2 * NL_MAX_NODES]);
+	__type(value, __u64[4 * 2 * NL_DENSE_NODES]);
 } an_scratch SEC(".maps");
 
 /* Zeroed template for new per-thread entries (they do not fit on the BPF stack). */
@@ -349,7 +349,7 @@ static __always_inline int pfn_node(__u64 pfn)
 		else if (pfn >= pfn_ranges[mid].end)
 			lo = mid + 1;
 		else
-			return pfn_ranges[mid].node < NL_MAX_NODES ? (int)pfn_ranges[mid].node : -1;
+			return pfn_ranges[mid].node < NL_DENSE_NODES ? (int)pfn_ranges[mid].node : -1;
 	}
 	return -1;
 }
@@ -361,7 +361,7 @@ static __always_inline void on_migrate_prep(int page_nid)
 	struct an_state *st = state_cur(true);
 
 	if (st)
-		st->src_node = page_nid >= 0 && page_nid < NL_MAX_NODES ? page_nid + 1 : 0;
+		st->src_node = page_nid >= 0 && page_nid < NL_DENSE_NODES ? page_nid + 1 : 0;
 }
 
 /* skip_half_hints: whether to leave this hinting fault uncounted (every other one). */
@@ -398,12 +398,12 @@ static __always_inline void on_task_numa_fault(int mem_node, int pages, int flag
 	struct nl_autonuma_thread *t = thread_cur();
 	if (!t)
 		return;
-	if (cpu >= NL_MAX_NODES || mem >= NL_MAX_NODES) {
+	if (cpu >= NL_DENSE_NODES || mem >= NL_DENSE_NODES) {
 		drop(NL_AN_DROP_NODE);
 		return;
 	}
 	/* Masks: the compiler may reload the unchecked copies. */
-	t->hint_faults[cpu & (NL_MAX_NODES - 1)][mem & (NL_MAX_NODES - 1)]++;
+	t->hint_faults[cpu & (NL_DENSE_NODES - 1)][mem & (NL_DENSE_NODES - 1)]++;
 	t->hint_pages += pages;
 	if (flags & TNF_FAULT_LOCAL)
 		t->hint_local++;
@@ -591,7 +591,7 @@ static __always_inline void on_misplaced_entry(struct page *page, int node)
 	struct an_state *st = state_cur(false);
 	if (!st)
 		return;
-	st->misplaced_to = node >= 0 && node < NL_MAX_NODES ? node + 1 : 0;
+	st->misplaced_to = node >= 0 && node < NL_DENSE_NODES ? node + 1 : 0;
 	/* No mm_migrate_pages_start on these kernels (an_migrate_start is off): the
 	 * hinting migration's stall starts here, and on_migrate_end (its migrate_pages()
 	 * ends inside this call) takes it. */
@@ -619,7 +619,7 @@ static __always_inline void on_misplaced_return(int migrated)
 		s->migrated_offnode++;
 	struct nl_autonuma_thread *t = thread_cur();
 	if (t)
-		t->migrated[(from - 1) & (NL_MAX_NODES - 1)][(to - 1) & (NL_MAX_NODES - 1)]++;
+		t->migrated[(from - 1) & (NL_DENSE_NODES - 1)][(to - 1) & (NL_DENSE_NODES - 1)]++;
 }
 
 /* Every migration's from -> to where the migration-pte tracepoints (6.0) are missing:
@@ -636,7 +636,7 @@ int BPF_PROG(an_fexit_move_mapping, struct address_space *mapping, struct page *
 	if (ret != 0)
 		return 0;
 	int from = folio_node((struct folio *)page), to = folio_node((struct folio *)newpage);
-	if (from < 0 || to < 0 || from >= NL_MAX_NODES || to >= NL_MAX_NODES) {
+	if (from < 0 || to < 0 || from >= NL_DENSE_NODES || to >= NL_DENSE_NODES) {
 		drop(NL_AN_DROP_NODE);
 		return 0;
 	}
@@ -655,7 +655,7 @@ int BPF_PROG(an_fexit_move_mapping, struct address_space *mapping, struct page *
 	barrier_var(f);
 	barrier_var(d);
 	if (t)
-		t->migrated[f & (NL_MAX_NODES - 1)][d & (NL_MAX_NODES - 1)] += pages;
+		t->migrated[f & (NL_DENSE_NODES - 1)][d & (NL_DENSE_NODES - 1)] += pages;
 	return 0;
 }
 
@@ -717,21 +717,21 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 	__u32 n = nr_node_ids;
 	__s32 seq = nl_task_numa_scan_seq(p);
 	__u64 migrated = nl_task_numa_pages_migrated(p);
-	__u64 dmem[NL_MAX_NODES] = {}, dcpu[NL_MAX_NODES] = {};
+	__u64 dmem[NL_DENSE_NODES] = {}, dcpu[NL_DENSE_NODES] = {};
 	__u64 pages = 0, dmig = 0;
 	bool reset = st->fb_seq != seq;
 
-	if (!buf || n == 0 || n > NL_MAX_NODES)
+	if (!buf || n == 0 || n > NL_DENSE_NODES)
 		goto out;
 	if (nf) {
 		__u32 sz = n * 4 * 2 * sizeof(__u64);
 
-		if (sz > 4 * 2 * NL_MAX_NODES * sizeof(__u64))
+		if (sz > 4 * 2 * NL_DENSE_NODES * sizeof(__u64))
 			goto out;
 		if (bpf_probe_read_kernel(buf, sz, nf))
 			goto out;
 	}
-	for (__u32 i = 0; i < NL_MAX_NODES; i++) {
+	for (__u32 i = 0; i < NL_DENSE_NODES; i++) {
 		if (i >= n)
 			break;
 		__u64 mem = 0, cpu = 0;
@@ -739,8 +739,8 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 		if (nf) {
 			/* task_faults_idx(s, nid, priv) = 2 * (s * nr_node_ids + nid) + priv,
 			 * NUMA_MEMBUF = 2, NUMA_CPUBUF = 3 (kernel/sched/fair.c) */
-			__u32 m = (2 * (2 * n + i)) & (4 * 2 * NL_MAX_NODES - 2);
-			__u32 c = (2 * (3 * n + i)) & (4 * 2 * NL_MAX_NODES - 2);
+			__u32 m = (2 * (2 * n + i)) & (4 * 2 * NL_DENSE_NODES - 2);
+			__u32 c = (2 * (3 * n + i)) & (4 * 2 * NL_DENSE_NODES - 2);
 
 			mem = buf[m] + buf[m + 1];
 			cpu = buf[c] + buf[c + 1];
@@ -762,9 +762,9 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 	if (pages == 0 && dmig == 0)
 		goto out;
 
-	__u32 row = NL_MAX_NODES;
-	for (__u32 i = 0; i < NL_MAX_NODES; i++)
-		if (i < n && dcpu[i] && (row == NL_MAX_NODES || dcpu[i] > dcpu[row & (NL_MAX_NODES - 1)]))
+	__u32 row = NL_DENSE_NODES;
+	for (__u32 i = 0; i < NL_DENSE_NODES; i++)
+		if (i < n && dcpu[i] && (row == NL_DENSE_NODES || dcpu[i] > dcpu[row & (NL_DENSE_NODES - 1)]))
 			row = i;
 	__u32 from = st->misplaced_from;
 	st->misplaced_from = 0;
@@ -779,27 +779,27 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 		t->hint_pages += pages;
 		t->hint_migrated_pages += dmig;
 	}
-	if (row >= NL_MAX_NODES) {
+	if (row >= NL_DENSE_NODES) {
 		if (pages)
 			drop(NL_AN_DROP_NODE);
 		goto out;
 	}
 	/* One fault per node with pages (exactly one when sampled at every fault). */
-	for (__u32 i = 0; i < NL_MAX_NODES; i++) {
+	for (__u32 i = 0; i < NL_DENSE_NODES; i++) {
 		if (i >= n || !dmem[i] || skipped_hint(st))
 			continue;
 		__u32 col = i;
 		/* The buffer has the node after migration; a numa_misplaced migration this
 		 * thread did since the last sample moved the page from `from`. */
 		if (dmig && from && from - 1 != i)
-			col = (from - 1) & (NL_MAX_NODES - 1);
+			col = (from - 1) & (NL_DENSE_NODES - 1);
 		if (s) {
 			s->hint_faults++;
 			if (col == row)
 				s->hint_local++;
 		}
 		if (t) {
-			t->hint_faults[row & (NL_MAX_NODES - 1)][col & (NL_MAX_NODES - 1)]++;
+			t->hint_faults[row & (NL_DENSE_NODES - 1)][col & (NL_DENSE_NODES - 1)]++;
 			if (col == row)
 				t->hint_local++;
 		}
@@ -899,7 +899,7 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 	bpf_map_delete_elem(&an_ptes, &k);
 	__u64 pfn = pte_pfn(val, pmd);
 	int to = pfn_node(pfn);
-	if (to < 0 || f >= NL_MAX_NODES) {
+	if (to < 0 || f >= NL_DENSE_NODES) {
 		drop(NL_AN_DROP_NODE);
 		return;
 	}
@@ -924,7 +924,7 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 		s->migrated_offnode += pages;
 	struct nl_autonuma_thread *t = thread_cur();
 	if (t)
-		t->migrated[f & (NL_MAX_NODES - 1)][to & (NL_MAX_NODES - 1)] += pages;
+		t->migrated[f & (NL_DENSE_NODES - 1)][to & (NL_DENSE_NODES - 1)] += pages;
 }
 
 SEC("tp_btf/set_migration_pte")

@@ -8,9 +8,14 @@
 #include <linux/types.h>
 #endif
 
-/* Nodes a matrix can hold. Bigger machines are reported as lost (never wrapped):
- * 8 covers every 2- and 4-socket server and the SNC/NPS splits of today's parts. */
-#define NL_MAX_NODES 8
+/* Node ids numalens handles: 0..63 (the kernel's MAX_NUMNODES is 64 on Debian's x86
+ * and arm64 kernels; more is refused at start, never wrapped). */
+#define NL_MAX_NODES 8 /* 64 once the model is sized by use (next commit) */
+/* The BPF side's per-thread matrices are dense for node ids below NL_DENSE_NODES
+ * (every 2- and 4-socket server and the SNC/NPS splits of today's parts); a count with
+ * a higher node id goes to a hash of cells (struct nl_wide_key), so a thread's kernel
+ * memory follows the nodes it uses, not the maximum. */
+#define NL_DENSE_NODES 8
 
 /* CPU -> node table and pfn -> node ranges live in .rodata, filled by user space
  * before load. 4096 CPUs is the x86 NR_CPUS of distribution kernels (Debian: 8192
@@ -38,12 +43,12 @@
  * node_migrations is the exception (sched_migrate_task runs on the migrating CPU)
  * and uses an atomic add. */
 struct nl_thread_stats {
-	__u64 faults[NL_MAX_NODES][NL_MAX_NODES]; /* [cpu node][page node] */
+	__u64 faults[NL_DENSE_NODES][NL_DENSE_NODES]; /* [cpu node][page node] */
 	__u64 faults_total;       /* the thread's user faults (see bpf/access.bpf.c) */
 	__u64 faults_unresolved;  /* faults whose page node is unknown (allocated none) */
-	__u64 first_touch_pages[NL_MAX_NODES]; /* base pages (1 << order) by page node */
+	__u64 first_touch_pages[NL_DENSE_NODES]; /* base pages (1 << order) by page node */
 	__u64 first_touch_allocs; /* allocations counted above; drives stack sampling */
-	__u64 cpu_ns[NL_MAX_NODES];
+	__u64 cpu_ns[NL_DENSE_NODES];
 	__u64 node_migrations;    /* sched_migrate_task to a CPU on another node */
 	/* Of faults_unresolved, those sent to user space to be resolved (mapped faults,
 	 * bpf/mapped.bpf.h): user space takes them out and adds back what it could not
@@ -87,6 +92,28 @@ struct nl_thread_inflight {
 	__u64 oncpu_ns;
 	__u32 node;      /* node of that CPU; NL_MAX_NODES when not running */
 	__u32 pad;
+};
+
+/* A count whose node id is NL_DENSE_NODES or more: a cell of a BPF hash (value: __u64,
+ * cumulative since the thread was first seen, like the dense matrices), one hash per
+ * BPF object. User space reads the cells with the dense counts and deletes a thread's
+ * cells once it has reported the thread's exit. */
+enum nl_wide_kind {
+	NL_WIDE_FAULTS = 1,  /* nl_thread_stats.faults[cpu][mem] */
+	NL_WIDE_FIRST_TOUCH, /* nl_thread_stats.first_touch_pages[mem] (cpu 0) */
+	NL_WIDE_CPU_NS,      /* nl_thread_stats.cpu_ns[cpu] (mem 0) */
+	NL_WIDE_HINT_FAULTS, /* nl_autonuma_thread.hint_faults[cpu][mem] */
+	NL_WIDE_MIGRATED,    /* nl_autonuma_thread.migrated[from = cpu][to = mem] */
+};
+
+struct nl_wide_key {
+	__u64 start_ns; /* the thread: its tid and start time (as struct nl_an_key) */
+	__u32 tid;
+	__u32 tgid;     /* for a thread user space no longer tracks: its process */
+	__u8 kind;      /* enum nl_wide_kind */
+	__u8 cpu;       /* node ids */
+	__u8 mem;
+	__u8 pad[5];
 };
 
 /* The record the task iterator emits per live thread. */
@@ -232,12 +259,12 @@ struct nl_an_key {
  * thread itself; those another CPU can write (task swaps, IPIs received) use atomic
  * adds. Page counts are base pages (a THP is 512). */
 struct nl_autonuma_thread {
-	__u64 hint_faults[NL_MAX_NODES][NL_MAX_NODES]; /* [cpu node][page node at the fault] */
+	__u64 hint_faults[NL_DENSE_NODES][NL_DENSE_NODES]; /* [cpu node][page node at the fault] */
 	__u64 hint_pages;          /* pages those faults covered (THP = 512) */
 	__u64 hint_local;          /* faults the kernel itself called local */
 	__u64 hint_migrated_pages; /* pages the hinting faults migrated (kernel's own count) */
 	__u64 hint_migrate_fail;   /* pages a hinting fault failed to migrate (fentry/kprobe) */
-	__u64 migrated[NL_MAX_NODES][NL_MAX_NODES]; /* [from][to], resolved per page */
+	__u64 migrated[NL_DENSE_NODES][NL_DENSE_NODES]; /* [from][to], resolved per page */
 	__u64 migrate_pages[NL_MIGRATE_REASONS];    /* succeeded, by reason */
 	__u64 migrate_fail[NL_MIGRATE_REASONS];
 	__u64 migrate_calls[NL_MIGRATE_REASONS];    /* migrate_pages() calls */

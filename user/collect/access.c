@@ -423,7 +423,7 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 		return ret;
 	for (int n = 0; n < c->topo.nr_nodes; n++)
 		if (c->topo.nodes[n].id >= 0 && c->topo.nodes[n].id < NL_MAX_NODES)
-			c->skel->rodata->node_online_mask |= 1U << c->topo.nodes[n].id;
+			c->skel->rodata->node_online_mask |= 1ULL << c->topo.nodes[n].id;
 	ret = describe_faults(c, err, errlen);
 	if (!ret && c->skel->rodata->migrations_by_gfp && c->sources[NL_SRC_FAULTS].active &&
 	    nl_source_append(&c->sources[NL_SRC_FAULTS], "; hinting migrations' 4 KiB copies "
