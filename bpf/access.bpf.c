@@ -863,7 +863,7 @@ int nl_dump(struct bpf_iter__task *ctx)
 	__builtin_memcpy(&r->s, s, sizeof(r->s));
 	settle_fault_counts(&r->s, s, task);
 	r->inflight.oncpu_ns = 0;
-	r->inflight.node = NL_DENSE_NODES;
+	r->inflight.node = NL_MAX_NODES; /* not running */
 	if (BPF_CORE_READ(task, on_cpu)) {
 		__u32 cpu = nl_task_cpu(task);
 		struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);

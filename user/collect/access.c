@@ -512,21 +512,32 @@ static void access_close(struct nl_collector *c)
 
 /* ---- sampling ---- */
 
-/* The fields of nl_counts this source owns, from a thread's cumulative stats. */
-static void stats_to_counts(const struct nl_thread_stats *s, struct nl_counts *c)
+/* The fields of nl_counts this source owns, from a thread's cumulative stats and its
+ * wide cells (node ids >= NL_DENSE_NODES; NULL: none). */
+static void stats_to_counts(const struct nl_thread_stats *s, const struct nl_wide_counts *w,
+			    struct nl_counts *c)
 {
-	memcpy(c->faults, s->faults, sizeof(c->faults));
+	nl_mat_from_bpf(&c->faults, s->faults, w ? &w->faults : NULL);
 	/* collect/mapped.c's alone: nl_resolved_apply() adds it after every read */
-	memset(c->faults_mapped, 0, sizeof(c->faults_mapped));
-	memcpy(c->first_touch_pages, s->first_touch_pages, sizeof(c->first_touch_pages));
-	memcpy(c->cpu_ns, s->cpu_ns, sizeof(c->cpu_ns));
+	nl_mat_zero(&c->faults_mapped);
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		c->first_touch_pages[n] = w ? w->first_touch_pages[n] : 0;
+		c->cpu_ns[n] = w ? w->cpu_ns[n] : 0;
+	}
+	for (int n = 0; n < NL_DENSE_NODES; n++) {
+		c->first_touch_pages[n] += s->first_touch_pages[n];
+		c->cpu_ns[n] += s->cpu_ns[n];
+	}
 	/* the faults reported to be resolved are counted where collect/mapped.c puts them */
 	c->faults_unresolved = s->faults_unresolved > s->faults_reported ?
 			       s->faults_unresolved - s->faults_reported : 0;
 	c->node_migrations = s->node_migrations;
 }
 
-static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited)
+/* A thread's counts into the table; inflight (NULL for exits): its time on a CPU
+ * since its last switch-in, not yet in its stats. */
+static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited,
+		 const struct nl_thread_inflight *inflight)
 {
 	struct nl_tracked *e = exited ? nl_tt_find(&c->threads, s->tid, s->start_ns, c->seq) :
 					nl_tt_live(&c->threads, s->tid, s->start_ns);
@@ -537,7 +548,9 @@ static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool e
 	e->start_ns = s->start_ns;
 	memcpy(e->comm, s->comm, NL_COMM_LEN);
 	e->comm[NL_COMM_LEN - 1] = '\0';
-	stats_to_counts(s, &e->c);
+	stats_to_counts(s, e->wide, &e->c);
+	if (inflight && inflight->node < NL_MAX_NODES)
+		e->c.cpu_ns[inflight->node] += inflight->oncpu_ns;
 	if (e->res)
 		nl_resolved_apply(e->res, &e->c);
 	if (exited && !e->exited) {
@@ -587,9 +600,7 @@ static int read_live(struct nl_collector *c)
 		if (have < sizeof(rec))
 			continue;
 		have = 0;
-		if (rec.inflight.node < NL_MAX_NODES)
-			rec.s.cpu_ns[rec.inflight.node] += rec.inflight.oncpu_ns;
-		ret = track(c, &rec.s, false);
+		ret = track(c, &rec.s, false, &rec.inflight);
 		if (ret)
 			break;
 	}
@@ -621,7 +632,7 @@ static int read_exited(struct nl_collector *c, uint32_t **keys, size_t *nkeys)
 			break;
 		}
 		k[nk++] = key;
-		ret = track(c, &s, true);
+		ret = track(c, &s, true, NULL);
 		if (ret)
 			break;
 	}
@@ -648,7 +659,7 @@ static int read_exited_procs(struct nl_collector *c)
 			return -ENOMEM;
 		memcpy(e->comm, s.comm, NL_COMM_LEN);
 		e->comm[NL_COMM_LEN - 1] = '\0';
-		stats_to_counts(&s, &e->c);
+		stats_to_counts(&s, e->wide, &e->c);
 	}
 	return 0;
 }

@@ -685,10 +685,11 @@ static int run_iter(struct nl_autonuma *a)
 /* The fields of nl_counts this source owns, from a thread's cumulative map entry:
  * hint faults, migrations (every reason, with stall), NUMA task moves, TLB and IPIs,
  * scanner runs. */
-static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *c)
+static void thread_counts(const struct nl_autonuma_thread *v, const struct nl_wide_counts *w,
+			  struct nl_counts *c)
 {
-	memcpy(c->hint_faults, v->hint_faults, sizeof(c->hint_faults));
-	memcpy(c->migrated_pages, v->migrated, sizeof(c->migrated_pages));
+	nl_mat_from_bpf(&c->hint_faults, v->hint_faults, w ? &w->hint_faults : NULL);
+	nl_mat_from_bpf(&c->migrated_pages, v->migrated, w ? &w->migrated : NULL);
 	c->hint_pages = v->hint_pages;
 	c->hint_local = v->hint_local;
 	c->hint_migrated_pages = v->hint_migrated_pages;
@@ -741,7 +742,7 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 			if (nl_read_comm(v.tgid, v.tid, e->comm, NL_COMM_LEN))
 				snprintf(e->comm, NL_COMM_LEN, "?");
 		}
-		thread_counts(&v, &e->c);
+		thread_counts(&v, e->wide, &e->c);
 		if (!v.exited)
 			continue;
 		if (!e->exited) {
