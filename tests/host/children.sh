@@ -50,10 +50,16 @@ check "--no-children: top exits 0" [ $? -eq 0 ]
 check "--no-children: nl-faultstorm is not followed" [ -z "$(storm_pid "$OUT/nofork.json")" ]
 
 # ---- -p PID --children: a child that exists before numalens starts ----
-sh -c "(sleep 2; exec $STORM > $OUT/cmd3.txt) & wait" &
+# The child starts its storm once numalens has reported an interval (attached), not
+# after a fixed sleep: a loaded machine can take seconds to attach.
+sh -c "(while [ ! -e $OUT/go ]; do sleep 0.05; done; exec $STORM > $OUT/cmd3.txt) & wait" &
 parent=$!
 sleep 0.5
-"$NUMALENS" top --json -i 1 -p "$parent" --children > "$OUT/pid.json" 2> "$OUT/pid.err"
+"$NUMALENS" top --json -i 1 -p "$parent" --children > "$OUT/pid.json" 2> "$OUT/pid.err" &
+top_pid=$!
+for _ in $(seq 600); do grep -q '^{' "$OUT/pid.json" 2>/dev/null && break; sleep 0.1; done
+touch "$OUT/go"
+wait "$top_pid"
 check "-p --children: top exits 0 when the process ends" [ $? -eq 0 ]
 f=$(faults "$OUT/pid.json" "$(storm_pid "$OUT/pid.json")")
 check "-p --children: the child found in /proc is followed, faults $f within 2% of its minflt $(minflt "$OUT/cmd3.txt")" \
