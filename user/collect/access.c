@@ -26,6 +26,7 @@
 #include "collect/mapped.h"
 #include "collect/pfn_nodes.h"
 #include "collect/prog_misses.h"
+#include "collect/wide_cells.h"
 #include "common/util.h"
 
 #define DEFAULT_MAX_STACKS 4096
@@ -448,6 +449,20 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 	if (nl_source_append(&c->sources[NL_SRC_SCHED], "; per-thread maps: %u threads, "
 			     "%.1f MiB preallocated", c->opts.max_threads,
 			     (double)bytes / (1 << 20)))
+		return -ENOMEM;
+	/* counts with a node id >= NL_DENSE_NODES (bpf/wide.bpf.h) */
+	int nr_node_ids = 1;
+	char wide[192];
+	for (int n = 0; n < c->topo.nr_nodes; n++)
+		if (c->topo.nodes[n].id >= nr_node_ids)
+			nr_node_ids = c->topo.nodes[n].id + 1;
+	ret = nl_wide_cells_configure(c->skel->maps.wide_cells, c->opts.max_threads, nr_node_ids,
+				      wide, sizeof(wide));
+	if (ret) {
+		snprintf(err, errlen, "cannot size the wide-cell map: %s", strerror(-ret));
+		return ret;
+	}
+	if (wide[0] && nl_source_append(&c->sources[NL_SRC_SCHED], "; %s", wide))
 		return -ENOMEM;
 	set_size(c->skel->maps.stacks, fp_stacks ? max_stacks : 1);
 	set_size(c->skel->maps.stack_counts, fp_stacks ? max_stacks * 4 : 1);
@@ -878,6 +893,11 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 		return -ENOMEM;
 	if (f->known && drops[NL_DROP_PAGE_NODE] &&
 	    nl_source_append(f, "; %" PRIu64 " pages on no known node", drops[NL_DROP_PAGE_NODE]))
+		return -ENOMEM;
+	if (f->known && drops[NL_DROP_WIDE] &&
+	    nl_source_append(f, "; %" PRIu64 " counts with a node id >= %d lost: the wide-cell "
+			     "map was full (faults among them unresolved)", drops[NL_DROP_WIDE],
+			     NL_DENSE_NODES))
 		return -ENOMEM;
 	if (f->known && c->opts.stacks && drops[NL_DROP_STACK] &&
 	    nl_source_append(f, "; %" PRIu64 " stack samples not stored", drops[NL_DROP_STACK]))

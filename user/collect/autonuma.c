@@ -21,6 +21,7 @@
 #include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
 #include "collect/prog_misses.h"
+#include "collect/wide_cells.h"
 #include "common/util.h"
 #include "collect/vmstat.h"
 
@@ -50,6 +51,8 @@ struct nl_autonuma {
 	bool tlb_off;           /* no call_function IPI tracepoints: the tlb source is off (choose()) */
 	bool skip_half_hints;   /* NUMALENS_SKIP_HINT_FAULTS: a test switch (configure()) */
 	uint32_t max_threads;   /* an_threads' entries (preallocated) */
+	char wide_note[192];    /* the wide-cell map's size (collect/wide_cells.h), or "" */
+	uint64_t wide_drops;    /* NL_AN_DROP_WIDE since load (sum_sys()) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
@@ -372,9 +375,9 @@ static int path_available(struct nl_autonuma *a, enum nl_autonuma_path path,
 }
 
 /* .rodata and map sizes, before load. */
-static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
-		      const struct nl_autonuma_opts *o, const struct nl_pfn_range *ranges,
-		      int nr_ranges)
+static int configure(struct nl_autonuma *a, enum nl_autonuma_path path,
+		     const struct nl_autonuma_opts *o, const struct nl_pfn_range *ranges,
+		     int nr_ranges)
 {
 	a->skel->rodata->target_tgid = o->target_pid;
 	a->skel->rodata->follow_children = o->target_pid && o->followed_fd >= 0;
@@ -396,6 +399,10 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 	bpf_map__set_max_entries(a->skel->maps.an_threads, a->max_threads);
 	/* a page when nothing is recorded; else room for a busy interval's events */
 	bpf_map__set_max_entries(a->skel->maps.an_events, o->events ? EVENT_RING_BYTES : 4096);
+	/* hint_faults and migrated cells with a node id >= NL_DENSE_NODES */
+	return nl_wide_cells_configure(a->skel->maps.wide_cells, a->max_threads,
+				       (int)a->skel->rodata->nr_node_ids, a->wide_note,
+				       sizeof(a->wide_note));
 }
 
 /* Sets each program's autoload from the rules; every program must have a rule. */
@@ -550,7 +557,11 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	configure(a, path, o, ranges, nr_ranges);
+	rc = configure(a, path, o, ranges, nr_ranges);
+	if (rc) {
+		snprintf(err, errlen, "size the wide-cell map: %s", strerror(-rc));
+		goto fail;
+	}
 	/* the followed children: access.bpf.c's set, shared (bpf/follow.bpf.h) */
 	if (a->skel->rodata->follow_children &&
 	    (rc = bpf_map__reuse_fd(a->skel->maps.followed, o->followed_fd))) {
@@ -788,8 +799,12 @@ static void sum_sys(struct nl_autonuma *a, struct nl_autonuma_sys *out, uint64_t
 	for (uint32_t k = 0; d && k < NL_AN_DROP_MAX; k++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.an_drops), &k, d))
 			continue;
+		uint64_t sum = 0;
 		for (int c = 0; c < a->nr_cpus; c++)
-			*drops += d[c];
+			sum += d[c];
+		*drops += sum;
+		if (k == NL_AN_DROP_WIDE)
+			a->wide_drops = sum;
 	}
 	free(per);
 	free(d);
@@ -865,6 +880,19 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 	rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; per-thread map: %u threads, %.1f "
 			       "MiB preallocated", a->max_threads,
 			       (double)nl_autonuma_maps_bytes(a->max_threads) / (1 << 20));
+	if (a->wide_note[0])
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %s", a->wide_note);
+	/* bpf/autonuma.bpf.c fb_sample(): the buffers are read for NL_DENSE_NODES nodes */
+	if (a->path == NL_AUTONUMA_PATH_FALLBACK && a->skel &&
+	    a->skel->rodata->nr_node_ids > NL_DENSE_NODES)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; the fallback reads task_struct "
+				       "numa_faults for up to %d nodes and this machine has %u "
+				       "(nr_node_ids): no per-thread hinting faults", NL_DENSE_NODES,
+				       a->skel->rodata->nr_node_ids);
+	if (a->wide_drops)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %llu hinting faults or "
+				       "migrations with a node id >= %d lost: the wide-cell map was "
+				       "full", (unsigned long long)a->wide_drops, NL_DENSE_NODES);
 	if (a->skip_half_hints)
 		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; every other hinting fault "
 				       "not counted (NUMALENS_SKIP_HINT_FAULTS, a test switch)");
