@@ -830,8 +830,10 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 	if (slot && slot->since_ns && slot->tid == s->tid && node < NL_MAX_NODES) {
 		__u64 now = bpf_ktime_get_ns();
 
+		/* the mask is the verifier's bound: clang merges the two tests */
+		barrier_var(node);
 		if (node < NL_DENSE_NODES)
-			s->cpu_ns[node] += now - slot->since_ns;
+			s->cpu_ns[node & (NL_DENSE_NODES - 1)] += now - slot->since_ns;
 		else
 			wide_count(s, NL_WIDE_CPU_NS, node, 0, now - slot->since_ns);
 		slot->since_ns = now;

@@ -820,7 +820,8 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 		__u32 col = i;
 		/* The buffer has the node after migration; a numa_misplaced migration this
 		 * thread did since the last sample moved the page from `from`. */
-		if (dmig && from && from - 1 != i && from - 1 < NL_DENSE_NODES)
+		/* from - 1 < n <= NL_DENSE_NODES here: node ids are below nr_node_ids */
+		if (dmig && from && from - 1 != i)
 			col = (from - 1) & (NL_DENSE_NODES - 1);
 		if (s) {
 			s->hint_faults++;

@@ -87,8 +87,13 @@ int nl_wide_cells_configure(struct bpf_map *m, uint32_t max_threads, int nr_node
 
 	if (len)
 		text[0] = '\0';
-	if (nr_node_ids <= NL_DENSE_NODES || !max_threads)
-		return bpf_map__set_max_entries(m, 1);
+	if (nr_node_ids <= NL_DENSE_NODES || !max_threads) {
+		/* nothing is ever wide: one preallocated entry, no allocator needed on any
+		 * kernel (bpf/wide.bpf.h) */
+		ret = bpf_map__set_max_entries(m, 1);
+		return ret ? ret : bpf_map__set_map_flags(m, bpf_map__map_flags(m) &
+							 ~(uint32_t)BPF_F_NO_PREALLOC);
+	}
 	if (entries > UINT32_MAX)
 		entries = UINT32_MAX;
 	ret = bpf_map__set_max_entries(m, (uint32_t)entries);

@@ -35,8 +35,9 @@ int nl_wide_cells_read(int map_fd, nl_wide_cell_fn cell, void *ctx, size_t *seen
 
 /* Sizes the wide map of a BPF object before load: max_threads * NL_WIDE_CELLS_PER_THREAD
  * cells when the machine has a node id >= NL_DENSE_NODES (nr_node_ids: the highest
- * possible node id + 1), else one (nothing is ever wide). On kernels without the BPF
- * memory allocator (before 6.1) the map is preallocated (bpf/wide.bpf.h says why).
+ * possible node id + 1), else one preallocated entry (nothing is ever wide). On kernels
+ * without the BPF memory allocator (before 6.1) the map is preallocated (bpf/wide.bpf.h
+ * says why).
  * text gets what it costs, for a source's text ("" when the map is one entry).
  * Returns 0, or a negative errno from libbpf. */
 int nl_wide_cells_configure(struct bpf_map *m, uint32_t max_threads, int nr_node_ids,
