@@ -523,6 +523,9 @@ static void access_close(struct nl_collector *c)
 	c->skel = NULL;
 	nl_symbolizer_free(c->sym);
 	c->sym = NULL;
+	free(c->wide_inflight);
+	c->wide_inflight = NULL;
+	c->nr_wide_inflight = c->wide_inflight_cap = 0;
 }
 
 /* ---- sampling ---- */
@@ -541,6 +544,41 @@ static void stats_to_counts(const struct nl_thread_stats *s, struct nl_counts *c
 	c->node_migrations = s->node_migrations;
 }
 
+/* ---- wide cells: counts with a node id >= NL_DENSE_NODES (bpf/wide.bpf.h) ---- */
+
+/* The counts this source takes from wide cells, zeroed: every read of a thread's dense
+ * stats is followed by its cells (cumulative, like the dense counts), added back. */
+static void clear_wide(struct nl_counts *c)
+{
+	for (int i = 0; i < NL_MAX_NODES; i++)
+		for (int j = 0; j < NL_MAX_NODES; j++)
+			if (i >= NL_DENSE_NODES || j >= NL_DENSE_NODES)
+				c->faults[i][j] = 0;
+	for (int i = NL_DENSE_NODES; i < NL_MAX_NODES; i++) {
+		c->first_touch_pages[i] = 0;
+		c->cpu_ns[i] = 0;
+	}
+}
+
+/* A cell's count into the thread's counts (cleared by clear_wide() when its stats were
+ * read in this sample). */
+static void wide_to_counts(const struct nl_wide_key *k, uint64_t v, struct nl_counts *c)
+{
+	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
+		return; /* BPF never makes one */
+	switch (k->kind) {
+	case NL_WIDE_FAULTS:
+		c->faults[k->cpu][k->mem] += v;
+		break;
+	case NL_WIDE_FIRST_TOUCH:
+		c->first_touch_pages[k->mem] += v;
+		break;
+	case NL_WIDE_CPU_NS:
+		c->cpu_ns[k->cpu] += v;
+		break;
+	}
+}
+
 static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited)
 {
 	struct nl_tracked *e = exited ? nl_tt_find(&c->threads, s->tid, s->start_ns, c->seq) :
@@ -553,6 +591,12 @@ static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool e
 	memcpy(e->comm, s->comm, NL_COMM_LEN);
 	e->comm[NL_COMM_LEN - 1] = '\0';
 	stats_to_counts(s, &e->c);
+	/* rebuilt from the wide cells after every read (read_wide()) */
+	clear_wide(&e->c);
+	if (e->wide_seq != c->seq)
+		e->wide_exit = false;
+	e->wide_seq = c->seq;
+	e->wide_exit |= exited;
 	if (e->res)
 		nl_resolved_apply(e->res, &e->c);
 	if (exited && !e->exited) {
@@ -586,6 +630,7 @@ static int read_live(struct nl_collector *c)
 	size_t have = 0;
 	int ret = 0;
 
+	c->nr_wide_inflight = 0;
 	if (fd < 0)
 		return -errno;
 	for (;;) {
@@ -602,11 +647,23 @@ static int read_live(struct nl_collector *c)
 		if (have < sizeof(rec))
 			continue;
 		have = 0;
-		if (rec.inflight.node < NL_MAX_NODES)
+		if (rec.inflight.node < NL_DENSE_NODES)
 			rec.s.cpu_ns[rec.inflight.node] += rec.inflight.oncpu_ns;
 		ret = track(c, &rec.s, false);
 		if (ret)
 			break;
+		/* a wide node's: after the wide cells are added back (read_wide()) */
+		if (rec.inflight.node >= NL_DENSE_NODES && rec.inflight.node < NL_MAX_NODES &&
+		    rec.inflight.oncpu_ns) {
+			if (nl_grow(&c->wide_inflight, &c->wide_inflight_cap, c->nr_wide_inflight,
+				    sizeof(*c->wide_inflight))) {
+				ret = -ENOMEM;
+				break;
+			}
+			c->wide_inflight[c->nr_wide_inflight++] = (struct nl_wide_inflight){
+				.tid = rec.s.tid, .start_ns = rec.s.start_ns,
+				.node = rec.inflight.node, .ns = rec.inflight.oncpu_ns };
+		}
 	}
 	if (!ret && have)
 		ret = -EIO; /* a torn record: the iterator and this file disagree on layout */
@@ -666,6 +723,58 @@ static int read_exited_procs(struct nl_collector *c)
 		stats_to_counts(&s, &e->c);
 	}
 	return 0;
+}
+
+/* Whether thread tid of tgid still exists (its cells may be newer than the iterator's
+ * pass: it is tracked at the next sample). */
+static bool thread_alive(uint32_t tgid, uint32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", tgid, tid);
+	return access(path, F_OK) == 0;
+}
+
+/* One wide cell (collect/wide_cells.h): added into its thread's counts when this
+ * sample read (and so cleared) them. Deleted in the sample that read the thread's exit
+ * record: BPF writes the thread's last cells (its last slice on a CPU) before that
+ * record (bpf/access.bpf.c nl_exit), and after sched_process_exit the thread has no
+ * user memory to fault on and is never charged again (stats_of() refuses PF_EXITING),
+ * so the cells are final and the entry keeps what was added. Waiting a sample longer
+ * would need the entry then, and nl_tt_find() stops finding an exit a sample after
+ * the other source saw it. A cell of a thread nobody tracks (its exit folded into its
+ * process by BPF: exited_procs) is lost, counted, once the thread is gone; one newer
+ * than the iterator's pass waits for the next sample. */
+static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
+{
+	struct nl_collector *c = ctx;
+	struct nl_tracked *e = nl_tt_find(&c->threads, k->tid, k->start_ns, c->seq);
+
+	if (!e) {
+		if (thread_alive(k->tgid, k->tid))
+			return 0;
+		c->wide_orphans++;
+		return 1;
+	}
+	if (e->wide_seq == c->seq) {
+		wide_to_counts(k, v, &e->c);
+		return e->wide_exit ? 1 : 0;
+	}
+	return e->exited ? 1 : 0; /* not read any more: added at its last read */
+}
+
+static int read_wide(struct nl_collector *c)
+{
+	int ret = nl_wide_cells_read(bpf_map__fd(c->skel->maps.wide_cells), wide_cell, c, NULL);
+
+	for (size_t i = 0; !ret && i < c->nr_wide_inflight; i++) {
+		const struct nl_wide_inflight *f = &c->wide_inflight[i];
+		struct nl_tracked *e = nl_tt_live(&c->threads, f->tid, f->start_ns);
+
+		if (e)
+			e->c.cpu_ns[f->node] += f->ns;
+	}
+	return ret;
 }
 
 /* The ips of a stack: from the kernel's stack map (frame pointers) or the DWARF
@@ -894,6 +1003,12 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 	if (f->known && drops[NL_DROP_PAGE_NODE] &&
 	    nl_source_append(f, "; %" PRIu64 " pages on no known node", drops[NL_DROP_PAGE_NODE]))
 		return -ENOMEM;
+	cum->lost_events += c->wide_orphans;
+	if (f->known && c->wide_orphans &&
+	    nl_source_append(f, "; %" PRIu64 " wide cells (node ids >= %d) of threads gone "
+			     "untracked lost (their exits folded into their processes)",
+			     c->wide_orphans, NL_DENSE_NODES))
+		return -ENOMEM;
 	if (f->known && drops[NL_DROP_WIDE] &&
 	    nl_source_append(f, "; %" PRIu64 " counts with a node id >= %d lost: the wide-cell "
 			     "map was full (faults among them unresolved)", drops[NL_DROP_WIDE],
@@ -925,6 +1040,8 @@ static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
 		ret = read_exited(c, &exited, &nexited);
 	if (!ret)
 		ret = read_exited_procs(c);
+	if (!ret)
+		ret = read_wide(c);
 	if (!ret && c->opts.stacks)
 		ret = nl_dwarf_stacks_drain(c);
 	if (!ret && c->opts.stacks)

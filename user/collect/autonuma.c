@@ -53,6 +53,7 @@ struct nl_autonuma {
 	uint32_t max_threads;   /* an_threads' entries (preallocated) */
 	char wide_note[192];    /* the wide-cell map's size (collect/wide_cells.h), or "" */
 	uint64_t wide_drops;    /* NL_AN_DROP_WIDE since load (sum_sys()) */
+	uint64_t wide_orphans;  /* wide cells of threads gone untracked (read_wide()) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
@@ -730,6 +731,65 @@ static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *
 /* Per thread: each map entry's cumulative values into the thread table. Entries are
  * never deleted while BPF writes them, only after their thread exited and the table
  * took their final values. */
+/* ---- wide cells: hint_faults and migrated with a node id >= NL_DENSE_NODES ---- */
+
+/* Those counts zeroed: every read of a thread's dense counts is followed by its wide
+ * cells (cumulative), added back (read_wide()). */
+static void clear_wide(struct nl_counts *c)
+{
+	for (int i = 0; i < NL_MAX_NODES; i++)
+		for (int j = 0; j < NL_MAX_NODES; j++)
+			if (i >= NL_DENSE_NODES || j >= NL_DENSE_NODES) {
+				c->hint_faults[i][j] = 0;
+				c->migrated_pages[i][j] = 0;
+			}
+}
+
+struct wide_read {
+	struct nl_thread_table *tt;
+	uint64_t seq;
+	uint64_t orphans;
+};
+
+/* One cell: added into its thread's counts when this sample read them; deleted with
+ * the read of the thread's exited entry (an_exit runs after exit_mm(): no hinting fault
+ * or migration of the thread can follow, so its cells are final), or once a later
+ * sample no longer reads the thread. A cell of a thread nobody tracks is lost once the
+ * thread is gone; one newer than this sample's pass over an_threads waits. */
+static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
+{
+	struct wide_read *w = ctx;
+	struct nl_tracked *e = nl_tt_find(w->tt, k->tid, k->start_ns, w->seq);
+	char path[64];
+
+	if (!e) {
+		snprintf(path, sizeof(path), "/proc/%u/task/%u", k->tgid, k->tid);
+		if (access(path, F_OK) == 0)
+			return 0;
+		w->orphans++;
+		return 1;
+	}
+	if (e->an_wide_seq != w->seq)
+		return e->exited ? 1 : 0; /* not read any more: added at its last read */
+	int del = e->an_wide_exit ? 1 : 0;
+	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
+		return del; /* BPF never makes one */
+	if (k->kind == NL_WIDE_HINT_FAULTS)
+		e->c.hint_faults[k->cpu][k->mem] += v;
+	else if (k->kind == NL_WIDE_MIGRATED)
+		e->c.migrated_pages[k->cpu][k->mem] += v;
+	return del;
+}
+
+static int read_wide(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq)
+{
+	struct wide_read w = { tt, seq, 0 };
+	int rc = nl_wide_cells_read(bpf_map__fd(a->skel->maps.wide_cells), wide_cell, &w, NULL);
+
+	a->wide_orphans += w.orphans;
+	return rc;
+}
+
 static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq)
 {
 	int map = bpf_map__fd(a->skel->maps.an_threads);
@@ -753,6 +813,9 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 				snprintf(e->comm, NL_COMM_LEN, "?");
 		}
 		thread_counts(&v, &e->c);
+		clear_wide(&e->c);
+		e->an_wide_seq = seq;
+		e->an_wide_exit = v.exited;
 		if (!v.exited)
 			continue;
 		if (!e->exited) {
@@ -766,7 +829,7 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 	for (size_t i = 0; i < nr_dead; i++)
 		bpf_map_delete_elem(map, &dead[i]);
 	free(dead);
-	return rc;
+	return rc ? rc : read_wide(a, tt, seq);
 }
 
 /* d = cur - old, field by field (all __u64 counters). */
@@ -889,6 +952,9 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 				       "numa_faults for up to %d nodes and this machine has %u "
 				       "(nr_node_ids): no per-thread hinting faults", NL_DENSE_NODES,
 				       a->skel->rodata->nr_node_ids);
+	if (a->wide_orphans)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %llu wide cells of threads "
+				       "gone untracked lost", (unsigned long long)a->wide_orphans);
 	if (a->wide_drops)
 		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %llu hinting faults or "
 				       "migrations with a node id >= %d lost: the wide-cell map was "
@@ -978,7 +1044,7 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	sum_sys(a, &sys, &drops);
 	sys_sub(&since_open, &sys, &a->open_sys);
 	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);
-	cum->lost_events += drops;
+	cum->lost_events += drops + a->wide_orphans;
 	if (nl_vmstat_read(NULL, &now) == 0 && a->open_vm_ok) {
 		nl_vmstat_totals(&now, &cum->vm_now);
 		nl_vmstat_totals(&a->open_vm, &cum->vm_open);

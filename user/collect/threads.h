@@ -47,6 +47,15 @@ struct nl_tracked {
 	struct nl_stack *stack;
 	uint32_t stack_of;    /* stackid the stack above was loaded for */
 	struct nl_resolved *res; /* NULL until a fault of the thread is resolved */
+	/* The sample that last read the thread's dense counts of the access source /
+	 * the AutoNUMA source, and whether that read was its exit: its wide cells
+	 * (collect/wide_cells.h) are added back in that sample only, and deleted with
+	 * the exit's read (BPF writes them before the exit record) or, failing that, once
+	 * a later sample no longer reads the thread. */
+	uint64_t wide_seq;
+	uint64_t an_wide_seq;
+	bool wide_exit;
+	bool an_wide_exit;
 	int next;             /* hash chain (index), -1 ends it */
 };
 
