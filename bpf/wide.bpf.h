@@ -8,7 +8,8 @@
  * counts and deletes a thread's cells once it has reported the thread's exit.
  *
  * Memory follows use (BPF_F_NO_PREALLOC): a thread that stays below NL_DENSE_NODES
- * never has a cell. Run-time allocation in tracing programs is safe only with the BPF
+ * never has a cell (the hash's bucket array, 16 bytes an entry, is still allocated with
+ * the map; a cell is 88 bytes on 6.18). Run-time allocation in tracing programs is safe only with the BPF
  * memory allocator (6.1, commit 7c8199e24fa0 "bpf: Introduce any context BPF specific
  * memory allocator", which also let tracing programs use such maps: commit
  * 96da3f7d489d "bpf: Remove tracing program restriction on map types"); before it the

@@ -21,6 +21,9 @@ struct bpf_map;
 /* What one cell takes in the map: key + value (the kernel's per-element overhead, about
  * 70 bytes on 6.18, comes on top, as for the other per-thread maps). */
 #define NL_WIDE_CELL_BYTES ((uint64_t)sizeof(struct nl_wide_key) + sizeof(__u64))
+/* A hash bucket (struct bucket in kernel/bpf/hashtab.c: a list head and a spinlock),
+ * allocated at map creation even without preallocation. */
+#define NL_WIDE_BUCKET_BYTES 16
 
 /* Called for each cell; returns 1 to delete the cell (its thread's exit has been
  * reported), 0 to keep it, a negative errno to stop the walk with that error. */
