@@ -10,7 +10,7 @@
 
 /* Node ids numalens handles: 0..63 (the kernel's MAX_NUMNODES is 64 on Debian's x86
  * and arm64 kernels; more is refused at start, never wrapped). */
-#define NL_MAX_NODES 8 /* 64 once the model is sized by use (next commit) */
+#define NL_MAX_NODES 64
 /* The BPF side's per-thread matrices are dense for node ids below NL_DENSE_NODES
  * (every 2- and 4-socket server and the SNC/NPS splits of today's parts); a count with
  * a higher node id goes to a hash of cells (struct nl_wide_key), so a thread's kernel

@@ -103,19 +103,19 @@ static void make_meta(struct nl_trace_meta *m, int nodes)
 
 static void sparse_counts(struct nl_counts *c, int nodes, int home, uint64_t scale)
 {
-	c->faults[home][home] = scale * (50 + below(100));
-	c->faults[home][(home + 1) % nodes] = scale * below(40);
+	nl_mat_set(&c->faults, home, home, scale * (50 + below(100)));
+	nl_mat_set(&c->faults, home, (home + 1) % nodes, scale * below(40));
 	c->first_touch_pages[home] = scale * below(30);
 	c->cpu_ns[home] = 900000000ull - below(100000000);
 	if (below(3) == 0)
 		c->cpu_ns[(home + 1) % nodes] = below(50000000);
 	c->node_migrations = below(3);
 	if (below(2)) {
-		c->hint_faults[home][(home + 1) % nodes] = below(300);
-		c->hint_pages = c->hint_faults[home][(home + 1) % nodes] * (below(4) ? 1 : 512);
+		nl_mat_set(&c->hint_faults, home, (home + 1) % nodes, below(300));
+		c->hint_pages = nl_mat_at(&c->hint_faults, home, (home + 1) % nodes) * (below(4) ? 1 : 512);
 		c->hint_local = below(20);
-		c->migrated_pages[(home + 1) % nodes][home] = below(200);
-		c->migrate_pages_by_reason[5] = c->migrated_pages[(home + 1) % nodes][home];
+		nl_mat_set(&c->migrated_pages, (home + 1) % nodes, home, below(200));
+		c->migrate_pages_by_reason[5] = nl_mat_at(&c->migrated_pages, (home + 1) % nodes, home);
 		c->hint_migrated_pages = c->migrate_pages_by_reason[5];
 		c->migrate_stall_ns = below(5000000);
 		c->migrate_stall_ns_by_reason[5] = c->migrate_stall_ns;

@@ -34,7 +34,7 @@ static uint64_t sum_hint(const struct nl_counts *c)
 
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++)
-			n += c->hint_faults[i][j];
+			n += nl_mat_at(&c->hint_faults, i, j);
 	return n;
 }
 
@@ -44,19 +44,19 @@ static double hint_remote_ratio(const struct nl_counts *c)
 
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++) {
-			all += c->hint_faults[i][j];
+			all += nl_mat_at(&c->hint_faults, i, j);
 			if (i != j)
-				remote += c->hint_faults[i][j];
+				remote += nl_mat_at(&c->hint_faults, i, j);
 		}
 	return all ? (double)remote / (double)all : NAN;
 }
 
-static void print_matrix(const char *prefix, const char *name, const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
+static void print_matrix(const char *prefix, const char *name, const struct nl_mat *m)
 {
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++)
-			if (m[i][j])
-				printf("%s%s_%d_%d=%" PRIu64 "\n", prefix, name, i, j, m[i][j]);
+	for (unsigned i = 0; i < m->n; i++)
+		for (unsigned j = 0; j < m->n; j++)
+			if (nl_mat_at(m, i, j))
+				printf("%s%s_%u_%u=%" PRIu64 "\n", prefix, name, i, j, nl_mat_at(m, i, j));
 }
 
 static void print_counts(const char *prefix, const struct nl_counts *c)
@@ -65,15 +65,15 @@ static void print_counts(const char *prefix, const struct nl_counts *c)
 
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++)
-			migrated += c->migrated_pages[i][j];
+			migrated += nl_mat_at(&c->migrated_pages, i, j);
 	printf("%shint_faults=%" PRIu64 "\n", prefix, sum_hint(c));
-	print_matrix(prefix, "hint", c->hint_faults);
+	print_matrix(prefix, "hint", &c->hint_faults);
 	printf("%shint_pages=%" PRIu64 "\n", prefix, c->hint_pages);
 	printf("%shint_local=%" PRIu64 "\n", prefix, c->hint_local);
 	printf("%shint_migrated_pages=%" PRIu64 "\n", prefix, c->hint_migrated_pages);
 	printf("%shint_migrate_fail=%" PRIu64 "\n", prefix, c->hint_migrate_fail);
 	printf("%smigrated_pages=%" PRIu64 "\n", prefix, migrated);
-	print_matrix(prefix, "migrated", c->migrated_pages);
+	print_matrix(prefix, "migrated", &c->migrated_pages);
 	for (int r = 0; r < NL_MIGRATE_REASONS; r++) {
 		mig_by_reason += c->migrate_pages_by_reason[r];
 		if (c->migrate_pages_by_reason[r] || c->migrate_fail_by_reason[r])
@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 		uint64_t mig = 0;
 		for (int x = 0; x < NL_MAX_NODES; x++)
 			for (int y = 0; y < NL_MAX_NODES; y++)
-				mig += c->migrated_pages[x][y];
+				mig += nl_mat_at(&c->migrated_pages, x, y);
 		printf("interval=%d hint_faults=%" PRIu64 " hint_local=%" PRIu64
 		       " remote_ratio=%.3f migrated=%" PRIu64 " stall_ns=%" PRIu64
 		       " vmstat_hint=%" PRIu64 " bpf_hint=%" PRIu64 " vmstat_migrated=%" PRIu64

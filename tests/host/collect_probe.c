@@ -139,9 +139,9 @@ static void print_totals(const struct totals *t, uint32_t pid)
 	printf("numa_balancing=%d\n", t->numa_balancing);
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++) {
-			faults += t->c.faults[i][j];
-			if (t->c.faults[i][j])
-				printf("faults[%d][%d]=%" PRIu64 "\n", i, j, t->c.faults[i][j]);
+			faults += nl_mat_at(&t->c.faults, i, j);
+			if (nl_mat_at(&t->c.faults, i, j))
+				printf("faults[%d][%d]=%" PRIu64 "\n", i, j, nl_mat_at(&t->c.faults, i, j));
 		}
 	printf("faults=%" PRIu64 "\n", faults);
 	printf("faults_unresolved=%" PRIu64 "\n", t->c.faults_unresolved);

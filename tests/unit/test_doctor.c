@@ -176,7 +176,7 @@ static void test_first_touch_bug(void **state)
 	th[0].first_touch_stack = stack_of("init_weights+0x59", "main+0x32d");
 	p->threads = th;
 	p->nr_threads = 2;
-	p->c.faults[0][0] = 16384; /* touched on node 0, placed on node 0 */
+	nl_mat_set(&p->c.faults, 0, 0, 16384); /* touched on node 0, placed on node 0 */
 	p->diag = (struct nl_diagnosis){ .kind = NL_DIAG_FIRST_TOUCH_BUG, .mem_node = 0, .cpu_node = 1,
 					 .init_tid = 42, .text = "100% of resident pages are on node 0",
 					 .fix = "numactl --cpunodebind=1 --membind=1 ./app" };
@@ -190,8 +190,8 @@ static void test_first_touch_bug(void **state)
 	assert_string_equal(w.f.v[0].fix, "numactl --cpunodebind=1 --membind=1 ./app");
 
 	/* touched from node 1 but placed on node 0: a spill, for numa_miss to say */
-	p->c.faults[0][0] = 0;
-	p->c.faults[1][0] = 16384;
+	nl_mat_set(&p->c.faults, 0, 0, 0);
+	nl_mat_set(&p->c.faults, 1, 0, 16384);
 	run_rule(&w, "first_touch_bug");
 	assert_int_equal(w.f.n, 0);
 	run_rule(&w, "numa_miss");
@@ -346,8 +346,8 @@ static void test_autonuma_latency(void **state)
 
 	world_init(&w, 2);
 	p = add_proc(&w, 42, (uint64_t[]){ 8192, 8192 }, (uint64_t[]){ 0, 900 });
-	p->c.hint_faults[1][0] = 3000;
-	p->c.migrated_pages[0][1] = 2900;
+	nl_mat_set(&p->c.hint_faults, 1, 0, 3000);
+	nl_mat_set(&p->c.migrated_pages, 0, 1, 2900);
 	p->c.migrate_stall_ns = 120 * MS;
 	w.in.latency_sensitive = true;
 	run_rule(&w, "autonuma_latency"); /* AutoNUMA off */
@@ -442,7 +442,7 @@ static void test_memory_only_node(void **state)
 	add_vma(p, "default", 0, 384, 4096);
 	p->vmas[0].pages[2] = 16000;
 	p->c.node_migrations = 0;
-	p->c.faults[0][2] = 16000;
+	nl_mat_set(&p->c.faults, 0, 2, 16000);
 	run_rule(&w, "numa_miss");
 	assert_int_equal(count(&w, "numa_miss"), 1);
 	assert_non_null(strstr(find(&w, "numa_miss")->fix, "migratepages 42 2 0 (node 2 is memory-only"));

@@ -35,7 +35,7 @@ static void cum(struct nl_snapshot *s, uint64_t seq, uint64_t mono, int n, const
 		t->tid = tids[i];
 		t->serial = serials[i];
 		snprintf(t->comm, sizeof(t->comm), "t%u", tids[i]);
-		t->c.faults[0][1] = faults[i];
+		nl_mat_set(&t->c.faults, 0, 1, faults[i]);
 		t->c.cpu_ns[0] = faults[i] * 10;
 		t->exited = exited ? exited[i] : false;
 		nl_counts_add(&s->procs[0].c, &t->c);
@@ -70,18 +70,18 @@ static void test_delta_basic(void **state)
 	/* thread 101 did nothing: left out; 100 gained 15 */
 	assert_int_equal(d.procs[0].nr_threads, 1);
 	assert_int_equal(d.procs[0].threads[0].tid, 100);
-	assert_int_equal(d.procs[0].threads[0].c.faults[0][1], 15);
-	assert_int_equal(d.procs[0].c.faults[0][1], 15);
+	assert_int_equal(nl_mat_at(&d.procs[0].threads[0].c.faults, 0, 1), 15);
+	assert_int_equal(nl_mat_at(&d.procs[0].c.faults, 0, 1), 15);
 	assert_int_equal(d.procs[0].c.cpu_ns[0], 150);
 	/* the first interval (no previous) is everything since the start */
 	nl_snapshot_free(&d);
 	assert_int_equal(nl_snapshot_delta(&a, NULL, &d), 0);
-	assert_int_equal(d.procs[0].c.faults[0][1], 15);
+	assert_int_equal(nl_mat_at(&d.procs[0].c.faults, 0, 1), 15);
 	assert_int_equal(d.lost_events, 3);
 	nl_snapshot_free(&d);
 	/* reading does not consume: the same pair gives the same interval again */
 	assert_int_equal(nl_snapshot_delta(&b, &a, &d), 0);
-	assert_int_equal(d.procs[0].c.faults[0][1], 15);
+	assert_int_equal(nl_mat_at(&d.procs[0].c.faults, 0, 1), 15);
 	nl_snapshot_free(&d);
 	nl_snapshot_free(&a);
 	nl_snapshot_free(&b);
@@ -103,7 +103,7 @@ static void test_delta_exit_and_reuse(void **state)
 	assert_int_equal(nl_snapshot_delta(&b, &a, &d), 0);
 	assert_int_equal(d.procs[0].nr_threads, 1);
 	assert_true(d.procs[0].threads[0].exited);
-	assert_int_equal(d.procs[0].threads[0].c.faults[0][1], 0);
+	assert_int_equal(nl_mat_at(&d.procs[0].threads[0].c.faults, 0, 1), 0);
 	nl_snapshot_free(&d);
 	/* still held (not pruned) and a new 101: only the new one shows, with all it has */
 	cum(&c, 3, 3000, 3, t3, s3, f3, e3);
@@ -111,7 +111,7 @@ static void test_delta_exit_and_reuse(void **state)
 	assert_int_equal(d.procs[0].nr_threads, 1);
 	const struct nl_thread *t = thread_of(&d, 101, 3);
 	assert_non_null(t);
-	assert_int_equal(t->c.faults[0][1], 2);
+	assert_int_equal(nl_mat_at(&t->c.faults, 0, 1), 2);
 	assert_false(t->exited);
 	nl_snapshot_free(&d);
 	nl_snapshot_free(&a);
@@ -194,7 +194,7 @@ static void test_copy_is_deep(void **state)
 	assert_int_equal(nl_source_set(&a.sources[NL_SRC_FAULTS], true, "via %s", "tp"), 0);
 	assert_int_equal(nl_snapshot_copy(&b, &a), 0);
 	nl_snapshot_free(&a);
-	assert_int_equal(b.procs[0].threads[0].c.faults[0][1], 7);
+	assert_int_equal(nl_mat_at(&b.procs[0].threads[0].c.faults, 0, 1), 7);
 	assert_string_equal(b.procs[0].threads[0].first_touch_stack->frames[0].symbol, "init+0x1");
 	assert_string_equal(b.procs[0].threads[0].first_touch_stack->frames[0].build_id, "abcd");
 	assert_string_equal(b.sources[NL_SRC_FAULTS].detail, "via tp");
@@ -224,10 +224,10 @@ static void test_accum(void **state)
 	assert_int_equal(acc.s.interval_ns, 2000);
 	assert_int_equal(acc.s.lost_events, 3);
 	assert_int_equal(acc.s.nr_procs, 1);
-	assert_int_equal(acc.s.procs[0].c.faults[0][1], 22);
+	assert_int_equal(nl_mat_at(&acc.s.procs[0].c.faults, 0, 1), 22);
 	assert_int_equal(acc.s.procs[0].nr_threads, 2);
-	assert_int_equal(thread_of(&acc.s, 100, 1)->c.faults[0][1], 17);
-	assert_int_equal(thread_of(&acc.s, 101, 2)->c.faults[0][1], 5);
+	assert_int_equal(nl_mat_at(&thread_of(&acc.s, 100, 1)->c.faults, 0, 1), 17);
+	assert_int_equal(nl_mat_at(&thread_of(&acc.s, 101, 2)->c.faults, 0, 1), 5);
 	assert_true(acc.s.procs[0].resident_known);
 	assert_int_equal(acc.s.procs[0].resident_pages[1], 99);
 	nl_accum_free(&acc);
@@ -258,8 +258,8 @@ static void test_accum_many_threads(void **state)
 		nl_snapshot_free(&s);
 	}
 	assert_int_equal(acc.s.procs[0].nr_threads, N);
-	assert_int_equal(acc.s.procs[0].c.faults[0][1], 3 * N);
-	assert_int_equal(thread_of(&acc.s, 1000 + N - 1, N)->c.faults[0][1], 3);
+	assert_int_equal(nl_mat_at(&acc.s.procs[0].c.faults, 0, 1), 3 * N);
+	assert_int_equal(nl_mat_at(&thread_of(&acc.s, 1000 + N - 1, N)->c.faults, 0, 1), 3);
 	nl_accum_free(&acc);
 	free(tids);
 	free(ser);

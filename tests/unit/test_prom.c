@@ -34,9 +34,9 @@ static void make_interval(struct nl_snapshot *s, int nprocs, const uint64_t *rem
 	s->nr_procs = nprocs;
 	for (int i = 0; i < nprocs; i++) {
 		s->procs[i].pid = (uint32_t)(100 + i);
-		s->procs[i].c.faults[0][0] = 10;
-		s->procs[i].c.faults[0][1] = remote_faults[i];
-		s->procs[i].c.migrated_pages[0][1] = 3;
+		nl_mat_set(&s->procs[i].c.faults, 0, 0, 10);
+		nl_mat_set(&s->procs[i].c.faults, 0, 1, remote_faults[i]);
+		nl_mat_set(&s->procs[i].c.migrated_pages, 0, 1, 3);
 		s->procs[i].c.migrate_stall_hist[10] = 1; /* [1024, 2048) ns */
 		s->procs[i].c.migrate_stall_hist[20] = 1; /* [~1 ms, ~2 ms) */
 		s->procs[i].c.migrate_stall_ns = 1500 + 1500000;

@@ -77,16 +77,16 @@ static struct fixture *make_fixture(void)
 	struct nl_thread *init = &f->thr[0], *worker = &f->thr[1];
 	init->tid = 43;
 	strcpy(init->comm, "init");
-	init->c.faults[0][0] = 900;
+	nl_mat_set(&init->c.faults, 0, 0, 900);
 	init->c.first_touch_pages[0] = 900;
 	init->c.cpu_ns[0] = 50000000;
 	init->first_touch_stack = &f->stack;
 	init->first_touch_stack_pages = 900;
 	worker->tid = 44;
 	strcpy(worker->comm, "worker");
-	worker->c.faults[2][0] = 5;
-	worker->c.faults[2][2] = 11;
-	worker->c.faults[0][2] = 7;
+	nl_mat_set(&worker->c.faults, 2, 0, 5);
+	nl_mat_set(&worker->c.faults, 2, 2, 11);
+	nl_mat_set(&worker->c.faults, 0, 2, 7);
 	worker->c.cpu_ns[2] = 900000000;
 	worker->exited = true;
 
@@ -315,14 +315,14 @@ static void set_autonuma(struct fixture *f)
 	add_source(s, "numa_scan", true, "fentry/fexit task_numa_work");
 	snprintf(s->autonuma_state, sizeof(s->autonuma_state), "AutoNUMA on (kernel.numa_balancing=1)");
 
-	c->hint_faults[2][0] = 4000;
-	c->hint_faults[2][2] = 96;
+	nl_mat_set(&c->hint_faults, 2, 0, 4000);
+	nl_mat_set(&c->hint_faults, 2, 2, 96);
 	c->hint_local = 96;
 	c->hint_pages = 4096;
 	c->hint_migrated_pages = 4000;
 	c->hint_migrate_fail = 2;
-	c->migrated_pages[0][2] = 4000;
-	c->migrated_pages[2][0] = 8;
+	nl_mat_set(&c->migrated_pages, 0, 2, 4000);
+	nl_mat_set(&c->migrated_pages, 2, 0, 8);
 	c->migrate_fail = 3;
 	c->migrate_pages_by_reason[5] = 4000;
 	c->migrate_fail_by_reason[5] = 2;
@@ -513,14 +513,14 @@ static void test_classified_share(void **state)
 	free(pj);
 	free(j);
 
-	p->c.hint_faults[2][2] = 4000; /* 4923 of 5923: enough */
+	nl_mat_set(&p->c.hint_faults, 2, 2, 4000); /* 4923 of 5923: enough */
 	assert_true(nl_classified_share(&p->c) > NL_CLASSIFIED_ENOUGH);
 	l = table_of(&f->s, false, 100);
 	r = find_row(&l, "42", "server");
 	assert_true(r >= 0);
 	assert_lacks(l.v[r].text, "(");
 	nl_lines_free(&l);
-	p->c.hint_faults[2][2] = 9000; /* never above 1 */
+	nl_mat_set(&p->c.hint_faults, 2, 2, 9000); /* never above 1 */
 	assert_true(nl_classified_share(&p->c) == 1.0);
 	p->c = (struct nl_counts){ 0 };
 	assert_true(isnan(nl_classified_share(&p->c)));
@@ -608,8 +608,8 @@ static void test_table_hint_and_migrations(void **state)
 	struct fixture *f = make_fixture();
 	f->s.sources[NL_SRC_HINT_FAULTS].active = true;
 	f->s.numa_balancing = 1;
-	f->proc[0].c.hint_faults[2][0] = 64;
-	f->proc[0].c.migrated_pages[0][2] = 512;
+	nl_mat_set(&f->proc[0].c.hint_faults, 2, 0, 64);
+	nl_mat_set(&f->proc[0].c.migrated_pages, 0, 2, 512);
 	f->proc[0].c.migrate_stall_ns = 2500000;
 	f->proc[0].c.numa_task_moves = 3;
 	struct nl_lines l = table_of(&f->s, false, 100);
@@ -699,7 +699,7 @@ static void test_table_autonuma(void **state)
 				  "right-hand matrix)") >= 0);
 	nl_lines_free(&l);
 	/* hint source on but no hint faults */
-	memset(f->proc[0].c.hint_faults, 0, sizeof(f->proc[0].c.hint_faults));
+	nl_mat_free(&f->proc[0].c.hint_faults);
 	l = table_of(&f->s, false, 100);
 	assert_true(find_line(&l, "+ 100 faults that placed no page (none of them AutoNUMA hinting faults)") >= 0);
 	nl_lines_free(&l);
@@ -807,7 +807,7 @@ static void test_table_trend(void **state)
 	for (int i = 0; i < 4; i++) {
 		f->proc[0].resident_pages[0] = res_n0[i];
 		f->proc[0].resident_pages[2] = 970 - res_n0[i];
-		f->proc[0].c.migrated_pages[0][2] = i ? 200 * (uint64_t)i : 0;
+		nl_mat_set(&f->proc[0].c.migrated_pages, 0, 2, i ? 200 * (uint64_t)i : 0);
 		if (i == 3)
 			f->s.nr_procs = 0; /* pid 42 absent from the last interval: a gap */
 		assert_int_equal(nl_trend_update(&t, &f->s), 0);
@@ -989,7 +989,7 @@ static void test_mapped_and_hugetlb(void **state)
 	struct fixture *f = make_fixture();
 	struct nl_process *p = &f->proc[0];
 
-	p->c.faults_mapped[2][0] = 4; /* 4 of faults[2][0] = 5 */
+	nl_mat_set(&p->c.faults_mapped, 2, 0, 4); /* 4 of faults[2][0] = 5 */
 	p->resident_huge_pages[2] = 3;
 	p->resident_huge_kb[2] = 3 * 2048;
 	char *j = json_of(&f->s, false);

@@ -100,7 +100,7 @@ static void interval1(struct nl_snapshot *s)
 	t->c.cpu_ns[0] = 50000000;
 	t->first_touch_stack = init_stack();
 	t->first_touch_stack_pages = 20000;
-	p->c = t->c;
+	nl_counts_copy(&p->c, &t->c);
 }
 
 /* Interval 2: only worker 44 runs, on node 1; the pages stay on node 0. */
@@ -124,8 +124,8 @@ static void interval2(struct nl_snapshot *s)
 	t->tid = 44;
 	strcpy(t->comm, "worker");
 	t->c.cpu_ns[1] = 950000000;
-	t->c.faults[1][0] = 10;
-	p->c = t->c;
+	nl_mat_set(&t->c.faults, 1, 0, 10);
+	nl_counts_copy(&p->c, &t->c);
 }
 
 static void test_initializer_from_earlier_interval(void **state)

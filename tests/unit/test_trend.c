@@ -82,8 +82,8 @@ static void proc_at(struct nl_process *p, uint32_t pid, uint64_t on_n0, uint64_t
 	p->resident_pages[0] = on_n0;
 	p->resident_pages[1] = on_n1;
 	p->c.cpu_ns[1] = 1000000; /* runs on n1 */
-	p->c.migrated_pages[0][1] = migrated;
-	p->c.hint_faults[1][0] = migrated;
+	nl_mat_set(&p->c.migrated_pages, 0, 1, migrated);
+	nl_mat_set(&p->c.hint_faults, 1, 0, migrated);
 	p->c.migrate_stall_ns = migrated * 1000;
 }
 

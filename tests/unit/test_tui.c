@@ -24,13 +24,13 @@ static void fixture(struct nl_snapshot *s, struct nl_process p[4])
 	s->interval_ns = SEC;
 	p[0].pid = 10;
 	strcpy(p[0].comm, "remote");
-	p[0].c.faults[1][0] = 90;
-	p[0].c.faults[1][1] = 10;
+	nl_mat_set(&p[0].c.faults, 1, 0, 90);
+	nl_mat_set(&p[0].c.faults, 1, 1, 10);
 	p[0].c.cpu_ns[1] = SEC;
 	p[1].pid = 20;
 	strcpy(p[1].comm, "busy");
-	p[1].c.faults[0][1] = 10;
-	p[1].c.faults[0][0] = 80;
+	nl_mat_set(&p[1].c.faults, 0, 1, 10);
+	nl_mat_set(&p[1].c.faults, 0, 0, 80);
 	p[1].c.cpu_ns[0] = 4 * SEC;
 	p[2].pid = 30;
 	strcpy(p[2].comm, "idle");

@@ -173,7 +173,7 @@ static int default_spill(const struct nl_doctor_in *in, const struct nl_process 
 			      "%d itself; its memory is under the default policy (/proc/%u/numa_maps), "
 			      "so the kernel fell back silently: node %d has %" PRIu64 " MiB free "
 			      "(sysfs meminfo).",
-			      in->snap->interval_ns / 1e9, off, m, p->c.faults[m][m], m, p->pid, from,
+			      in->snap->interval_ns / 1e9, off, m, nl_mat_at(&p->c.faults, m, m), m, p->pid, from,
 			      in->m->mem_free_kb[from] / 1024);
 		if (nl_topo_memory_only(in->topo, m)) /* no thread can follow the pages there */
 			nl_doctor_set(f->fix, sizeof(f->fix),
@@ -207,16 +207,6 @@ int nl_rule_numa_miss(const struct nl_doctor_in *in, struct nl_findings *out)
 	return 0;
 }
 
-static uint64_t sum_matrix(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
-{
-	uint64_t s = 0;
-
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++)
-			s += m[i][j];
-	return s;
-}
-
 /* The window's requests: p99, and how much of the tail's excess over the median
  * request AutoNUMA's own causes explain (source requests). */
 static void rq_evidence(const struct nl_rq_summary *q, char *buf, size_t len)
@@ -248,7 +238,7 @@ static int autonuma_process(const struct nl_doctor_in *in, const struct nl_proce
 {
 	const struct nl_counts *c = &p->c;
 	double sec = in->snap->interval_ns / 1e9;
-	uint64_t hints = sum_matrix(c->hint_faults), moved = sum_matrix(c->migrated_pages);
+	uint64_t hints = nl_mat_sum(&c->hint_faults), moved = nl_mat_sum(&c->migrated_pages);
 	bool active = hints || moved || c->numa_scan_count || c->numa_task_moves;
 	struct nl_finding *f = nl_finding_add(out, "autonuma_latency",
 					      active ? NL_SEV_WARNING : NL_SEV_INFO, p->pid);

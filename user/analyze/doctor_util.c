@@ -185,13 +185,13 @@ uint64_t nl_doctor_spilled(const struct nl_process *p, int mem, int *from)
 	for (int c = 0; c < NL_MAX_NODES; c++) {
 		if (c == mem)
 			continue;
-		off += p->c.faults[c][mem];
-		if (p->c.faults[c][mem] > best) {
-			best = p->c.faults[c][mem];
+		off += nl_mat_at(&p->c.faults, c, mem);
+		if (nl_mat_at(&p->c.faults, c, mem) > best) {
+			best = nl_mat_at(&p->c.faults, c, mem);
 			*from = c;
 		}
 	}
-	if (off < NL_DOCTOR_MISS_MIN_PAGES || off <= p->c.faults[mem][mem] ||
+	if (off < NL_DOCTOR_MISS_MIN_PAGES || off <= nl_mat_at(&p->c.faults, mem, mem) ||
 	    2 * default_policy_pages(p) < nl_doctor_resident_total(p))
 		return 0;
 	return off;

@@ -176,14 +176,6 @@ static void chrome_counter(struct export *e, const struct nl_snapshot *s, uint32
 	nl_json_obj_end(&e->j);
 }
 
-static void by_page_node(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES])
-{
-	memset(out, 0, sizeof(uint64_t) * NL_MAX_NODES);
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++)
-			out[j] += m[i][j];
-}
-
 static int chrome_interval(void *ctx, struct nl_snapshot *s)
 {
 	struct export *e = ctx;
@@ -196,12 +188,12 @@ static int chrome_interval(void *ctx, struct nl_snapshot *s)
 		for (int t = 0; t < pr->nr_threads; t++)
 			if (pr->threads[t].tid)
 				chrome_name(e, pr->pid, pr->threads[t].tid, pr->threads[t].comm);
-		by_page_node(pr->c.faults, v);
+		nl_mat_columns(&pr->c.faults, v);
 		chrome_counter(e, s, pr->pid, "faults by page node", v, 1.0);
 		chrome_counter(e, s, pr->pid, "CPU ms by node", pr->c.cpu_ns, 1e-6);
 		if (pr->resident_known)
 			chrome_counter(e, s, pr->pid, "resident pages by node", pr->resident_pages, 1.0);
-		by_page_node(pr->c.migrated_pages, v);
+		nl_mat_columns(&pr->c.migrated_pages, v);
 		for (int n = 0; n < NL_MAX_NODES; n++)
 			to[n] += v[n];
 	}
@@ -368,11 +360,11 @@ static int csv_interval(void *ctx, struct nl_snapshot *s)
 		const struct nl_counts *c = &s->procs[p].c;
 		for (int i = 0; i < NL_MAX_NODES; i++) {
 			for (int j = 0; j < NL_MAX_NODES; j++) {
-				*(i == j ? &loc : &rem) += c->faults[i][j];
-				*(i == j ? &hloc : &hrem) += c->hint_faults[i][j];
-				mig += c->migrated_pages[i][j];
-				to[j] += c->faults[i][j];
-				mto[j] += c->migrated_pages[i][j];
+				*(i == j ? &loc : &rem) += nl_mat_at(&c->faults, i, j);
+				*(i == j ? &hloc : &hrem) += nl_mat_at(&c->hint_faults, i, j);
+				mig += nl_mat_at(&c->migrated_pages, i, j);
+				to[j] += nl_mat_at(&c->faults, i, j);
+				mto[j] += nl_mat_at(&c->migrated_pages, i, j);
 			}
 			cpu[i] += c->cpu_ns[i];
 			if (s->procs[p].resident_known)

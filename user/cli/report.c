@@ -128,12 +128,12 @@ static void sum_row(const struct nl_snapshot *s, struct row *r)
 		const struct nl_counts *c = &s->procs[p].c;
 		for (int i = 0; i < NL_MAX_NODES; i++)
 			for (int j = 0; j < NL_MAX_NODES; j++) {
-				r->faults += c->faults[i][j];
-				r->hint += c->hint_faults[i][j];
-				r->migrated += c->migrated_pages[i][j];
+				r->faults += nl_mat_at(&c->faults, i, j);
+				r->hint += nl_mat_at(&c->hint_faults, i, j);
+				r->migrated += nl_mat_at(&c->migrated_pages, i, j);
 				if (i != j) {
-					r->remote += c->faults[i][j];
-					r->hint_remote += c->hint_faults[i][j];
+					r->remote += nl_mat_at(&c->faults, i, j);
+					r->hint_remote += nl_mat_at(&c->hint_faults, i, j);
 				}
 			}
 		r->stall_ns += c->migrate_stall_ns;

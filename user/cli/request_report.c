@@ -31,8 +31,8 @@ int nl_request_report_interval(struct nl_request_report *rr, const struct nl_sna
 
 		for (int i = 0; i < NL_MAX_NODES; i++)
 			for (int k = 0; k < NL_MAX_NODES; k++) {
-				a.migrated_pages += c->migrated_pages[i][k];
-				a.hint_faults += c->hint_faults[i][k];
+				a.migrated_pages += nl_mat_at(&c->migrated_pages, i, k);
+				a.hint_faults += nl_mat_at(&c->hint_faults, i, k);
 			}
 		a.migrate_stall_ns += c->migrate_stall_ns;
 	}

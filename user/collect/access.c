@@ -523,63 +523,36 @@ static void access_close(struct nl_collector *c)
 	c->skel = NULL;
 	nl_symbolizer_free(c->sym);
 	c->sym = NULL;
-	free(c->wide_inflight);
-	c->wide_inflight = NULL;
-	c->nr_wide_inflight = c->wide_inflight_cap = 0;
 }
 
 /* ---- sampling ---- */
 
-/* The fields of nl_counts this source owns, from a thread's cumulative stats. */
-static void stats_to_counts(const struct nl_thread_stats *s, struct nl_counts *c)
+/* The fields of nl_counts this source owns, from a thread's cumulative stats and its
+ * wide cells (node ids >= NL_DENSE_NODES; NULL: none). */
+static void stats_to_counts(const struct nl_thread_stats *s, const struct nl_wide_counts *w,
+			    struct nl_counts *c)
 {
-	memcpy(c->faults, s->faults, sizeof(c->faults));
+	nl_mat_from_bpf(&c->faults, s->faults, w ? &w->faults : NULL);
 	/* collect/mapped.c's alone: nl_resolved_apply() adds it after every read */
-	memset(c->faults_mapped, 0, sizeof(c->faults_mapped));
-	memcpy(c->first_touch_pages, s->first_touch_pages, sizeof(c->first_touch_pages));
-	memcpy(c->cpu_ns, s->cpu_ns, sizeof(c->cpu_ns));
+	nl_mat_zero(&c->faults_mapped);
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		c->first_touch_pages[n] = w ? w->first_touch_pages[n] : 0;
+		c->cpu_ns[n] = w ? w->cpu_ns[n] : 0;
+	}
+	for (int n = 0; n < NL_DENSE_NODES; n++) {
+		c->first_touch_pages[n] += s->first_touch_pages[n];
+		c->cpu_ns[n] += s->cpu_ns[n];
+	}
 	/* the faults reported to be resolved are counted where collect/mapped.c puts them */
 	c->faults_unresolved = s->faults_unresolved > s->faults_reported ?
 			       s->faults_unresolved - s->faults_reported : 0;
 	c->node_migrations = s->node_migrations;
 }
 
-/* ---- wide cells: counts with a node id >= NL_DENSE_NODES (bpf/wide.bpf.h) ---- */
-
-/* The counts this source takes from wide cells, zeroed: every read of a thread's dense
- * stats is followed by its cells (cumulative, like the dense counts), added back. */
-static void clear_wide(struct nl_counts *c)
-{
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++)
-			if (i >= NL_DENSE_NODES || j >= NL_DENSE_NODES)
-				c->faults[i][j] = 0;
-	for (int i = NL_DENSE_NODES; i < NL_MAX_NODES; i++) {
-		c->first_touch_pages[i] = 0;
-		c->cpu_ns[i] = 0;
-	}
-}
-
-/* A cell's count into the thread's counts (cleared by clear_wide() when its stats were
- * read in this sample). */
-static void wide_to_counts(const struct nl_wide_key *k, uint64_t v, struct nl_counts *c)
-{
-	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
-		return; /* BPF never makes one */
-	switch (k->kind) {
-	case NL_WIDE_FAULTS:
-		c->faults[k->cpu][k->mem] += v;
-		break;
-	case NL_WIDE_FIRST_TOUCH:
-		c->first_touch_pages[k->mem] += v;
-		break;
-	case NL_WIDE_CPU_NS:
-		c->cpu_ns[k->cpu] += v;
-		break;
-	}
-}
-
-static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited)
+/* A thread's counts into the table; inflight (NULL for exits): its time on a CPU
+ * since its last switch-in, not yet in its stats. */
+static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool exited,
+		 const struct nl_thread_inflight *inflight)
 {
 	struct nl_tracked *e = exited ? nl_tt_find(&c->threads, s->tid, s->start_ns, c->seq) :
 					nl_tt_live(&c->threads, s->tid, s->start_ns);
@@ -590,9 +563,9 @@ static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool e
 	e->start_ns = s->start_ns;
 	memcpy(e->comm, s->comm, NL_COMM_LEN);
 	e->comm[NL_COMM_LEN - 1] = '\0';
-	stats_to_counts(s, &e->c);
-	/* rebuilt from the wide cells after every read (read_wide()) */
-	clear_wide(&e->c);
+	stats_to_counts(s, e->wide, &e->c);
+	if (inflight && inflight->node < NL_MAX_NODES)
+		e->c.cpu_ns[inflight->node] += inflight->oncpu_ns;
 	if (e->wide_seq != c->seq)
 		e->wide_exit = false;
 	e->wide_seq = c->seq;
@@ -630,7 +603,6 @@ static int read_live(struct nl_collector *c)
 	size_t have = 0;
 	int ret = 0;
 
-	c->nr_wide_inflight = 0;
 	if (fd < 0)
 		return -errno;
 	for (;;) {
@@ -647,23 +619,9 @@ static int read_live(struct nl_collector *c)
 		if (have < sizeof(rec))
 			continue;
 		have = 0;
-		if (rec.inflight.node < NL_DENSE_NODES)
-			rec.s.cpu_ns[rec.inflight.node] += rec.inflight.oncpu_ns;
-		ret = track(c, &rec.s, false);
+		ret = track(c, &rec.s, false, &rec.inflight);
 		if (ret)
 			break;
-		/* a wide node's: after the wide cells are added back (read_wide()) */
-		if (rec.inflight.node >= NL_DENSE_NODES && rec.inflight.node < NL_MAX_NODES &&
-		    rec.inflight.oncpu_ns) {
-			if (nl_grow(&c->wide_inflight, &c->wide_inflight_cap, c->nr_wide_inflight,
-				    sizeof(*c->wide_inflight))) {
-				ret = -ENOMEM;
-				break;
-			}
-			c->wide_inflight[c->nr_wide_inflight++] = (struct nl_wide_inflight){
-				.tid = rec.s.tid, .start_ns = rec.s.start_ns,
-				.node = rec.inflight.node, .ns = rec.inflight.oncpu_ns };
-		}
 	}
 	if (!ret && have)
 		ret = -EIO; /* a torn record: the iterator and this file disagree on layout */
@@ -693,7 +651,7 @@ static int read_exited(struct nl_collector *c, uint32_t **keys, size_t *nkeys)
 			break;
 		}
 		k[nk++] = key;
-		ret = track(c, &s, true);
+		ret = track(c, &s, true, NULL);
 		if (ret)
 			break;
 	}
@@ -720,7 +678,7 @@ static int read_exited_procs(struct nl_collector *c)
 			return -ENOMEM;
 		memcpy(e->comm, s.comm, NL_COMM_LEN);
 		e->comm[NL_COMM_LEN - 1] = '\0';
-		stats_to_counts(&s, &e->c);
+		stats_to_counts(&s, e->wide, &e->c);
 	}
 	return 0;
 }
@@ -735,46 +693,85 @@ static bool thread_alive(uint32_t tgid, uint32_t tid)
 	return access(path, F_OK) == 0;
 }
 
-/* One wide cell (collect/wide_cells.h): added into its thread's counts when this
- * sample read (and so cleared) them. Deleted in the sample that read the thread's exit
- * record: BPF writes the thread's last cells (its last slice on a CPU) before that
- * record (bpf/access.bpf.c nl_exit), and after sched_process_exit the thread has no
- * user memory to fault on and is never charged again (stats_of() refuses PF_EXITING),
- * so the cells are final and the entry keeps what was added. Waiting a sample longer
- * would need the entry then, and nl_tt_find() stops finding an exit a sample after
- * the other source saw it. A cell of a thread nobody tracks (its exit folded into its
- * process by BPF: exited_procs) is lost, counted, once the thread is gone; one newer
- * than the iterator's pass waits for the next sample. */
+/* Sets a wide cell's cumulative value v in w, and moves the counts c (built from the
+ * old w in this sample, when fresh) by the change. add: v adds to the cell instead
+ * (a folded process's, from cells deleted once taken). Returns -ENOMEM only. */
+static int wide_put(struct nl_wide_counts **wp, struct nl_counts *c, bool fresh,
+		    const struct nl_wide_key *k, uint64_t v, bool add)
+{
+	struct nl_wide_counts *w = *wp;
+	uint64_t old;
+
+	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
+		return 0; /* BPF never makes one */
+	if (!w && !(w = *wp = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	switch (k->kind) {
+	case NL_WIDE_FAULTS:
+		old = nl_mat_at(&w->faults, k->cpu, k->mem);
+		v = add ? old + v : v;
+		nl_mat_set(&w->faults, k->cpu, k->mem, v);
+		if (fresh)
+			nl_mat_set(&c->faults, k->cpu, k->mem,
+				   nl_mat_at(&c->faults, k->cpu, k->mem) - old + v);
+		break;
+	case NL_WIDE_FIRST_TOUCH:
+		old = w->first_touch_pages[k->mem];
+		w->first_touch_pages[k->mem] = v = add ? old + v : v;
+		if (fresh)
+			c->first_touch_pages[k->mem] += v - old;
+		break;
+	case NL_WIDE_CPU_NS:
+		old = w->cpu_ns[k->cpu];
+		w->cpu_ns[k->cpu] = v = add ? old + v : v;
+		if (fresh)
+			c->cpu_ns[k->cpu] += v - old;
+		break;
+	}
+	return 0;
+}
+
+/* One wide cell (collect/wide_cells.h), after this sample's reads: its cumulative
+ * value goes to its thread's wide counts (struct nl_wide_counts, which the next read
+ * adds to the dense ones), and the counts this sample built move by the change.
+ * Deleted in the sample that read the thread's exit record: BPF writes the thread's
+ * last cells (its last slice on a CPU) before that record (bpf/access.bpf.c nl_exit),
+ * and after sched_process_exit the thread has no user memory to fault on and is never
+ * charged again (stats_of() refuses PF_EXITING), so the cells are final and the entry
+ * keeps them. Waiting a sample longer would need the entry then, and nl_tt_find()
+ * stops finding an exit a sample after the other source saw it. Also deleted: cells of
+ * a thread not read in this sample that has exited or is gone (the entry keeps what
+ * it had). A cell no entry matches waits while the thread exists (newer than the
+ * iterator's pass); once it is gone its exit was folded into its process by BPF
+ * (exited_procs): the cell goes to that process's entry, or is lost, counted. */
 static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
 {
 	struct nl_collector *c = ctx;
 	struct nl_tracked *e = nl_tt_find(&c->threads, k->tid, k->start_ns, c->seq);
+	int ret;
 
 	if (!e) {
 		if (thread_alive(k->tgid, k->tid))
 			return 0;
-		c->wide_orphans++;
-		return 1;
+		e = nl_tt_folded(&c->threads, k->tgid);
+		if (!e) {
+			c->wide_orphans++;
+			return 1;
+		}
+		/* read_exited_procs() built its counts in this sample */
+		ret = wide_put(&e->wide, &e->c, true, k, v, true);
+		return ret ? ret : 1;
 	}
 	if (e->wide_seq == c->seq) {
-		wide_to_counts(k, v, &e->c);
-		return e->wide_exit ? 1 : 0;
+		ret = wide_put(&e->wide, &e->c, true, k, v, false);
+		return ret ? ret : e->wide_exit ? 1 : 0;
 	}
-	return e->exited ? 1 : 0; /* not read any more: added at its last read */
+	return e->exited || !thread_alive(k->tgid, k->tid) ? 1 : 0;
 }
 
 static int read_wide(struct nl_collector *c)
 {
-	int ret = nl_wide_cells_read(bpf_map__fd(c->skel->maps.wide_cells), wide_cell, c, NULL);
-
-	for (size_t i = 0; !ret && i < c->nr_wide_inflight; i++) {
-		const struct nl_wide_inflight *f = &c->wide_inflight[i];
-		struct nl_tracked *e = nl_tt_live(&c->threads, f->tid, f->start_ns);
-
-		if (e)
-			e->c.cpu_ns[f->node] += f->ns;
-	}
-	return ret;
+	return nl_wide_cells_read(bpf_map__fd(c->skel->maps.wide_cells), wide_cell, c, NULL);
 }
 
 /* The ips of a stack: from the kernel's stack map (frame pointers) or the DWARF

@@ -697,10 +697,11 @@ static int run_iter(struct nl_autonuma *a)
 /* The fields of nl_counts this source owns, from a thread's cumulative map entry:
  * hint faults, migrations (every reason, with stall), NUMA task moves, TLB and IPIs,
  * scanner runs. */
-static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *c)
+static void thread_counts(const struct nl_autonuma_thread *v, const struct nl_wide_counts *w,
+			  struct nl_counts *c)
 {
-	memcpy(c->hint_faults, v->hint_faults, sizeof(c->hint_faults));
-	memcpy(c->migrated_pages, v->migrated, sizeof(c->migrated_pages));
+	nl_mat_from_bpf(&c->hint_faults, v->hint_faults, w ? &w->hint_faults : NULL);
+	nl_mat_from_bpf(&c->migrated_pages, v->migrated, w ? &w->migrated : NULL);
 	c->hint_pages = v->hint_pages;
 	c->hint_local = v->hint_local;
 	c->hint_migrated_pages = v->hint_migrated_pages;
@@ -733,51 +734,54 @@ static void thread_counts(const struct nl_autonuma_thread *v, struct nl_counts *
  * took their final values. */
 /* ---- wide cells: hint_faults and migrated with a node id >= NL_DENSE_NODES ---- */
 
-/* Those counts zeroed: every read of a thread's dense counts is followed by its wide
- * cells (cumulative), added back (read_wide()). */
-static void clear_wide(struct nl_counts *c)
-{
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++)
-			if (i >= NL_DENSE_NODES || j >= NL_DENSE_NODES) {
-				c->hint_faults[i][j] = 0;
-				c->migrated_pages[i][j] = 0;
-			}
-}
-
 struct wide_read {
 	struct nl_thread_table *tt;
 	uint64_t seq;
 	uint64_t orphans;
 };
 
-/* One cell: added into its thread's counts when this sample read them; deleted with
- * the read of the thread's exited entry (an_exit runs after exit_mm(): no hinting fault
- * or migration of the thread can follow, so its cells are final), or once a later
- * sample no longer reads the thread. A cell of a thread nobody tracks is lost once the
- * thread is gone; one newer than this sample's pass over an_threads waits. */
+/* Sets cell [i][j] of the thread's wide matrix wm to its cumulative value v, and moves
+ * the counts' matrix cm (built from the old wm in this sample) by the change. */
+static void wide_set(struct nl_mat *wm, struct nl_mat *cm, unsigned i, unsigned j, uint64_t v)
+{
+	uint64_t old = nl_mat_at(wm, i, j);
+
+	nl_mat_set(wm, i, j, v);
+	nl_mat_set(cm, i, j, nl_mat_at(cm, i, j) - old + v);
+}
+
+/* One cell, after read_threads() read the thread: its cumulative value goes to the
+ * thread's wide counts (struct nl_wide_counts, added to the dense ones at every read)
+ * and the counts built in this sample move by the change. Deleted with the read of the
+ * thread's exited entry (an_exit runs after exit_mm(): no hinting fault or migration of
+ * the thread follows, so its cells are final), or once the thread is no longer read
+ * and has exited or is gone (the entry keeps what it had). A cell of a thread nobody
+ * tracks is lost once the thread is gone; one newer than this sample's pass over
+ * an_threads waits. */
 static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
 {
 	struct wide_read *w = ctx;
 	struct nl_tracked *e = nl_tt_find(w->tt, k->tid, k->start_ns, w->seq);
 	char path[64];
 
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", k->tgid, k->tid);
 	if (!e) {
-		snprintf(path, sizeof(path), "/proc/%u/task/%u", k->tgid, k->tid);
 		if (access(path, F_OK) == 0)
 			return 0;
 		w->orphans++;
 		return 1;
 	}
 	if (e->an_wide_seq != w->seq)
-		return e->exited ? 1 : 0; /* not read any more: added at its last read */
+		return e->exited || access(path, F_OK) != 0 ? 1 : 0;
 	int del = e->an_wide_exit ? 1 : 0;
 	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
 		return del; /* BPF never makes one */
+	if (!e->wide && !(e->wide = calloc(1, sizeof(*e->wide))))
+		return -ENOMEM;
 	if (k->kind == NL_WIDE_HINT_FAULTS)
-		e->c.hint_faults[k->cpu][k->mem] += v;
+		wide_set(&e->wide->hint_faults, &e->c.hint_faults, k->cpu, k->mem, v);
 	else if (k->kind == NL_WIDE_MIGRATED)
-		e->c.migrated_pages[k->cpu][k->mem] += v;
+		wide_set(&e->wide->migrated, &e->c.migrated_pages, k->cpu, k->mem, v);
 	return del;
 }
 
@@ -812,8 +816,7 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 			if (nl_read_comm(v.tgid, v.tid, e->comm, NL_COMM_LEN))
 				snprintf(e->comm, NL_COMM_LEN, "?");
 		}
-		thread_counts(&v, &e->c);
-		clear_wide(&e->c);
+		thread_counts(&v, e->wide, &e->c);
 		e->an_wide_seq = seq;
 		e->an_wide_exit = v.exited;
 		if (!v.exited)

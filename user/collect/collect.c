@@ -267,7 +267,7 @@ static int fill_threads(struct nl_process *p, struct nl_tracked *const *e, size_
 		t->serial = e[i]->serial;
 		snprintf(t->comm, NL_COMM_LEN, "%.*s", NL_COMM_LEN - 1,
 			 e[i]->tid ? e[i]->comm : "[exited]");
-		t->c = e[i]->c;
+		nl_counts_copy(&t->c, &e[i]->c);
 		t->exited = e[i]->exited || e[i]->tid == 0;
 		if (e[i]->stack && !(t->first_touch_stack = nl_stack_dup(e[i]->stack)))
 			return -ENOMEM;

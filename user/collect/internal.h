@@ -56,10 +56,7 @@ struct nl_collector {
 		void *ctx;
 	} rq_consumers[4];
 	int nr_rq_consumers;
-	/* wide cells (collect/access.c read_wide()): in-flight CPU time on a node id >=
-	 * NL_DENSE_NODES, added after the cells; cells of threads gone untracked */
-	struct nl_wide_inflight { uint32_t tid, node; uint64_t start_ns, ns; } *wide_inflight;
-	size_t nr_wide_inflight, wide_inflight_cap;
+	/* wide cells (collect/access.c read_wide()) of threads gone untracked, lost */
 	uint64_t wide_orphans;
 };
 

@@ -128,14 +128,14 @@ static int credit(struct nl_mapped *m, struct nl_thread_table *t,
 		return give_back(m, t, e, &m->bad_order);
 	if (!(r = resolved_of(m, t, e)))
 		return -ENOMEM;
-	r->faults[e->cpu_node][node]++;
+	nl_mat_add(&r->faults, e->cpu_node, (unsigned)node, 1);
 	if (huge_first) {
 		/* a private hugetlb mapping's fault takes a fresh pool page: first touch,
 		 * in base pages as a THP's is */
 		r->first_touch_pages[node] += 1ULL << e->order;
 		m->huge++;
 	} else {
-		r->mapped[e->cpu_node][node]++;
+		nl_mat_add(&r->mapped, e->cpu_node, (unsigned)node, 1);
 		m->mapped++;
 	}
 	return 0;

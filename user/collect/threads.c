@@ -110,7 +110,9 @@ void nl_tt_prune(struct nl_thread_table *t, uint64_t seen_by_all)
 		struct nl_tracked *e = &t->v[i];
 		if (e->exited && e->exit_seq < seen_by_all) {
 			nl_stack_free(e->stack);
-			free(e->res);
+			nl_resolved_free(e->res);
+			nl_wide_counts_free(e->wide);
+			nl_counts_free(&e->c);
 			continue;
 		}
 		t->v[keep++] = *e;
@@ -124,7 +126,9 @@ void nl_tt_free(struct nl_thread_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		nl_stack_free(t->v[i].stack);
-		free(t->v[i].res);
+		nl_resolved_free(t->v[i].res);
+		nl_wide_counts_free(t->v[i].wide);
+		nl_counts_free(&t->v[i].c);
 	}
 	free(t->v);
 	free(t->buckets);
@@ -133,12 +137,39 @@ void nl_tt_free(struct nl_thread_table *t)
 
 void nl_resolved_apply(const struct nl_resolved *r, struct nl_counts *c)
 {
-	for (int i = 0; i < NL_MAX_NODES; i++) {
-		for (int j = 0; j < NL_MAX_NODES; j++) {
-			c->faults[i][j] += r->faults[i][j];
-			c->faults_mapped[i][j] += r->mapped[i][j];
-		}
+	nl_mat_add_all(&c->faults, &r->faults);
+	nl_mat_add_all(&c->faults_mapped, &r->mapped);
+	for (int i = 0; i < NL_MAX_NODES; i++)
 		c->first_touch_pages[i] += r->first_touch_pages[i];
-	}
 	c->faults_unresolved += r->failed;
+}
+
+void nl_resolved_free(struct nl_resolved *r)
+{
+	if (!r)
+		return;
+	nl_mat_free(&r->faults);
+	nl_mat_free(&r->mapped);
+	free(r);
+}
+
+void nl_wide_counts_free(struct nl_wide_counts *w)
+{
+	if (!w)
+		return;
+	nl_mat_free(&w->faults);
+	nl_mat_free(&w->hint_faults);
+	nl_mat_free(&w->migrated);
+	free(w);
+}
+
+void nl_mat_from_bpf(struct nl_mat *m, const __u64 d[NL_DENSE_NODES][NL_DENSE_NODES],
+		     const struct nl_mat *wide)
+{
+	nl_mat_zero(m);
+	for (unsigned i = 0; i < NL_DENSE_NODES; i++)
+		for (unsigned j = 0; j < NL_DENSE_NODES; j++)
+			nl_mat_set(m, i, j, d[i][j]);
+	if (wide)
+		nl_mat_add_all(m, wide);
 }

@@ -21,8 +21,8 @@
  * faults that allocated no page, their page's node found with move_pages(2).
  * Cumulative; added to the counts after every read of the BPF side. */
 struct nl_resolved {
-	uint64_t faults[NL_MAX_NODES][NL_MAX_NODES]; /* added to faults */
-	uint64_t mapped[NL_MAX_NODES][NL_MAX_NODES]; /* of them, mapped: faults_mapped */
+	struct nl_mat faults;                        /* added to faults */
+	struct nl_mat mapped;                        /* of them, mapped: faults_mapped */
 	uint64_t first_touch_pages[NL_MAX_NODES];    /* private hugetlb pool pages, base pages */
 	uint64_t failed;                             /* reported, not resolved: back to
 						      * faults_unresolved */
@@ -30,6 +30,24 @@ struct nl_resolved {
 
 /* c += what r resolved (c holds the BPF counts just read). */
 void nl_resolved_apply(const struct nl_resolved *r, struct nl_counts *c);
+void nl_resolved_free(struct nl_resolved *r);
+
+/* A thread's BPF counts whose node id is NL_DENSE_NODES or more (the wide cells,
+ * collect/wide_cells.c), cumulative like the dense ones: the sources add them to the
+ * counts whenever they set those from the dense BPF values. NULL until one arrives. */
+struct nl_wide_counts {
+	struct nl_mat faults;      /* NL_WIDE_FAULTS */
+	struct nl_mat hint_faults; /* NL_WIDE_HINT_FAULTS */
+	struct nl_mat migrated;    /* NL_WIDE_MIGRATED */
+	uint64_t first_touch_pages[NL_MAX_NODES];
+	uint64_t cpu_ns[NL_MAX_NODES];
+};
+
+void nl_wide_counts_free(struct nl_wide_counts *w);
+/* The dense [NL_DENSE_NODES][NL_DENSE_NODES] BPF matrix d, plus wide (may be NULL),
+ * as m's cells: m = d + wide. */
+void nl_mat_from_bpf(struct nl_mat *m, const __u64 d[NL_DENSE_NODES][NL_DENSE_NODES],
+		     const struct nl_mat *wide);
 
 struct nl_tracked {
 	uint32_t tid;         /* 0: the folded exits of tgid that had no room in the maps */
@@ -47,6 +65,7 @@ struct nl_tracked {
 	struct nl_stack *stack;
 	uint32_t stack_of;    /* stackid the stack above was loaded for */
 	struct nl_resolved *res; /* NULL until a fault of the thread is resolved */
+	struct nl_wide_counts *wide; /* NULL until it counts on a node id >= 8 */
 	/* The sample that last read the thread's dense counts of the access source /
 	 * the AutoNUMA source, and whether that read was its exit: its wide cells
 	 * (collect/wide_cells.h) are added back in that sample only, and deleted with

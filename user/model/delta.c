@@ -4,21 +4,28 @@
 #include "model/model.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(struct nl_counts) % sizeof(uint64_t) == 0,
-	       "nl_counts is made of uint64_t counters only");
+/* Every field before the matrices is a uint64_t counter, subtracted as an array. */
+#define NL_COUNTERS_END offsetof(struct nl_counts, faults)
+_Static_assert(NL_COUNTERS_END % sizeof(uint64_t) == 0,
+	       "nl_counts starts with uint64_t counters only");
 
 bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struct nl_counts *before)
 {
 	const uint64_t *n = (const uint64_t *)now, *b = (const uint64_t *)before;
 	uint64_t *o = (uint64_t *)d, any = 0;
 
-	for (size_t k = 0; k < sizeof(*d) / sizeof(uint64_t); k++) {
+	for (size_t k = 0; k < NL_COUNTERS_END / sizeof(uint64_t); k++) {
 		o[k] = n[k] > b[k] ? n[k] - b[k] : 0;
 		any |= o[k];
 	}
+	any |= nl_mat_sub(&d->faults, &now->faults, &before->faults);
+	any |= nl_mat_sub(&d->hint_faults, &now->hint_faults, &before->hint_faults);
+	any |= nl_mat_sub(&d->migrated_pages, &now->migrated_pages, &before->migrated_pages);
+	any |= nl_mat_sub(&d->faults_mapped, &now->faults_mapped, &before->faults_mapped);
 	return any != 0;
 }
 
@@ -113,6 +120,8 @@ static int thread_copy(struct nl_thread *dst, const struct nl_thread *src)
 {
 	*dst = *src;
 	dst->first_touch_stack = NULL;
+	memset(&dst->c, 0, sizeof(dst->c));
+	nl_counts_copy(&dst->c, &src->c);
 	if (src->first_touch_stack && !(dst->first_touch_stack = nl_stack_dup(src->first_touch_stack)))
 		return -ENOMEM;
 	return 0;
@@ -131,7 +140,7 @@ int nl_snapshot_copy(struct nl_snapshot *dst, const struct nl_snapshot *src)
 		dst->nr_procs = p + 1;
 		if (process_shell(dp, sp))
 			goto fail;
-		dp->c = sp->c;
+		nl_counts_copy(&dp->c, &sp->c);
 		if (sp->nr_threads && !(dp->threads = calloc((size_t)sp->nr_threads, sizeof(*dp->threads))))
 			goto fail;
 		for (int t = 0; t < sp->nr_threads; t++) {
@@ -206,18 +215,23 @@ static int delta_threads(struct nl_process *dp, const struct nl_process *sp,
 	for (int t = 0; t < sp->nr_threads; t++) {
 		const struct nl_thread *now = &sp->threads[t];
 		const struct nl_thread *was = find_thread(prev, nr_prev, sp->pid, now);
-		struct nl_counts d;
+		struct nl_counts d = { 0 };
 		bool changed = nl_counts_sub(&d, &now->c, was ? &was->c : &zero);
 		bool exited_now = now->exited && !(was && was->exited);
 
-		if (!changed && !exited_now)
+		if (!changed && !exited_now) {
+			nl_counts_free(&d);
 			continue;
+		}
 		struct nl_thread *out = &dp->threads[dp->nr_threads];
-		if (thread_copy(out, now))
+		if (thread_copy(out, now)) {
+			nl_counts_free(&d);
 			return -ENOMEM;
+		}
 		dp->nr_threads++;
-		out->c = d;
-		nl_counts_add(&dp->c, &d);
+		nl_counts_free(&out->c);
+		out->c = d; /* moved: out owns d's matrices */
+		nl_counts_add(&dp->c, &out->c);
 	}
 	return 0;
 }

@@ -94,9 +94,7 @@ int nl_fleet_add(struct nl_fleet *f, const struct nl_snapshot *s, const char *co
 		uint64_t all, remote;
 
 		nl_counts_add(&f->c, &pr->c);
-		for (int i = 0; i < NL_MAX_NODES; i++)
-			for (int j = 0; j < NL_MAX_NODES; j++)
-				f->last_migrated += pr->c.migrated_pages[i][j];
+		f->last_migrated += nl_mat_sum(&pr->c.migrated_pages);
 		nl_counts_accesses(&pr->c, &all, &remote);
 		f->last_accesses += all;
 		f->last_remote += remote;
@@ -122,5 +120,6 @@ void nl_fleet_free(struct nl_fleet *f)
 		free(f->cgroups[i].path);
 	free(f->cgroups);
 	nl_sources_free(f->sources);
+	nl_counts_free(&f->c);
 	memset(f, 0, sizeof(*f));
 }

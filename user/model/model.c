@@ -9,13 +9,15 @@
 
 void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote)
 {
+	uint32_t n = c->faults.n > c->hint_faults.n ? c->faults.n : c->hint_faults.n;
+
 	*all = *remote = 0;
-	for (int i = 0; i < NL_MAX_NODES; i++)
-		for (int j = 0; j < NL_MAX_NODES; j++) {
-			uint64_t n = c->faults[i][j] + c->hint_faults[i][j];
-			*all += n;
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < n; j++) {
+			uint64_t v = nl_mat_at(&c->faults, i, j) + nl_mat_at(&c->hint_faults, i, j);
+			*all += v;
 			if (i != j)
-				*remote += n;
+				*remote += v;
 		}
 }
 
@@ -29,8 +31,8 @@ double nl_remote_ratio(const struct nl_counts *c)
 
 double nl_classified_share(const struct nl_counts *c)
 {
-	uint64_t placed = nl_matrix_sum(c->faults), all = placed + c->faults_unresolved;
-	uint64_t known = placed + nl_matrix_sum(c->hint_faults);
+	uint64_t placed = nl_mat_sum(&c->faults), all = placed + c->faults_unresolved;
+	uint64_t known = placed + nl_mat_sum(&c->hint_faults);
 
 	if (!all)
 		return NAN;
@@ -39,13 +41,11 @@ double nl_classified_share(const struct nl_counts *c)
 
 void nl_counts_add(struct nl_counts *d, const struct nl_counts *s)
 {
+	nl_mat_add_all(&d->faults, &s->faults);
+	nl_mat_add_all(&d->faults_mapped, &s->faults_mapped);
+	nl_mat_add_all(&d->hint_faults, &s->hint_faults);
+	nl_mat_add_all(&d->migrated_pages, &s->migrated_pages);
 	for (int i = 0; i < NL_MAX_NODES; i++) {
-		for (int j = 0; j < NL_MAX_NODES; j++) {
-			d->faults[i][j] += s->faults[i][j];
-			d->faults_mapped[i][j] += s->faults_mapped[i][j];
-			d->hint_faults[i][j] += s->hint_faults[i][j];
-			d->migrated_pages[i][j] += s->migrated_pages[i][j];
-		}
 		d->first_touch_pages[i] += s->first_touch_pages[i];
 		d->cpu_ns[i] += s->cpu_ns[i];
 	}
@@ -81,6 +81,30 @@ void nl_counts_add_autonuma(struct nl_counts *d, const struct nl_counts *s)
 	d->ipi_autonuma_ns += s->ipi_autonuma_ns;
 	d->numa_scan_count += s->numa_scan_count;
 	d->numa_scan_ns += s->numa_scan_ns;
+}
+
+void nl_counts_copy(struct nl_counts *d, const struct nl_counts *s)
+{
+	struct nl_mat m[4] = { d->faults, d->hint_faults, d->migrated_pages, d->faults_mapped };
+
+	*d = *s;
+	d->faults = m[0];
+	d->hint_faults = m[1];
+	d->migrated_pages = m[2];
+	d->faults_mapped = m[3];
+	nl_mat_copy(&d->faults, &s->faults);
+	nl_mat_copy(&d->hint_faults, &s->hint_faults);
+	nl_mat_copy(&d->migrated_pages, &s->migrated_pages);
+	nl_mat_copy(&d->faults_mapped, &s->faults_mapped);
+}
+
+void nl_counts_free(struct nl_counts *c)
+{
+	nl_mat_free(&c->faults);
+	nl_mat_free(&c->hint_faults);
+	nl_mat_free(&c->migrated_pages);
+	nl_mat_free(&c->faults_mapped);
+	memset(c, 0, sizeof(*c));
 }
 
 void nl_stack_free(struct nl_stack *st)
@@ -127,9 +151,12 @@ struct nl_stack *nl_stack_dup(const struct nl_stack *st)
 
 void nl_process_free(struct nl_process *pr)
 {
-	for (int t = 0; t < pr->nr_threads; t++)
+	for (int t = 0; t < pr->nr_threads; t++) {
 		nl_stack_free(pr->threads[t].first_touch_stack);
+		nl_counts_free(&pr->threads[t].c);
+	}
 	free(pr->threads);
+	nl_counts_free(&pr->c);
 	for (int v = 0; v < pr->nr_vmas; v++)
 		free(pr->vmas[v].name);
 	free(pr->vmas);
@@ -190,23 +217,6 @@ uint64_t nl_node_sum(const uint64_t v[NL_MAX_NODES])
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		s += v[i];
 	return s;
-}
-
-uint64_t nl_matrix_sum(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
-{
-	uint64_t s = 0;
-	for (int r = 0; r < NL_MAX_NODES; r++)
-		s += nl_node_sum(m[r]);
-	return s;
-}
-
-void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES])
-{
-	for (int c = 0; c < NL_MAX_NODES; c++) {
-		out[c] = 0;
-		for (int r = 0; r < NL_MAX_NODES; r++)
-			out[c] += m[r][c];
-	}
 }
 
 int nl_event_set_keep(void *ctx, const struct nl_event *ev)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "numalens.h" /* NL_MAX_NODES */
+#include "model/matrix.h"
 #include "model/requests.h"
 
 #define NL_COMM_LEN 16
@@ -17,13 +18,10 @@
 /* Counters shared by processes (sum of their threads) and threads. Every figure
  * has one source, named in the JSON "sources" object and the table's legend. */
 struct nl_counts {
-	uint64_t faults[NL_MAX_NODES][NL_MAX_NODES];      /* source: faults */
 	uint64_t faults_unresolved;                       /* faults whose page node is unknown */
-	uint64_t hint_faults[NL_MAX_NODES][NL_MAX_NODES]; /* source: hint faults */
 	uint64_t first_touch_pages[NL_MAX_NODES];         /* source: faults (page allocations) */
 	uint64_t cpu_ns[NL_MAX_NODES];                    /* source: sched */
 	uint64_t node_migrations;                         /* sched_migrate_task across nodes */
-	uint64_t migrated_pages[NL_MAX_NODES][NL_MAX_NODES]; /* source: migrations */
 	uint64_t migrate_stall_ns;
 	uint64_t numa_task_moves;
 	/* AutoNUMA detail, filled by user/autonuma.c (appended; see its header for the
@@ -49,10 +47,16 @@ struct nl_counts {
 	uint64_t ipi_autonuma_ns;     /* IPI time that included an AutoNUMA-caused shootdown */
 	uint64_t numa_scan_count;     /* task_numa_work runs */
 	uint64_t numa_scan_ns;
+	/* The matrices, [cpu node][page node] ([from][to] for migrated_pages), sized by
+	 * the nodes in use (model/matrix.h); they own memory: copy with nl_counts_copy(),
+	 * free with nl_counts_free(). Every field above them is a uint64_t (delta.c). */
+	struct nl_mat faults;         /* source: faults */
+	struct nl_mat hint_faults;    /* source: hint faults */
+	struct nl_mat migrated_pages; /* source: migrations */
 	/* source: mapped_faults (collect/mapped.c). The faults of `faults` that mapped a
 	 * page already there (page cache, shared memory, shared hugetlb), resolved to that
 	 * page's node: a subset of `faults`, never of first touch. */
-	uint64_t faults_mapped[NL_MAX_NODES][NL_MAX_NODES];
+	struct nl_mat faults_mapped;
 };
 
 struct nl_frame {
@@ -289,11 +293,8 @@ struct nl_snapshot {
 	size_t nr_rq_windows;
 };
 
-/* Sums over nodes: of a vector, of a whole matrix, and of a matrix's rows into one
- * value per column (per page node for [cpu_node][mem_node] matrices). */
+/* The sum of a per-node vector (matrices: nl_mat_sum, nl_mat_columns). */
 uint64_t nl_node_sum(const uint64_t v[NL_MAX_NODES]);
-uint64_t nl_matrix_sum(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES]);
-void nl_matrix_columns(const uint64_t m[NL_MAX_NODES][NL_MAX_NODES], uint64_t out[NL_MAX_NODES]);
 
 /* remote / all classified accesses (faults + hint faults); NAN when there are none. */
 double nl_remote_ratio(const struct nl_counts *c);
@@ -309,8 +310,13 @@ double nl_classified_share(const struct nl_counts *c);
  * the remote ones (cpu node != page node). */
 void nl_counts_accesses(const struct nl_counts *c, uint64_t *all, uint64_t *remote);
 void nl_counts_add(struct nl_counts *dst, const struct nl_counts *src);
-/* d = now - before, field by field (0 where before is larger); whether any is non-zero. */
+/* d = now - before, field by field (0 where before is larger); whether any is non-zero.
+ * d's old matrices are freed: it must be zeroed or hold counts. */
 bool nl_counts_sub(struct nl_counts *d, const struct nl_counts *now, const struct nl_counts *before);
+/* d = a deep copy of s (d's old matrices freed: d must be zeroed or hold counts). */
+void nl_counts_copy(struct nl_counts *d, const struct nl_counts *s);
+/* Frees the matrices and zeroes every count. */
+void nl_counts_free(struct nl_counts *c);
 /* The AutoNUMA fields only (nl_counts_add calls it). */
 void nl_counts_add_autonuma(struct nl_counts *dst, const struct nl_counts *src);
 void nl_snapshot_free(struct nl_snapshot *s);

@@ -11,10 +11,10 @@ void nl_trend_point_of(const struct nl_process *p, uint64_t interval_ns, struct 
 
 	for (int a = 0; a < NL_MAX_NODES; a++)
 		for (int b = 0; b < NL_MAX_NODES; b++) {
-			migrated += p->c.migrated_pages[a][b];
-			hint += p->c.hint_faults[a][b];
+			migrated += nl_mat_at(&p->c.migrated_pages, a, b);
+			hint += nl_mat_at(&p->c.hint_faults, a, b);
 			if (a != b)
-				hint_remote += p->c.hint_faults[a][b];
+				hint_remote += nl_mat_at(&p->c.hint_faults, a, b);
 		}
 	out->present = true;
 	out->resident_remote = p->resident_known ? nl_resident_remote_ratio(&p->c, p->resident_pages) : NAN;

@@ -36,14 +36,14 @@ static void vector_u64(struct nl_json *j, const char *key, const struct node_ind
 }
 
 static void matrix_u64(struct nl_json *j, const char *key, const struct node_index *ni,
-		       const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
+		       const struct nl_mat *m)
 {
 	nl_json_key(j, key);
 	nl_json_arr_begin(j);
 	for (int r = 0; r < ni->nr; r++) {
 		nl_json_arr_begin(j);
 		for (int c = 0; c < ni->nr; c++)
-			nl_json_u64(j, m[ni->id[r]][ni->id[c]]);
+			nl_json_u64(j, nl_mat_at(m, (unsigned)ni->id[r], (unsigned)ni->id[c]));
 		nl_json_arr_end(j);
 	}
 	nl_json_arr_end(j);
@@ -201,10 +201,10 @@ static void stack(struct nl_json *j, const char *key, const struct nl_stack *st)
  * (which only processes have; the caller writes it between the two halves). */
 static void counts_head(struct nl_json *j, const struct nl_counts *c, const struct node_index *ni)
 {
-	matrix_u64(j, "faults", ni, c->faults);
-	matrix_u64(j, "faults_mapped", ni, c->faults_mapped);
+	matrix_u64(j, "faults", ni, &c->faults);
+	matrix_u64(j, "faults_mapped", ni, &c->faults_mapped);
 	nl_json_ku64(j, "faults_unresolved", c->faults_unresolved);
-	matrix_u64(j, "hint_faults", ni, c->hint_faults);
+	matrix_u64(j, "hint_faults", ni, &c->hint_faults);
 	nl_json_kdouble(j, "remote_ratio", nl_remote_ratio(c)); /* NAN -> null */
 	nl_json_kdouble(j, "classified_share", nl_classified_share(c));
 	vector_u64(j, "first_touch_pages", ni, c->first_touch_pages);
@@ -273,7 +273,7 @@ static void counts_tail(struct nl_json *j, const struct nl_counts *c, const stru
 			const uint64_t *resident)
 {
 	vector_u64(j, "cpu_ns", ni, c->cpu_ns);
-	matrix_u64(j, "migrated_pages", ni, c->migrated_pages);
+	matrix_u64(j, "migrated_pages", ni, &c->migrated_pages);
 	nl_json_ku64(j, "migrate_stall_ns", c->migrate_stall_ns);
 	nl_json_ku64(j, "numa_task_moves", c->numa_task_moves);
 	nl_json_ku64(j, "node_migrations", c->node_migrations);

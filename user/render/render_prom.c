@@ -38,13 +38,13 @@ static void label_value(FILE *out, const char *v)
 }
 
 static void node_pairs(FILE *out, const struct nl_fleet *f, const char *name, const char *l1,
-		       const char *l2, const uint64_t m[NL_MAX_NODES][NL_MAX_NODES])
+		       const char *l2, const struct nl_mat *m)
 {
 	for (int i = 0; i < f->nr_nodes; i++)
 		for (int j = 0; j < f->nr_nodes; j++) {
 			int a = f->node_ids[i], b = f->node_ids[j];
 			fprintf(out, "%s{%s=\"%d\",%s=\"%d\"} %" PRIu64 "\n", name, l1, a, l2, b,
-				m[a][b]);
+				nl_mat_at(m, (unsigned)a, (unsigned)b));
 		}
 }
 
@@ -83,7 +83,7 @@ static void node_accesses(FILE *out, const struct nl_fleet *f)
 
 	for (int i = 0; i < NL_MAX_NODES; i++)
 		for (int j = 0; j < NL_MAX_NODES; j++) {
-			uint64_t n = f->c.faults[i][j] + f->c.hint_faults[i][j];
+			uint64_t n = nl_mat_at(&f->c.faults, i, j) + nl_mat_at(&f->c.hint_faults, i, j);
 			all[i] += n;
 			if (i != j)
 				remote[i] += n;
@@ -311,17 +311,17 @@ void nl_render_prom(const struct nl_fleet *f, const struct nl_prom_opts *o, FILE
 {
 	family(out, "numalens_page_faults_total", "counter",
 	       "User page faults by node of the CPU and node of the page (source: faults).");
-	node_pairs(out, f, "numalens_page_faults_total", "cpu_node", "mem_node", f->c.faults);
+	node_pairs(out, f, "numalens_page_faults_total", "cpu_node", "mem_node", &f->c.faults);
 	scalar(out, "numalens_page_faults_unresolved_total", "counter",
 	       "User page faults whose page node was not known (source: faults).",
 	       f->c.faults_unresolved);
 	family(out, "numalens_hint_faults_total", "counter",
 	       "NUMA hinting faults by node of the CPU and node of the page (source: hint faults; AutoNUMA's sampling).");
-	node_pairs(out, f, "numalens_hint_faults_total", "cpu_node", "mem_node", f->c.hint_faults);
+	node_pairs(out, f, "numalens_hint_faults_total", "cpu_node", "mem_node", &f->c.hint_faults);
 	node_accesses(out, f);
 	family(out, "numalens_pages_migrated_total", "counter",
 	       "Base pages migrated by source and destination node, every reason (source: migrations; the split by reason is numalens_pages_migrated_by_reason_total).");
-	node_pairs(out, f, "numalens_pages_migrated_total", "src_node", "dst_node", f->c.migrated_pages);
+	node_pairs(out, f, "numalens_pages_migrated_total", "src_node", "dst_node", &f->c.migrated_pages);
 	family(out, "numalens_pages_migrated_by_reason_total", "counter",
 	       "Base pages migrated, by the kernel's enum migrate_reason (source: migrations).");
 	by_reason(out, "numalens_pages_migrated_by_reason_total", f->names.migrate_reason,

@@ -203,7 +203,7 @@ static bool source_active(const struct nl_snapshot *s, enum nl_source_id id)
 
 static uint64_t activity(const struct nl_counts *c)
 {
-	return nl_matrix_sum(c->faults) + nl_matrix_sum(c->hint_faults) + c->faults_unresolved;
+	return nl_mat_sum(&c->faults) + nl_mat_sum(&c->hint_faults) + c->faults_unresolved;
 }
 
 static int cmp_counts(const struct nl_counts *a, const struct nl_counts *b, uint32_t ida, uint32_t idb)
@@ -305,7 +305,7 @@ static void fmt_migrated(char *buf, size_t len, const struct nl_counts *c, const
 
 	for (int a = 0; a < n->nr; a++)
 		for (int b = 0; b < n->nr; b++) {
-			uint64_t v = c->migrated_pages[n->id[a]][n->id[b]];
+			uint64_t v = nl_mat_at(&c->migrated_pages, n->id[a], n->id[b]);
 			all += v;
 			if (v > best) {
 				best = v;
@@ -329,9 +329,9 @@ static void hint_local_remote(const struct nl_counts *c, uint64_t *local, uint64
 	for (int a = 0; a < NL_MAX_NODES; a++)
 		for (int b = 0; b < NL_MAX_NODES; b++) {
 			if (a == b)
-				*local += c->hint_faults[a][b];
+				*local += nl_mat_at(&c->hint_faults, a, b);
 			else
-				*remote += c->hint_faults[a][b];
+				*remote += nl_mat_at(&c->hint_faults, a, b);
 		}
 }
 
@@ -342,9 +342,9 @@ static void fill_counts(struct row *r, const struct nl_counts *c, const struct n
 	char a[24], b[24];
 
 	join_nodes(r->cell[COL_CPU], n, c->cpu_ns, fmt_cpu_cell, interval_ns);
-	nl_matrix_columns(c->faults, v);
+	nl_mat_columns(&c->faults, v);
 	join_nodes(r->cell[COL_FAULTS], n, v, fmt_count_cell, 0);
-	nl_matrix_columns(c->hint_faults, v);
+	nl_mat_columns(&c->hint_faults, v);
 	join_nodes(r->cell[COL_HINT], n, v, fmt_count_cell, 0);
 	fmt_remote(r->cell[COL_REMOTE], CELL, c);
 	fmt_estimate(r->cell[COL_RESREM], CELL, nl_resident_remote_ratio(c, resident));
@@ -501,22 +501,23 @@ cleanup:
 
 /* ---- access matrix ---- */
 
+/* Row `row` of vals (and of hint, unless NULL) over the nodes shown. */
 static int matrix_row(struct nl_lines *out, const char *label, const struct nodes *n,
-		      const uint64_t *vals, const uint64_t *hint, int w)
+		      const struct nl_mat *vals, const struct nl_mat *hint, int row, int w)
 {
 	char buf[2 * NL_MAX_NODES * 16 + 64];
 	size_t off = (size_t)snprintf(buf, sizeof(buf), "  %-8s", label);
 
 	for (int c = 0; c < n->nr; c++) {
 		char v[24];
-		fmt_count(v, sizeof(v), vals[n->id[c]]);
+		fmt_count(v, sizeof(v), nl_mat_at(vals, (unsigned)row, (unsigned)n->id[c]));
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, " %*s", w, v);
 	}
 	if (hint) {
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "   |");
 		for (int c = 0; c < n->nr; c++) {
 			char v[24];
-			fmt_count(v, sizeof(v), hint[n->id[c]]);
+			fmt_count(v, sizeof(v), nl_mat_at(hint, (unsigned)row, (unsigned)n->id[c]));
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, " %*s", w, v);
 		}
 	}
@@ -528,7 +529,7 @@ static int matrix_row(struct nl_lines *out, const char *label, const struct node
  * say how many (capped: the two programs do not see exactly the same faults). */
 static int unresolved_note(const struct nl_counts *c, bool hint, int width, struct nl_lines *out)
 {
-	uint64_t n = c->faults_unresolved, m = nl_matrix_sum(c->hint_faults);
+	uint64_t n = c->faults_unresolved, m = nl_mat_sum(&c->hint_faults);
 	char buf[256];
 
 	if (!hint)
@@ -555,7 +556,7 @@ static int mapped_note(const struct nodes *n, const struct nl_process *p, int wi
 
 	for (int a = 0; a < n->nr; a++)
 		for (int b = 0; b < n->nr; b++) {
-			uint64_t v = p->c.faults_mapped[n->id[a]][n->id[b]];
+			uint64_t v = nl_mat_at(&p->c.faults_mapped, n->id[a], n->id[b]);
 			if (v && off < sizeof(line))
 				off += (size_t)snprintf(line + off, sizeof(line) - off, "%scpu n%d -> page n%d %"
 							PRIu64, off ? ", " : "", n->id[a], n->id[b], v);
@@ -729,7 +730,7 @@ static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 	for (int r = 0; r < n->nr; r++) {
 		char lab[16];
 		snprintf(lab, sizeof(lab), "cpu n%d", n->id[r]);
-		if (matrix_row(out, lab, n, p->c.faults[n->id[r]], hint ? p->c.hint_faults[n->id[r]] : NULL, w))
+		if (matrix_row(out, lab, n, &p->c.faults, hint ? &p->c.hint_faults : NULL, n->id[r], w))
 			return -ENOMEM;
 	}
 	if (p->c.faults_unresolved && unresolved_note(&p->c, hint, width, out))
@@ -738,13 +739,13 @@ static int access_matrix(const struct nl_snapshot *s, const struct nodes *n,
 		return -ENOMEM;
 
 	/* AutoNUMA's page migrations, only when there were any. */
-	uint64_t migrated = nl_matrix_sum(p->c.migrated_pages);
+	uint64_t migrated = nl_mat_sum(&p->c.migrated_pages);
 	if (migrated || p->c.migrate_stall_ns || p->c.numa_task_moves) {
 		char line[512], stall[32];
 		off = (size_t)snprintf(line, sizeof(line), "  migrated pages:");
 		for (int a = 0; a < n->nr; a++)
 			for (int b = 0; b < n->nr; b++) {
-				uint64_t v = p->c.migrated_pages[n->id[a]][n->id[b]];
+				uint64_t v = nl_mat_at(&p->c.migrated_pages, n->id[a], n->id[b]);
 				if (v && off < sizeof(line))
 					off += (size_t)snprintf(line + off, sizeof(line) - off, " n%d->n%d %" PRIu64,
 								n->id[a], n->id[b], v);

@@ -104,12 +104,12 @@ static void access_figs(const struct nl_snapshot *s, int id, struct node_figs *g
 		const struct nl_counts *c = &s->procs[p].c;
 		cpu += c->cpu_ns[id];
 		for (int m = 0; m < NL_MAX_NODES; m++) {
-			uint64_t v = c->faults[id][m] + c->hint_faults[id][m];
+			uint64_t v = nl_mat_at(&c->faults, id, m) + nl_mat_at(&c->hint_faults, id, m);
 			all += v;
 			remote += m == id ? 0 : v;
-			hint += c->hint_faults[id][m];
-			in += c->migrated_pages[m][id];
-			out += c->migrated_pages[id][m];
+			hint += nl_mat_at(&c->hint_faults, id, m);
+			in += nl_mat_at(&c->migrated_pages, m, id);
+			out += nl_mat_at(&c->migrated_pages, id, m);
 		}
 	}
 	g->remote = all ? (double)remote / (double)all : resident_estimate(s, id);

@@ -50,10 +50,10 @@ static void row_fill(struct tui_row *r, const struct nl_process *p, uint64_t int
 		r->estimate = !isnan(r->remote);
 	}
 	r->score = (isnan(r->remote) ? 0 : r->remote) * (double)cpu / 1e9;
-	nl_matrix_columns(c->faults, by_page);
-	r->faults = nl_matrix_sum(c->faults) + c->faults_unresolved;
-	r->hint = nl_matrix_sum(c->hint_faults);
-	r->migrated = nl_matrix_sum(c->migrated_pages);
+	nl_mat_columns(&c->faults, by_page);
+	r->faults = nl_mat_sum(&c->faults) + c->faults_unresolved;
+	r->hint = nl_mat_sum(&c->hint_faults);
+	r->migrated = nl_mat_sum(&c->migrated_pages);
 	r->resident = p->resident_known ? nl_node_sum(p->resident_pages) : 0;
 	r->cpu_node = argmax(c->cpu_ns);
 	r->mem_node = p->resident_known && r->resident ? argmax(p->resident_pages) : argmax(by_page);

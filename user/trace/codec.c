@@ -167,21 +167,21 @@ void nl_enc_vec(struct nl_buf *b, uint32_t tag, const uint64_t *v, size_t n)
 	nl_enc_end(b, mark);
 }
 
-void nl_enc_mat(struct nl_buf *b, uint32_t tag, const uint64_t *m, size_t rows, size_t cols)
+void nl_enc_mat(struct nl_buf *b, uint32_t tag, const struct nl_mat *m)
 {
-	size_t count = 0, mark;
+	size_t count = 0, mark, cells = (size_t)m->n * m->n;
 
-	for (size_t i = 0; i < rows * cols; i++)
-		count += m[i] != 0;
+	for (size_t i = 0; i < cells; i++)
+		count += m->v[i] != 0;
 	if (!count)
 		return;
 	mark = nl_enc_list_begin(b, tag, count);
-	for (size_t i = 0; i < rows * cols; i++) {
-		if (!m[i])
+	for (size_t i = 0; i < cells; i++) {
+		if (!m->v[i])
 			continue;
-		nl_put_varint(b, i / cols);
-		nl_put_varint(b, i % cols);
-		nl_put_varint(b, m[i]);
+		nl_put_varint(b, i / m->n);
+		nl_put_varint(b, i % m->n);
+		nl_put_varint(b, m->v[i]);
 	}
 	nl_enc_end(b, mark);
 }
@@ -447,7 +447,7 @@ int nl_dec_vec(struct nl_dctx *c, struct nl_dec *d, uint64_t *v, size_t n)
 	return rc;
 }
 
-int nl_dec_mat(struct nl_dctx *c, struct nl_dec *d, uint64_t *m, size_t rows, size_t cols)
+int nl_dec_mat(struct nl_dctx *c, struct nl_dec *d, struct nl_mat *m)
 {
 	uint64_t count, r, col, val;
 	int rc = sparse_count(c, d, 3, &count);
@@ -460,8 +460,8 @@ int nl_dec_mat(struct nl_dctx *c, struct nl_dec *d, uint64_t *m, size_t rows, si
 			rc = nl_dec_varint(c, d, &val);
 		if (rc)
 			break;
-		if (r < rows && col < cols)
-			m[r * cols + col] = val;
+		if (r < NL_MAX_NODES && col < NL_MAX_NODES)
+			nl_mat_set(m, (unsigned)r, (unsigned)col, val);
 		else
 			c->skipped_values++;
 	}
@@ -502,7 +502,7 @@ static void enc_field(struct nl_buf *b, const struct nl_field *f, const void *ob
 		nl_enc_vec(b, f->tag, (const uint64_t *)at, f->n);
 		break;
 	case NL_F_MAT:
-		nl_enc_mat(b, f->tag, (const uint64_t *)at, f->n, f->m);
+		nl_enc_mat(b, f->tag, (const struct nl_mat *)at);
 		break;
 	case NL_F_MSG: {
 		size_t mark = nl_enc_begin(b, f->tag);
@@ -587,7 +587,7 @@ static int dec_nested(struct nl_dctx *c, struct nl_dec *d, const struct nl_field
 	case NL_F_VEC:
 		return nl_dec_vec(c, &sub, (uint64_t *)at, f->n);
 	case NL_F_MAT:
-		return nl_dec_mat(c, &sub, (uint64_t *)at, f->n, f->m);
+		return nl_dec_mat(c, &sub, (struct nl_mat *)at);
 	default: /* NL_F_MSG */
 		return nl_dec_fields(c, &sub, f->sub, at);
 	}

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/matrix.h"
+
 enum nl_wire {
 	NL_WIRE_VARINT = 0,
 	NL_WIRE_FIXED64 = 1,
@@ -44,9 +46,9 @@ void nl_enc_double(struct nl_buf *b, uint32_t tag, double v);     /* omitted whe
 void nl_enc_bytes(struct nl_buf *b, uint32_t tag, const void *p, size_t n); /* always */
 void nl_enc_str(struct nl_buf *b, uint32_t tag, const char *s);   /* NULL omitted, "" kept */
 void nl_enc_chars(struct nl_buf *b, uint32_t tag, const char *s, size_t size); /* "" omitted */
-/* Sparse vector / matrix of u64 (row-major m[rows][cols]); omitted when all zero. */
+/* Sparse vector of u64 / matrix of cells; omitted when all zero. */
 void nl_enc_vec(struct nl_buf *b, uint32_t tag, const uint64_t *v, size_t n);
-void nl_enc_mat(struct nl_buf *b, uint32_t tag, const uint64_t *m, size_t rows, size_t cols);
+void nl_enc_mat(struct nl_buf *b, uint32_t tag, const struct nl_mat *m);
 
 /* A length-delimited value whose length is known only after it is written: begin
  * writes the key (tag 0: no key, a list entry) and reserves room for the length; end
@@ -98,7 +100,8 @@ int nl_dec_list(struct nl_dctx *c, struct nl_dec *d, uint32_t limit, const char 
 int nl_dec_entry(struct nl_dctx *c, struct nl_dec *body, struct nl_dec *entry);
 /* A vector or matrix body: count, then the entries, each index checked. */
 int nl_dec_vec(struct nl_dctx *c, struct nl_dec *d, uint64_t *v, size_t n);
-int nl_dec_mat(struct nl_dctx *c, struct nl_dec *d, uint64_t *m, size_t rows, size_t cols);
+/* Matrix cells beyond NL_MAX_NODES are counted in skipped_values. */
+int nl_dec_mat(struct nl_dctx *c, struct nl_dec *d, struct nl_mat *m);
 
 /* ---- message tables ---- */
 
@@ -111,7 +114,7 @@ enum nl_fkind {
 	NL_F_CHARS,  /* char[n], string */
 	NL_F_STR,    /* char *, string; NULL = absent */
 	NL_F_VEC,    /* uint64_t[n], vector */
-	NL_F_MAT,    /* uint64_t[n][m], matrix */
+	NL_F_MAT,    /* struct nl_mat, matrix */
 	NL_F_MSG,    /* nested struct described by sub */
 	NL_F_CUSTOM, /* enc/dec below (lists, pointers) */
 };
@@ -163,9 +166,8 @@ struct nl_msg_desc {
 	.off = NL_FIELD_AT(st, f, NL_MEMBER(st, f)[0], 8), \
 	.n = sizeof(NL_MEMBER(st, f)) / 8 }
 #define NL_FMAT(t, st, f) { .tag = (t), .kind = NL_F_MAT, \
-	.off = NL_FIELD_AT(st, f, NL_MEMBER(st, f)[0][0], 8), \
-	.n = sizeof(NL_MEMBER(st, f)) / sizeof(NL_MEMBER(st, f)[0]), \
-	.m = sizeof(NL_MEMBER(st, f)[0]) / 8 }
+	.off = offsetof(st, f) + 0 * sizeof(char[__builtin_types_compatible_p( \
+		__typeof__(NL_MEMBER(st, f)), struct nl_mat) ? 1 : -1]) }
 #define NL_FMSG(t, st, f, desc) { .tag = (t), .kind = NL_F_MSG, .off = offsetof(st, f), \
 	.sub = (desc) }
 #define NL_FCUSTOM(t, e, d) { .tag = (t), .kind = NL_F_CUSTOM, .enc = (e), .dec = (d) }
