@@ -116,9 +116,9 @@ int nl_wide_cells_configure(struct bpf_map *m, uint32_t max_threads, int nr_node
 	while (buckets < entries)
 		buckets <<= 1;
 	snprintf(text, len, "wide cells (node ids >= %d): up to %llu, %.1f MiB of buckets "
-		 "preallocated, each cell's %llu bytes (key + value) allocated as used",
-		 NL_DENSE_NODES, (unsigned long long)entries,
-		 (double)(buckets * NL_WIDE_BUCKET_BYTES) / (1 << 20),
+		 "preallocated, each cell allocated as used (%llu bytes of key and value, "
+		 "about 88 with the kernel's own on 6.18)", NL_DENSE_NODES,
+		 (unsigned long long)entries, (double)(buckets * NL_WIDE_BUCKET_BYTES) / (1 << 20),
 		 (unsigned long long)NL_WIDE_CELL_BYTES);
 	return 0;
 }
