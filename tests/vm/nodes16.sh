@@ -9,8 +9,8 @@
 #     10..15 and CPUs on 0..9; the text lists the memory-only nodes;
 #   bind9_12: nl-place bind --cpu-node 9 --mem-node 12 (32 MiB: 8192 pages) under
 #     `numalens top --json`: faults[9][12] and first_touch_pages[12] carry the buffer
-#     (within 2 %), numa_maps says N12=8192, >= 90 % of the CPU time and the 2 s of
-#     streaming are on node 9 (the start before nl-place pins itself is not), every
+#     (within 2 %), numa_maps says N12=8192, the 2 s of streaming are on node 9 and
+#     under 0.5 s elsewhere (the start, before nl-place pins itself), every
 #     matrix is 16x16 (indexed by node id, DESIGN.md's JSON contract);
 #   inter16: nl-place interleave over 0-15 from node 9 (64 MiB): remote_ratio 15/16
 #     (0.89-0.98, the access test's +-0.05 band), first_touch_pages per node within 2 %
@@ -120,12 +120,14 @@ check "bind: first_touch_pages[12] carries the buffer ($ft12 of $BIND_PAGES, wit
 share9=$(jq -r "$P [.[] | P | .cpu_ns] | transpose | map(add) | (.[9] / (add + 1e-9))" "$j")
 echo "# bind: share of CPU time on node 9: $share9; cpu_ns by node: $(jq -c "$P [.[] | P | .cpu_ns] | transpose | map(add)" "$j"); per interval: $(jq -c "$P [.[] | P | [.cpu_ns | to_entries[] | select(.value > 0) | \"\\(.key):\\(.value)\"]]" "$j")"
 # The process starts (sh -c, exec, nl-place's start) wherever the scheduler puts it among
-# the 10 one-CPU nodes before nl-place pins itself: 93 to ~160 ms on another node in
-# two runs under TCG, 4-6 % of the total, so the share is held to 90 % and the streaming
-# itself (2 s on node 9's one CPU, every CPU-second counted through a wide cell) must be there.
+# the 10 one-CPU nodes before nl-place pins itself: 70 to 344 ms on other nodes in the
+# runs on 5.10, 6.1, 6.12 and 7.2 under TCG (the share on node 9 was 0.90 to 0.97). So
+# the streaming itself must be on node 9 (2 s on its one CPU, every CPU-second counted
+# through a wide cell), and the rest under half a second.
 c9=$(jq -r "$P [.[] | P | .cpu_ns[9]] | add // 0" "$j")
-check "bind: >= 90 % of the CPU time on node 9 ($share9)" in_range "$share9" 0.90 1.0001
+off9=$(jq -r "$P [.[] | P | .cpu_ns | add - .[9]] | add // 0" "$j")
 check "bind: cpu_ns[9] holds the 2 s of streaming ($c9 ns)" in_range "$c9" 2000000000 4000000000
+check "bind: CPU time off node 9 is the start before pinning, < 0.5 s ($off9 ns)" in_range "$off9" 0 500000000
 r=$(jq -r "$P [.[] | P | .remote_ratio | select(. != null)] | last // \"\"" "$j")
 check "bind: remote_ratio $r >= 0.95" in_range "$r" 0.95 1
 
