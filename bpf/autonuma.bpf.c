@@ -861,14 +861,14 @@ int an_fb_iter(struct bpf_iter__task *ctx)
 
 #if defined(__TARGET_ARCH_arm64)
 /* arm64 migration entries (arch/arm64/include/asm/pgtable.h): the swap offset is stored
- * as it is in bits 8-57 (bits 2-7 the type in 6.1; bit 2 PTE_SWP_EXCLUSIVE and bits 3-7
- * the type since 6.3: the offset stays at bit 8 either way); the offset of a migration
- * entry is the pfn, with the young/dirty bits above SWP_PFN_BITS = MAX_PHYSMEM_BITS -
- * PAGE_SHIFT = 48 - 12 = 36 (4 KiB pages and 48-bit physical addresses: Debian's arm64
- * kernels; 52-bit physical addresses are not decoded). */
+ * as it is, from bit 8 up to 6.9 and from bit 12 since 6.10 (compat.bpf.h,
+ * nl_arm64_swp_offset_shift()); the offset of a migration entry is the pfn, with the
+ * young/dirty bits above SWP_PFN_BITS = MAX_PHYSMEM_BITS - PAGE_SHIFT: 48 - 12 = 36
+ * (6.1's 48-bit physical addresses) or 52 - 12 = 40 (6.12's 52-bit ones, LPA2); the
+ * 36-bit mask drops them in both (4 KiB pages; pfns from 2^36 up are not decoded). */
 static __always_inline __u64 swp_pte_pfn(__u64 val)
 {
-	return (val >> 8) & ((1ULL << 36) - 1);
+	return (val >> nl_arm64_swp_offset_shift()) & ((1ULL << 36) - 1);
 }
 
 /* A present pte's output address: bits 12-47 (bit 51 is DBM, 52-58 software and

@@ -266,4 +266,24 @@ static __always_inline bool nl_user_regs_dwarf(__u64 *out)
 }
 #endif
 
+/* Where an arm64 swap pte (a migration entry's too) keeps the swap offset, which for a
+ * migration entry is the pfn (bpf/autonuma.bpf.c, swp_pte_pfn()). Up to 6.9 the
+ * offset sat above the type at bit 8 (type bits 2-7 in 6.1, 3-7 since 6.3 under
+ * PTE_SWP_EXCLUSIVE at bit 2); Ryan Roberts's "arm64/mm: Move PTE_PRESENT_INVALID to
+ * overlay PTE_NG" (6.10: the series "arm64/mm: Enable userfaultfd write-protect",
+ * merged with its last patch, 5b32510af77b "arm64/mm: Add uffd write-protect support")
+ * moved the type to bits 6-10 and the offset to bits 12-61. Nothing in BTF tells the
+ * two layouts apart (they are macros), so the kernel version does: libbpf fills
+ * LINUX_KERNEL_VERSION from the running kernel. Debian's arm64 6.1 decodes with 8, its
+ * 6.12 with 12 (with 8 every migration pte of 6.12 missed its node and was dropped:
+ * no from -> to at all, two lost events per migrated page). */
+#if defined(__TARGET_ARCH_arm64)
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+
+static __always_inline __u32 nl_arm64_swp_offset_shift(void)
+{
+	return LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 10, 0) ? 12 : 8;
+}
+#endif
+
 #endif

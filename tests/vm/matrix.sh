@@ -16,13 +16,15 @@
 # (NUMALENS_VMTEST_ARCH=arm64, and NUMALENS_VMTEST_KERNEL=RELEASE).
 #
 # NUMALENS_MATRIX_CHECKS overrides which test runs on which release (default below;
-# empty: the table only). 5.10 runs the placement checks only: its AutoNUMA fallback
-# path needs BPF cmpxchg (5.12) and does not load there.
+# empty: the table only). autonuma.sh tries every AutoNUMA path on every kernel and
+# expects the ones a kernel cannot run to say why: 5.10 has no fallback (BPF cmpxchg,
+# 5.12) and runs fentry and kprobe; arm64 has no fallback (x86's page_fault_user
+# tracepoint), 6.1 only kprobe (no BPF trampoline), 6.12 fentry and kprobe.
 source "$(dirname "$0")/../lib.sh"
 VMTEST=$ROOT/scripts/vmtest
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-CHECKS=${NUMALENS_MATRIX_CHECKS-bullseye:access trixie:access trixie:autonuma sid:access sid:autonuma arm64:access arm64:autonuma arm64-trixie:access}
+CHECKS=${NUMALENS_MATRIX_CHECKS-bullseye:access bullseye:autonuma trixie:access trixie:autonuma sid:access sid:autonuma arm64:access arm64:autonuma arm64-trixie:access arm64-trixie:autonuma}
 TABLE=$ROOT/build/kernel-matrix.md
 SOURCES=(faults mapped_faults sched residency hint_faults numa_scan migrations numa_sched tlb pmu)
 
