@@ -14,7 +14,8 @@
 #     matrix is 16x16 (indexed by node id, DESIGN.md's JSON contract);
 #   inter16: nl-place interleave over 0-15 from node 9 (64 MiB): remote_ratio 15/16
 #     (0.89-0.98, the access test's +-0.05 band), first_touch_pages per node within 2 %
-#     of the buffer of nl-place's expect=, faults row 9 has all 16 columns;
+#     of the buffer of the buffer's numa_maps (the kernel's word), faults row 9 has
+#     all 16 columns;
 #   memory-only nodes 10-15 never run a thread (their faults and hint_faults rows and
 #     cpu_ns are 0 for every process and thread in every interval) but hold pages
 #     (their columns in inter16 are > 0);
@@ -146,17 +147,21 @@ echo "# inter: remote_ratio of the first interval: $rr"
 check "inter: remote_ratio $rr in 0.89-0.98" in_range "$rr" 0.89 0.98
 jq_check "inter: faults row 9 has pages in all 16 columns" \
 	"$P [.[] | P | .faults[9]] | transpose | map(add) | length == 16 and all(. > 0)" "$j"
-# first_touch_pages per node against nl-place's expect=N0=..,N1=.. (its interleave order)
+# first_touch_pages per node against the buffer's numa_maps (the kernel's word: the
+# interleave falls back to a neighbour when a node runs short, as node 3 of 6.1's guest
+# once did, 765 of its 1024 pages on node 4; nl-place's expect= is the policy's plan)
 exp=$(tr ' ' '\n' <<< "$line" | sed -n 's/^expect=//p')
+ibuf=$(fact "$out" inter numa_maps_buf)
+got=$(grep -oE 'N[0-9]+=[0-9]+' <<< "$ibuf" | paste -sd, -)
 ft=$(jq -r "$P [.[] | P | .first_touch_pages] | transpose | map(add) | @csv" "$j")
-echo "# inter: expect $exp; first_touch_pages $ft"
-worst=$(awk -v e="$exp" -v f="$ft" -v pages=$INTER_PAGES 'BEGIN {
+echo "# inter: expect $exp; numa_maps $got; first_touch_pages $ft"
+worst=$(awk -v e="$got" -v f="$ft" -v pages=$INTER_PAGES 'BEGIN {
 	n = split(f, fv, ","); m = split(e, ev, ",")
 	for (i = 1; i <= m; i++) { split(ev[i], kv, "="); x[substr(kv[1], 2) + 0] = kv[2] }
-	if (n != 16 || m != 16) { print 9; exit }
+	if (n != 16 || m == 0) { print 9; exit }
 	w = 0; for (i = 0; i < 16; i++) { d = fv[i + 1] - x[i]; if (d < 0) d = -d; if (d > w) w = d }
 	printf "%.4f", w / pages }')
-check "inter: first_touch_pages per node within 2 % of the buffer of expect= (worst $worst)" in_range "$worst" 0 0.02
+check "inter: first_touch_pages per node within 2 % of the buffer of numa_maps (worst $worst)" in_range "$worst" 0 0.02
 
 # ---- memory-only nodes: pages, never threads ----
 ROWS='def rowz($n): ((.faults // [])[$n] // [] | all(. == 0)) and ((.hint_faults // [])[$n] // [] | all(. == 0)) and ((.cpu_ns // [])[$n] // 0) == 0;
