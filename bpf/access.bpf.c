@@ -43,8 +43,10 @@
  *     memory blocks in sysfs. Its record layout (pfn, order, gfp_flags, migratetype) is
  *     the same in 6.1 and 6.18 (CO-RE relocates it anyway). Used when the kernel
  *     config is unreadable or has another layout, or with NUMALENS_FORCE_PFN_RANGES=1.
- * Either way a node >= NL_DENSE_NODES, or not online, is never charged: the fault is
- * unresolved and NL_DROP_PAGE_NODE counts it.
+ * Either way a node >= NL_MAX_NODES, or not online, is never charged: the fault is
+ * unresolved and NL_DROP_PAGE_NODE counts it. A fault, first-touch or CPU-time count
+ * with a node id from NL_DENSE_NODES up goes to the wide cells (bpf/wide.bpf.h)
+ * instead of the thread's dense arrays.
  *
  * Resolving the page's node: a fault that allocates a page is resolved at that
  * allocation: a movable one (__GFP_MOVABLE: user data pages are GFP_HIGHUSER_MOVABLE or
@@ -76,6 +78,7 @@
 #include "numalens.h"
 #include "compat.bpf.h"
 #include "follow.bpf.h"
+#include "wide.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -165,6 +168,10 @@ struct {
 	__type(key, __u32); /* tgid */
 	__type(value, struct nl_thread_stats);
 } exited_procs SEC(".maps");
+
+/* Counts with a node id >= NL_DENSE_NODES (bpf/wide.bpf.h). Size set from
+ * nl_collect_opts.max_threads, or 1 when every node id is below NL_DENSE_NODES. */
+NL_WIDE_MAP(wide_cells);
 
 /* Which task went on each CPU and when. Indexed by CPU; only that CPU writes it. */
 struct {
@@ -359,7 +366,7 @@ static __always_inline void fault_entry(unsigned long address, bool report)
 		return;
 
 	__u32 node = bpf_get_numa_node_id();
-	if (node >= NL_DENSE_NODES) {
+	if (node >= NL_MAX_NODES) {
 		count_drop(NL_LOST_NODE);
 		return;
 	}
@@ -566,25 +573,65 @@ static __always_inline struct nl_thread_stats *fault_alloc_owner(__u32 gfp, __u3
 	return s;
 }
 
-/* Charges the fault to [cpu node][mem]. mem < 0: the page's node is unknown. */
+/* A count of thread s with a node id >= NL_DENSE_NODES, into the wide cells; false
+ * (counted in NL_DROP_WIDE) when the hash is full. */
+static __always_inline bool wide_count(struct nl_thread_stats *s, __u32 kind, __u32 cpu,
+				       __u32 mem, __u64 v)
+{
+	if (wide_add(&wide_cells, s->tid, s->start_ns, s->tgid, kind, cpu, mem, v))
+		return true;
+	count_drop(NL_DROP_WIDE);
+	return false;
+}
+
+/* charge_alloc()'s slow path, off the dense fast path: a node id from NL_DENSE_NODES
+ * up (either side), or a page node that is unknown or not online. Returns the pages
+ * charged to the wide cells, 0 when the fault stays unresolved. */
+static __always_inline __u64 charge_alloc_other(struct nl_thread_stats *s, __u32 cpu, int mem,
+						__u32 order)
+{
+#if NL_HAVE_WIDE
+	if (mem >= 0 && mem < NL_MAX_NODES && cpu < NL_MAX_NODES &&
+	    (node_online_mask & (1ULL << (mem & 63)))) {
+		__u64 pages = 1ULL << (order & NL_ORDER_MASK);
+
+		if (!wide_count(s, NL_WIDE_FAULTS, cpu, (__u32)mem, 1)) {
+			s->faults_unresolved++;
+			return 0;
+		}
+		wide_count(s, NL_WIDE_FIRST_TOUCH, 0, (__u32)mem, pages);
+		return pages;
+	}
+#endif
+	s->faults_unresolved++;
+	if (mem != -2) /* -2: allocation failed, nothing to resolve */
+		count_drop(NL_DROP_PAGE_NODE);
+	return 0;
+}
+
+/* Charges the fault to [cpu node][mem]. mem < 0: the page's node is unknown. The dense
+ * path (both node ids below NL_DENSE_NODES) does the same tests as before wide cells. */
 static __always_inline void charge_alloc(void *ctx, struct nl_thread_stats *s, __u32 cpu,
 					 int mem, __u32 order)
 {
+	__u64 pages;
+
 	if (mem < 0 || mem >= NL_DENSE_NODES || !(node_online_mask & (1ULL << mem)) ||
 	    cpu >= NL_DENSE_NODES) {
-		s->faults_unresolved++;
-		if (mem != -2) /* -2: allocation failed, nothing to resolve */
-			count_drop(NL_DROP_PAGE_NODE);
-		return;
-	}
-	__u64 pages = 1ULL << (order & NL_ORDER_MASK);
-	/* The masks are the verifier's bounds: clang may index with the unchecked copy. */
-	__u32 m = (__u32)mem & (NL_DENSE_NODES - 1);
+		pages = charge_alloc_other(s, cpu, mem, order);
+		if (!pages)
+			return;
+	} else {
+		pages = 1ULL << (order & NL_ORDER_MASK);
+		/* The masks are the verifier's bounds: clang may index with the unchecked
+		 * copy. */
+		__u32 m = (__u32)mem & (NL_DENSE_NODES - 1);
 
-	barrier_var(cpu); /* or clang drops the mask, knowing the check above */
-	cpu &= NL_DENSE_NODES - 1;
-	s->faults[cpu][m]++;
-	s->first_touch_pages[m] += pages;
+		barrier_var(cpu); /* or clang drops the mask, knowing the check above */
+		cpu &= NL_DENSE_NODES - 1;
+		s->faults[cpu][m]++;
+		s->first_touch_pages[m] += pages;
+	}
 	__u64 allocs = s->first_touch_allocs++;
 	if (stacks_enabled)
 		sample_stack(ctx, s, allocs, pages);
@@ -685,7 +732,10 @@ int BPF_PROG(nl_switch, bool preempt, struct task_struct *prev, struct task_stru
 		return 0;
 	__u32 node = bpf_get_numa_node_id();
 	if (node >= NL_DENSE_NODES) {
-		count_drop(NL_LOST_NODE);
+		if (NL_HAVE_WIDE && node < NL_MAX_NODES)
+			wide_count(s, NL_WIDE_CPU_NS, node, 0, now - start);
+		else
+			count_drop(NL_LOST_NODE);
 		return 0;
 	}
 	s->cpu_ns[node] += now - start;
@@ -777,10 +827,15 @@ int BPF_PROG(nl_exit, struct task_struct *p)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nl_oncpu *slot = bpf_map_lookup_elem(&oncpu, &cpu);
 	__u32 node = bpf_get_numa_node_id();
-	if (slot && slot->since_ns && slot->tid == s->tid && node < NL_DENSE_NODES) {
+	if (slot && slot->since_ns && slot->tid == s->tid && node < NL_MAX_NODES) {
 		__u64 now = bpf_ktime_get_ns();
 
-		s->cpu_ns[node] += now - slot->since_ns;
+		/* the mask is the verifier's bound: clang merges the two tests */
+		barrier_var(node);
+		if (node < NL_DENSE_NODES)
+			s->cpu_ns[node & (NL_DENSE_NODES - 1)] += now - slot->since_ns;
+		else
+			wide_count(s, NL_WIDE_CPU_NS, node, 0, now - slot->since_ns);
 		slot->since_ns = now;
 	}
 	bpf_get_current_comm(&s->comm, sizeof(s->comm));

@@ -47,6 +47,7 @@
 #include "numalens.h"
 #include "compat.bpf.h"
 #include "follow.bpf.h"
+#include "wide.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -116,6 +117,10 @@ struct {
 	__type(key, struct nl_an_key);
 	__type(value, struct nl_autonuma_thread);
 } an_threads SEC(".maps");
+
+/* hint_faults and migrated cells with a node id >= NL_DENSE_NODES (bpf/wide.bpf.h),
+ * keyed by the thread as an_threads is. Sized by user space. */
+NL_WIDE_MAP(wide_cells);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -283,6 +288,30 @@ static __always_inline struct nl_autonuma_thread *thread_of(__u32 tid, __u32 tgi
 	return t;
 }
 
+/* A [cpu][mem] cell of thread t with a node id >= NL_DENSE_NODES (both < NL_MAX_NODES,
+ * checked by the caller). */
+static __always_inline void wide_cell(struct nl_autonuma_thread *t, __u32 kind, __u32 cpu,
+				      __u32 mem, __u64 v)
+{
+	if (!wide_add(&wide_cells, t->tid, t->start_ns, t->tgid, kind, cpu, mem, v))
+		drop(NL_AN_DROP_WIDE);
+}
+
+/* t->migrated[from][to] += pages, wide or dense; both ids < NL_MAX_NODES. */
+static __always_inline void count_migrated(struct nl_autonuma_thread *t, __u32 from, __u32 to,
+					   __u64 pages)
+{
+	if (from >= NL_DENSE_NODES || to >= NL_DENSE_NODES) {
+		if (NL_HAVE_WIDE)
+			wide_cell(t, NL_WIDE_MIGRATED, from, to, pages);
+		return;
+	}
+	/* the masks are the verifier's bounds: clang would index with the checked copies */
+	barrier_var(from);
+	barrier_var(to);
+	t->migrated[from & (NL_DENSE_NODES - 1)][to & (NL_DENSE_NODES - 1)] += pages;
+}
+
 static __always_inline struct nl_autonuma_thread *thread_cur(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -349,7 +378,7 @@ static __always_inline int pfn_node(__u64 pfn)
 		else if (pfn >= pfn_ranges[mid].end)
 			lo = mid + 1;
 		else
-			return pfn_ranges[mid].node < NL_DENSE_NODES ? (int)pfn_ranges[mid].node : -1;
+			return pfn_ranges[mid].node < NL_MAX_NODES ? (int)pfn_ranges[mid].node : -1;
 	}
 	return -1;
 }
@@ -361,7 +390,7 @@ static __always_inline void on_migrate_prep(int page_nid)
 	struct an_state *st = state_cur(true);
 
 	if (st)
-		st->src_node = page_nid >= 0 && page_nid < NL_DENSE_NODES ? page_nid + 1 : 0;
+		st->src_node = page_nid >= 0 && page_nid < NL_MAX_NODES ? page_nid + 1 : 0;
 }
 
 /* skip_half_hints: whether to leave this hinting fault uncounted (every other one). */
@@ -399,11 +428,15 @@ static __always_inline void on_task_numa_fault(int mem_node, int pages, int flag
 	if (!t)
 		return;
 	if (cpu >= NL_DENSE_NODES || mem >= NL_DENSE_NODES) {
-		drop(NL_AN_DROP_NODE);
-		return;
+		if (!NL_HAVE_WIDE || cpu >= NL_MAX_NODES || mem >= NL_MAX_NODES) {
+			drop(NL_AN_DROP_NODE);
+			return;
+		}
+		wide_cell(t, NL_WIDE_HINT_FAULTS, cpu, mem, 1);
+	} else {
+		/* Masks: the compiler may reload the unchecked copies. */
+		t->hint_faults[cpu & (NL_DENSE_NODES - 1)][mem & (NL_DENSE_NODES - 1)]++;
 	}
-	/* Masks: the compiler may reload the unchecked copies. */
-	t->hint_faults[cpu & (NL_DENSE_NODES - 1)][mem & (NL_DENSE_NODES - 1)]++;
 	t->hint_pages += pages;
 	if (flags & TNF_FAULT_LOCAL)
 		t->hint_local++;
@@ -591,7 +624,7 @@ static __always_inline void on_misplaced_entry(struct page *page, int node)
 	struct an_state *st = state_cur(false);
 	if (!st)
 		return;
-	st->misplaced_to = node >= 0 && node < NL_DENSE_NODES ? node + 1 : 0;
+	st->misplaced_to = node >= 0 && node < NL_MAX_NODES ? node + 1 : 0;
 	/* No mm_migrate_pages_start on these kernels (an_migrate_start is off): the
 	 * hinting migration's stall starts here, and on_migrate_end (its migrate_pages()
 	 * ends inside this call) takes it. */
@@ -619,7 +652,7 @@ static __always_inline void on_misplaced_return(int migrated)
 		s->migrated_offnode++;
 	struct nl_autonuma_thread *t = thread_cur();
 	if (t)
-		t->migrated[(from - 1) & (NL_DENSE_NODES - 1)][(to - 1) & (NL_DENSE_NODES - 1)]++;
+		count_migrated(t, from - 1, to - 1, 1);
 }
 
 /* Every migration's from -> to where the migration-pte tracepoints (6.0) are missing:
@@ -636,7 +669,7 @@ int BPF_PROG(an_fexit_move_mapping, struct address_space *mapping, struct page *
 	if (ret != 0)
 		return 0;
 	int from = folio_node((struct folio *)page), to = folio_node((struct folio *)newpage);
-	if (from < 0 || to < 0 || from >= NL_DENSE_NODES || to >= NL_DENSE_NODES) {
+	if (from < 0 || to < 0 || from >= NL_MAX_NODES || to >= NL_MAX_NODES) {
 		drop(NL_AN_DROP_NODE);
 		return 0;
 	}
@@ -650,12 +683,8 @@ int BPF_PROG(an_fexit_move_mapping, struct address_space *mapping, struct page *
 	if (s)
 		s->migrated_offnode += pages;
 	struct nl_autonuma_thread *t = thread_cur();
-	__u32 f = (__u32)from, d = (__u32)to;
-	/* the masks are the verifier's bounds: clang would index with the checked copies */
-	barrier_var(f);
-	barrier_var(d);
 	if (t)
-		t->migrated[f & (NL_DENSE_NODES - 1)][d & (NL_DENSE_NODES - 1)] += pages;
+		count_migrated(t, (__u32)from, (__u32)to, pages);
 	return 0;
 }
 
@@ -791,6 +820,7 @@ static __always_inline void fb_sample(struct task_struct *p, bool create)
 		__u32 col = i;
 		/* The buffer has the node after migration; a numa_misplaced migration this
 		 * thread did since the last sample moved the page from `from`. */
+		/* from - 1 < n <= NL_DENSE_NODES here: node ids are below nr_node_ids */
 		if (dmig && from && from - 1 != i)
 			col = (from - 1) & (NL_DENSE_NODES - 1);
 		if (s) {
@@ -899,7 +929,7 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 	bpf_map_delete_elem(&an_ptes, &k);
 	__u64 pfn = pte_pfn(val, pmd);
 	int to = pfn_node(pfn);
-	if (to < 0 || f >= NL_DENSE_NODES) {
+	if (to < 0 || f >= NL_MAX_NODES) {
 		drop(NL_AN_DROP_NODE);
 		return;
 	}
@@ -924,7 +954,7 @@ static __always_inline void on_remove_migration(unsigned long addr, __u64 val, b
 		s->migrated_offnode += pages;
 	struct nl_autonuma_thread *t = thread_cur();
 	if (t)
-		t->migrated[f & (NL_DENSE_NODES - 1)][to & (NL_DENSE_NODES - 1)] += pages;
+		count_migrated(t, f, (__u32)to, pages);
 }
 
 SEC("tp_btf/set_migration_pte")

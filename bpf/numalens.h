@@ -204,6 +204,9 @@ enum nl_drop {
 			      * unresolved, counted on the mapped_faults source) */
 	NL_DROP_MAPPED_VMA,  /* such a fault whose mapping was gone (or locked) when the next
 			      * fault looked it up: unresolved, counted there too */
+	NL_DROP_WIDE,        /* a count with a node id >= NL_DENSE_NODES the wide-cell hash
+			      * (bpf/wide.bpf.h) had no room for: a fault stays unresolved,
+			      * a CPU slice or first-touch count is lost */
 	NL_DROP_MAX,
 };
 
@@ -312,6 +315,8 @@ enum nl_an_drop {
 	NL_AN_DROP_PTE,        /* migration pte without its pair (from/to node unknown) */
 	NL_AN_DROP_NODE,       /* a node id >= NL_MAX_NODES or a pfn outside every range */
 	NL_AN_DROP_EVENT,      /* an event record the ring buffer had no room for */
+	NL_AN_DROP_WIDE,       /* a hinting fault or migrated page with a node id >=
+				* NL_DENSE_NODES the wide-cell hash had no room for */
 	NL_AN_DROP_MAX,
 };
 

@@ -26,6 +26,7 @@
 #include "collect/mapped.h"
 #include "collect/pfn_nodes.h"
 #include "collect/prog_misses.h"
+#include "collect/wide_cells.h"
 #include "common/util.h"
 
 #define DEFAULT_MAX_STACKS 4096
@@ -449,6 +450,20 @@ static int access_open(struct nl_collector *c, char *err, size_t errlen)
 			     "%.1f MiB preallocated", c->opts.max_threads,
 			     (double)bytes / (1 << 20)))
 		return -ENOMEM;
+	/* counts with a node id >= NL_DENSE_NODES (bpf/wide.bpf.h) */
+	int nr_node_ids = 1;
+	char wide[192];
+	for (int n = 0; n < c->topo.nr_nodes; n++)
+		if (c->topo.nodes[n].id >= nr_node_ids)
+			nr_node_ids = c->topo.nodes[n].id + 1;
+	ret = nl_wide_cells_configure(c->skel->maps.wide_cells, c->opts.max_threads, nr_node_ids,
+				      wide, sizeof(wide));
+	if (ret) {
+		snprintf(err, errlen, "cannot size the wide-cell map: %s", strerror(-ret));
+		return ret;
+	}
+	if (wide[0] && nl_source_append(&c->sources[NL_SRC_SCHED], "; %s", wide))
+		return -ENOMEM;
 	set_size(c->skel->maps.stacks, fp_stacks ? max_stacks : 1);
 	set_size(c->skel->maps.stack_counts, fp_stacks ? max_stacks * 4 : 1);
 	c->agg.max = (size_t)max_stacks * 4; /* DWARF: as many as stack_counts would keep */
@@ -551,6 +566,10 @@ static int track(struct nl_collector *c, const struct nl_thread_stats *s, bool e
 	stats_to_counts(s, e->wide, &e->c);
 	if (inflight && inflight->node < NL_MAX_NODES)
 		e->c.cpu_ns[inflight->node] += inflight->oncpu_ns;
+	if (e->wide_seq != c->seq)
+		e->wide_exit = false;
+	e->wide_seq = c->seq;
+	e->wide_exit |= exited;
 	if (e->res)
 		nl_resolved_apply(e->res, &e->c);
 	if (exited && !e->exited) {
@@ -662,6 +681,97 @@ static int read_exited_procs(struct nl_collector *c)
 		stats_to_counts(&s, e->wide, &e->c);
 	}
 	return 0;
+}
+
+/* Whether thread tid of tgid still exists (its cells may be newer than the iterator's
+ * pass: it is tracked at the next sample). */
+static bool thread_alive(uint32_t tgid, uint32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", tgid, tid);
+	return access(path, F_OK) == 0;
+}
+
+/* Sets a wide cell's cumulative value v in w, and moves the counts c (built from the
+ * old w in this sample, when fresh) by the change. add: v adds to the cell instead
+ * (a folded process's, from cells deleted once taken). Returns -ENOMEM only. */
+static int wide_put(struct nl_wide_counts **wp, struct nl_counts *c, bool fresh,
+		    const struct nl_wide_key *k, uint64_t v, bool add)
+{
+	struct nl_wide_counts *w = *wp;
+	uint64_t old;
+
+	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
+		return 0; /* BPF never makes one */
+	if (!w && !(w = *wp = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	switch (k->kind) {
+	case NL_WIDE_FAULTS:
+		old = nl_mat_at(&w->faults, k->cpu, k->mem);
+		v = add ? old + v : v;
+		nl_mat_set(&w->faults, k->cpu, k->mem, v);
+		if (fresh)
+			nl_mat_set(&c->faults, k->cpu, k->mem,
+				   nl_mat_at(&c->faults, k->cpu, k->mem) - old + v);
+		break;
+	case NL_WIDE_FIRST_TOUCH:
+		old = w->first_touch_pages[k->mem];
+		w->first_touch_pages[k->mem] = v = add ? old + v : v;
+		if (fresh)
+			c->first_touch_pages[k->mem] += v - old;
+		break;
+	case NL_WIDE_CPU_NS:
+		old = w->cpu_ns[k->cpu];
+		w->cpu_ns[k->cpu] = v = add ? old + v : v;
+		if (fresh)
+			c->cpu_ns[k->cpu] += v - old;
+		break;
+	}
+	return 0;
+}
+
+/* One wide cell (collect/wide_cells.h), after this sample's reads: its cumulative
+ * value goes to its thread's wide counts (struct nl_wide_counts, which the next read
+ * adds to the dense ones), and the counts this sample built move by the change.
+ * Deleted in the sample that read the thread's exit record: BPF writes the thread's
+ * last cells (its last slice on a CPU) before that record (bpf/access.bpf.c nl_exit),
+ * and after sched_process_exit the thread has no user memory to fault on and is never
+ * charged again (stats_of() refuses PF_EXITING), so the cells are final and the entry
+ * keeps them. Waiting a sample longer would need the entry then, and nl_tt_find()
+ * stops finding an exit a sample after the other source saw it. Also deleted: cells of
+ * a thread not read in this sample that has exited or is gone (the entry keeps what
+ * it had). A cell no entry matches waits while the thread exists (newer than the
+ * iterator's pass); once it is gone its exit was folded into its process by BPF
+ * (exited_procs): the cell goes to that process's entry, or is lost, counted. */
+static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
+{
+	struct nl_collector *c = ctx;
+	struct nl_tracked *e = nl_tt_find(&c->threads, k->tid, k->start_ns, c->seq);
+	int ret;
+
+	if (!e) {
+		if (thread_alive(k->tgid, k->tid))
+			return 0;
+		e = nl_tt_folded(&c->threads, k->tgid);
+		if (!e) {
+			c->wide_orphans++;
+			return 1;
+		}
+		/* read_exited_procs() built its counts in this sample */
+		ret = wide_put(&e->wide, &e->c, true, k, v, true);
+		return ret ? ret : 1;
+	}
+	if (e->wide_seq == c->seq) {
+		ret = wide_put(&e->wide, &e->c, true, k, v, false);
+		return ret ? ret : e->wide_exit ? 1 : 0;
+	}
+	return e->exited || !thread_alive(k->tgid, k->tid) ? 1 : 0;
+}
+
+static int read_wide(struct nl_collector *c)
+{
+	return nl_wide_cells_read(bpf_map__fd(c->skel->maps.wide_cells), wide_cell, c, NULL);
 }
 
 /* The ips of a stack: from the kernel's stack map (frame pointers) or the DWARF
@@ -890,6 +1000,17 @@ static int account_drops(struct nl_collector *c, struct nl_snapshot *cum)
 	if (f->known && drops[NL_DROP_PAGE_NODE] &&
 	    nl_source_append(f, "; %" PRIu64 " pages on no known node", drops[NL_DROP_PAGE_NODE]))
 		return -ENOMEM;
+	cum->lost_events += c->wide_orphans;
+	if (f->known && c->wide_orphans &&
+	    nl_source_append(f, "; %" PRIu64 " wide cells (node ids >= %d) of threads gone "
+			     "untracked lost (their exits folded into their processes)",
+			     c->wide_orphans, NL_DENSE_NODES))
+		return -ENOMEM;
+	if (f->known && drops[NL_DROP_WIDE] &&
+	    nl_source_append(f, "; %" PRIu64 " counts with a node id >= %d lost: the wide-cell "
+			     "map was full (faults among them unresolved)", drops[NL_DROP_WIDE],
+			     NL_DENSE_NODES))
+		return -ENOMEM;
 	if (f->known && c->opts.stacks && drops[NL_DROP_STACK] &&
 	    nl_source_append(f, "; %" PRIu64 " stack samples not stored", drops[NL_DROP_STACK]))
 		return -ENOMEM;
@@ -916,6 +1037,8 @@ static int access_sample(struct nl_collector *c, struct nl_snapshot *cum)
 		ret = read_exited(c, &exited, &nexited);
 	if (!ret)
 		ret = read_exited_procs(c);
+	if (!ret)
+		ret = read_wide(c);
 	if (!ret && c->opts.stacks)
 		ret = nl_dwarf_stacks_drain(c);
 	if (!ret && c->opts.stacks)

@@ -21,6 +21,7 @@
 #include "collect/kfeatures.h"
 #include "collect/pfn_nodes.h"
 #include "collect/prog_misses.h"
+#include "collect/wide_cells.h"
 #include "common/util.h"
 #include "collect/vmstat.h"
 
@@ -50,6 +51,9 @@ struct nl_autonuma {
 	bool tlb_off;           /* no call_function IPI tracepoints: the tlb source is off (choose()) */
 	bool skip_half_hints;   /* NUMALENS_SKIP_HINT_FAULTS: a test switch (configure()) */
 	uint32_t max_threads;   /* an_threads' entries (preallocated) */
+	char wide_note[192];    /* the wide-cell map's size (collect/wide_cells.h), or "" */
+	uint64_t wide_drops;    /* NL_AN_DROP_WIDE since load (sum_sys()) */
+	uint64_t wide_orphans;  /* wide cells of threads gone untracked (read_wide()) */
 	const char *hint_fn;    /* numa_migrate_prep, _check or migrate_misplaced_page (migrate_hook()) */
 	bool pfn_ok;
 	struct nl_autonuma_sys open_sys; /* BPF totals when open_vm was read */
@@ -372,9 +376,9 @@ static int path_available(struct nl_autonuma *a, enum nl_autonuma_path path,
 }
 
 /* .rodata and map sizes, before load. */
-static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
-		      const struct nl_autonuma_opts *o, const struct nl_pfn_range *ranges,
-		      int nr_ranges)
+static int configure(struct nl_autonuma *a, enum nl_autonuma_path path,
+		     const struct nl_autonuma_opts *o, const struct nl_pfn_range *ranges,
+		     int nr_ranges)
 {
 	a->skel->rodata->target_tgid = o->target_pid;
 	a->skel->rodata->follow_children = o->target_pid && o->followed_fd >= 0;
@@ -396,6 +400,10 @@ static void configure(struct nl_autonuma *a, enum nl_autonuma_path path,
 	bpf_map__set_max_entries(a->skel->maps.an_threads, a->max_threads);
 	/* a page when nothing is recorded; else room for a busy interval's events */
 	bpf_map__set_max_entries(a->skel->maps.an_events, o->events ? EVENT_RING_BYTES : 4096);
+	/* hint_faults and migrated cells with a node id >= NL_DENSE_NODES */
+	return nl_wide_cells_configure(a->skel->maps.wide_cells, a->max_threads,
+				       (int)a->skel->rodata->nr_node_ids, a->wide_note,
+				       sizeof(a->wide_note));
 }
 
 /* Sets each program's autoload from the rules; every program must have a rule. */
@@ -550,7 +558,11 @@ static int try_path(struct nl_autonuma *a, enum nl_autonuma_path path,
 		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	configure(a, path, o, ranges, nr_ranges);
+	rc = configure(a, path, o, ranges, nr_ranges);
+	if (rc) {
+		snprintf(err, errlen, "size the wide-cell map: %s", strerror(-rc));
+		goto fail;
+	}
 	/* the followed children: access.bpf.c's set, shared (bpf/follow.bpf.h) */
 	if (a->skel->rodata->follow_children &&
 	    (rc = bpf_map__reuse_fd(a->skel->maps.followed, o->followed_fd))) {
@@ -720,6 +732,68 @@ static void thread_counts(const struct nl_autonuma_thread *v, const struct nl_wi
 /* Per thread: each map entry's cumulative values into the thread table. Entries are
  * never deleted while BPF writes them, only after their thread exited and the table
  * took their final values. */
+/* ---- wide cells: hint_faults and migrated with a node id >= NL_DENSE_NODES ---- */
+
+struct wide_read {
+	struct nl_thread_table *tt;
+	uint64_t seq;
+	uint64_t orphans;
+};
+
+/* Sets cell [i][j] of the thread's wide matrix wm to its cumulative value v, and moves
+ * the counts' matrix cm (built from the old wm in this sample) by the change. */
+static void wide_set(struct nl_mat *wm, struct nl_mat *cm, unsigned i, unsigned j, uint64_t v)
+{
+	uint64_t old = nl_mat_at(wm, i, j);
+
+	nl_mat_set(wm, i, j, v);
+	nl_mat_set(cm, i, j, nl_mat_at(cm, i, j) - old + v);
+}
+
+/* One cell, after read_threads() read the thread: its cumulative value goes to the
+ * thread's wide counts (struct nl_wide_counts, added to the dense ones at every read)
+ * and the counts built in this sample move by the change. Deleted with the read of the
+ * thread's exited entry (an_exit runs after exit_mm(): no hinting fault or migration of
+ * the thread follows, so its cells are final), or once the thread is no longer read
+ * and has exited or is gone (the entry keeps what it had). A cell of a thread nobody
+ * tracks is lost once the thread is gone; one newer than this sample's pass over
+ * an_threads waits. */
+static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
+{
+	struct wide_read *w = ctx;
+	struct nl_tracked *e = nl_tt_find(w->tt, k->tid, k->start_ns, w->seq);
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", k->tgid, k->tid);
+	if (!e) {
+		if (access(path, F_OK) == 0)
+			return 0;
+		w->orphans++;
+		return 1;
+	}
+	if (e->an_wide_seq != w->seq)
+		return e->exited || access(path, F_OK) != 0 ? 1 : 0;
+	int del = e->an_wide_exit ? 1 : 0;
+	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
+		return del; /* BPF never makes one */
+	if (!e->wide && !(e->wide = calloc(1, sizeof(*e->wide))))
+		return -ENOMEM;
+	if (k->kind == NL_WIDE_HINT_FAULTS)
+		wide_set(&e->wide->hint_faults, &e->c.hint_faults, k->cpu, k->mem, v);
+	else if (k->kind == NL_WIDE_MIGRATED)
+		wide_set(&e->wide->migrated, &e->c.migrated_pages, k->cpu, k->mem, v);
+	return del;
+}
+
+static int read_wide(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq)
+{
+	struct wide_read w = { tt, seq, 0 };
+	int rc = nl_wide_cells_read(bpf_map__fd(a->skel->maps.wide_cells), wide_cell, &w, NULL);
+
+	a->wide_orphans += w.orphans;
+	return rc;
+}
+
 static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint64_t seq)
 {
 	int map = bpf_map__fd(a->skel->maps.an_threads);
@@ -743,6 +817,8 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 				snprintf(e->comm, NL_COMM_LEN, "?");
 		}
 		thread_counts(&v, e->wide, &e->c);
+		e->an_wide_seq = seq;
+		e->an_wide_exit = v.exited;
 		if (!v.exited)
 			continue;
 		if (!e->exited) {
@@ -756,7 +832,7 @@ static int read_threads(struct nl_autonuma *a, struct nl_thread_table *tt, uint6
 	for (size_t i = 0; i < nr_dead; i++)
 		bpf_map_delete_elem(map, &dead[i]);
 	free(dead);
-	return rc;
+	return rc ? rc : read_wide(a, tt, seq);
 }
 
 /* d = cur - old, field by field (all __u64 counters). */
@@ -789,8 +865,12 @@ static void sum_sys(struct nl_autonuma *a, struct nl_autonuma_sys *out, uint64_t
 	for (uint32_t k = 0; d && k < NL_AN_DROP_MAX; k++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.an_drops), &k, d))
 			continue;
+		uint64_t sum = 0;
 		for (int c = 0; c < a->nr_cpus; c++)
-			*drops += d[c];
+			sum += d[c];
+		*drops += sum;
+		if (k == NL_AN_DROP_WIDE)
+			a->wide_drops = sum;
 	}
 	free(per);
 	free(d);
@@ -866,6 +946,22 @@ int nl_autonuma_describe(const struct nl_autonuma *a, struct nl_source_state *sr
 	rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; per-thread map: %u threads, %.1f "
 			       "MiB preallocated", a->max_threads,
 			       (double)nl_autonuma_maps_bytes(a->max_threads) / (1 << 20));
+	if (a->wide_note[0])
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %s", a->wide_note);
+	/* bpf/autonuma.bpf.c fb_sample(): the buffers are read for NL_DENSE_NODES nodes */
+	if (a->path == NL_AUTONUMA_PATH_FALLBACK && a->skel &&
+	    a->skel->rodata->nr_node_ids > NL_DENSE_NODES)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; the fallback reads task_struct "
+				       "numa_faults for up to %d nodes and this machine has %u "
+				       "(nr_node_ids): no per-thread hinting faults", NL_DENSE_NODES,
+				       a->skel->rodata->nr_node_ids);
+	if (a->wide_orphans)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %llu wide cells of threads "
+				       "gone untracked lost", (unsigned long long)a->wide_orphans);
+	if (a->wide_drops)
+		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; %llu hinting faults or "
+				       "migrations with a node id >= %d lost: the wide-cell map was "
+				       "full", (unsigned long long)a->wide_drops, NL_DENSE_NODES);
 	if (a->skip_half_hints)
 		rc |= nl_source_append(&src[NL_SRC_HINT_FAULTS], "; every other hinting fault "
 				       "not counted (NUMALENS_SKIP_HINT_FAULTS, a test switch)");
@@ -951,7 +1047,7 @@ int nl_autonuma_sample(struct nl_autonuma *a, struct nl_thread_table *tt, uint64
 	sum_sys(a, &sys, &drops);
 	sys_sub(&since_open, &sys, &a->open_sys);
 	bpf_totals(a, &since_open, &cum->names, &cum->bpf_sys);
-	cum->lost_events += drops;
+	cum->lost_events += drops + a->wide_orphans;
 	if (nl_vmstat_read(NULL, &now) == 0 && a->open_vm_ok) {
 		nl_vmstat_totals(&now, &cum->vm_now);
 		nl_vmstat_totals(&a->open_vm, &cum->vm_open);

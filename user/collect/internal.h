@@ -56,6 +56,8 @@ struct nl_collector {
 		void *ctx;
 	} rq_consumers[4];
 	int nr_rq_consumers;
+	/* wide cells (collect/access.c read_wide()) of threads gone untracked, lost */
+	uint64_t wide_orphans;
 };
 
 /* One source of the table in collect.c: probe says whether it can run here (and why

@@ -66,6 +66,15 @@ struct nl_tracked {
 	uint32_t stack_of;    /* stackid the stack above was loaded for */
 	struct nl_resolved *res; /* NULL until a fault of the thread is resolved */
 	struct nl_wide_counts *wide; /* NULL until it counts on a node id >= 8 */
+	/* The sample that last read the thread's dense counts of the access source /
+	 * the AutoNUMA source, and whether that read was its exit: its wide cells
+	 * (collect/wide_cells.h) are added back in that sample only, and deleted with
+	 * the exit's read (BPF writes them before the exit record) or, failing that, once
+	 * a later sample no longer reads the thread. */
+	uint64_t wide_seq;
+	uint64_t an_wide_seq;
+	bool wide_exit;
+	bool an_wide_exit;
 	int next;             /* hash chain (index), -1 ends it */
 };
 
