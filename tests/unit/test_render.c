@@ -493,6 +493,69 @@ static char *joined(const struct nl_lines *l)
 /* Most faults mapped pages already there (an mmapped file's page cache): the ratio over
  * the few classified ones is shown in parentheses, the JSON says what it rests on, and
  * hinting faults (classified by their own source) count as classified. */
+/* 64 nodes (the most numalens handles): CPUs on 0..59, 60..63 memory-only (CXL). The
+ * JSON matrices are 64 x 64 by position, the table has a column for node 63. */
+static void test_64_nodes(void **state)
+{
+	static int cpus[60];
+	struct nl_snapshot s = { 0 };
+	struct nl_process p = { 0 };
+
+	s.topo.nr_nodes = NL_MAX_NODES;
+	for (int n = 0; n < NL_MAX_NODES; n++) {
+		s.topo.node_ids[n] = n;
+		for (int m = 0; m < NL_MAX_NODES; m++)
+			s.topo.distance[n][m] = n == m ? 10 : 21;
+		s.topo.mem_total_kb[n] = 1 << 20;
+		if (n < 60) {
+			cpus[n] = n;
+			s.topo.cpus[n] = &cpus[n];
+			s.topo.nr_cpus[n] = 1;
+		}
+	}
+	nl_enum_names_default(&s.names);
+	s.interval_ns = 1000000000ULL;
+	add_source(&s, "faults", true, "test");
+	p.pid = 9;
+	strcpy(p.comm, "cxl");
+	nl_mat_set(&p.c.faults, 0, 63, 4);
+	nl_mat_set(&p.c.faults, 59, 60, 3);
+	p.c.cpu_ns[59] = 1000;
+	s.procs = &p;
+	s.nr_procs = 1;
+
+	char *j = json_of(&s, false);
+	char *pj = proc_json(j, "{\"pid\":9,");
+	/* the expected matrix, written out: 64 rows of 64 */
+	char *want = malloc(64 * 64 * 3 + 64 * 3 + 32), *w = want;
+	w += sprintf(w, "\"faults\":[");
+	for (int r = 0; r < 64; r++) {
+		w += sprintf(w, "%s[", r ? "," : "");
+		for (int c = 0; c < 64; c++)
+			w += sprintf(w, "%s%d", c ? "," : "", r == 0 && c == 63 ? 4 : r == 59 && c == 60 ? 3 : 0);
+		w += sprintf(w, "]");
+	}
+	sprintf(w, "]");
+	assert_has(pj, want);
+	assert_has(j, "\"memory_only\":[60,61,62,63]");
+	assert_has(pj, "\"remote_ratio\":1,");
+	free(want);
+	free(pj);
+	free(j);
+
+	struct nl_lines l = table_of(&s, false, 100);
+	int m = find_line(&l, "access matrix of 9 (cxl)");
+	assert_true(m >= 0);
+	assert_has(l.v[m + 1].text, "page n63");
+	assert_has(l.v[m + 1 + 60].text, "cpu n59");
+	char cell[64];
+	snprintf(cell, sizeof(cell), "%9d %9d %9d", 0, 3, 0); /* n59, n60, n61 */
+	assert_has(l.v[m + 1 + 60].text, cell);
+	nl_lines_free(&l);
+	nl_counts_free(&p.c);
+	nl_sources_free(s.sources);
+}
+
 static void test_classified_share(void **state)
 {
 	struct fixture *f = make_fixture();
@@ -1042,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_table_empty_and_whole_recording),
 		cmocka_unit_test(test_table_control_chars_in_comm),
 		cmocka_unit_test(test_table_to_file),
+		cmocka_unit_test(test_64_nodes),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
