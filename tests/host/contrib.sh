@@ -58,7 +58,7 @@ check "the unit runs as a dynamic user, not root" grep -qx 'DynamicUser=yes' "$U
 if command -v systemd-analyze > /dev/null; then
   sed "s|/usr/bin/numalens|$NUMALENS|" "$UNIT" > "$OUT/numalens.service"
   systemd-analyze verify "$OUT/numalens.service" > "$OUT/verify" 2>&1; rc=$?
-  check "systemd-analyze verify accepts the unit (exit $rc)" [ "$rc" -eq 0 ] && [ ! -s "$OUT/verify" ]
+  check "systemd-analyze verify accepts the unit (exit $rc)" eval '[ "$rc" -eq 0 ] && [ ! -s "$OUT/verify" ]'
   diag < "$OUT/verify"
 else
   echo "# systemd-analyze missing: the unit is not verified"
@@ -73,8 +73,7 @@ rc=$?
 check "as nobody with CAP_BPF and CAP_PERFMON only: exit 0 ($rc)" [ "$rc" -eq 0 ]
 diag < "$OUT/nobody.out"
 down=$(grep '^numalens_source_up' "$OUT/nobody/numalens.prom" 2>/dev/null | grep ' 0$' | grep -v 'source="pmu"\|source="numa_scan"')
-check "as nobody: the sources are up as for root (down: ${down:-none})" \
-  [ -s "$OUT/nobody/numalens.prom" ] && [ -z "$down" ]
+check "as nobody: the sources are up as for root (down: ${down:-none})" eval '[ -s "$OUT/nobody/numalens.prom" ] && [ -z "$down" ]'
 root_down=$(grep '^numalens_source_up.* 0$' "$OUT/tf/numalens.prom" | sort)
 nobody_down=$(grep '^numalens_source_up.* 0$' "$OUT/nobody/numalens.prom" 2>/dev/null | sort)
 check "as nobody: the same sources are down as for root ($(echo $nobody_down | tr -d '\n'))" [ "$root_down" = "$nobody_down" ]

@@ -171,7 +171,7 @@ for k in $(seq 20); do curl -s -o "$OUT/par.$k" -w '%{http_code}\n' "$URL/metric
 wait $(jobs -p | grep -v "^$EXP$") 2>/dev/null
 okc=$(cat "$OUT"/code.* | grep -c '^200$')
 whole=$(grep -l '^numalens_last_interval_timestamp_seconds' "$OUT"/par.* | wc -l)
-check "20 scrapers at once: all 200 ($okc) and whole ($whole)" [ "$okc" -eq 20 ] && [ "$whole" -eq 20 ]
+check "20 scrapers at once: all 200 ($okc) and whole ($whole)" eval '[ "$okc" -eq 20 ] && [ "$whole" -eq 20 ]'
 
 # SIGUSR1 without a flight recorder is said, not fatal
 kill -USR1 "$EXP"
@@ -205,8 +205,7 @@ while [ $SECONDS -lt $end ]; do
   reads=$((reads + 1))
   tail -1 "$OUT/tf.read" | grep -q '^numalens_last_interval_timestamp_seconds ' || partial=$((partial + 1))
 done
-check "textfile: $reads reads while it is rewritten every 100 ms, none partial ($partial)" \
-  [ "$reads" -ge 5 ] && [ "$partial" -eq 0 ]
+check "textfile: $reads reads while it is rewritten every 100 ms, none partial ($partial)" eval '[ "$reads" -ge 5 ] && [ "$partial" -eq 0 ]'
 check "textfile: no server (--textfile alone)" [ "$(code "$URL/metrics")" = 000 ]
 kill -INT "$EXP"; wait "$EXP"; rc=$?
 check "SIGINT: exit 0 ($rc)" [ "$rc" -eq 0 ]
@@ -262,7 +261,7 @@ awk 'NR == FNR { want[$1] = 1; next }
        if ($4 == 1) born[t] = 1; else if ($4 == 2 && born[t]) ok[t] = 1 }
      END { for (t in ok) n++; print n + 0 }' "$OUT/churn.tids" "$OUT/fl.dump" > "$OUT/churn.ok"
 both=$(cat "$OUT/churn.ok")
-check "the dump holds each exited churn thread's birth, then its exit ($both of $ex)" [ "$ex" -ge 12 ] && [ "$both" -eq "$ex" ]
+check "the dump holds each exited churn thread's birth, then its exit ($both of $ex)" eval '[ "$ex" -ge 12 ] && [ "$both" -eq "$ex" ]'
 "$NUMALENS" export -i "$dump" --format chrome -o "$OUT/fl.chrome.json" 2>> "$OUT/fl.rep.err"
 tn=$(jq --argjson p "$CHURN" '[.traceEvents[] | select(.ph == "M" and .name == "thread_name" and .pid == $p)] | length' \
   "$OUT/fl.chrome.json")
@@ -300,7 +299,7 @@ kill -USR1 "$EXP"
 early=$(ls "$OUT"/fa/*.nlt 2>/dev/null | wc -l)
 sleep 3
 dump=$(ls "$OUT"/fa/numalens-flight-*.nlt 2>/dev/null | head -1)
-check "--flight-after 2: no dump right after the signal ($early), one 2 s later" [ "$early" -eq 0 ] && [ -n "$dump" ]
+check "--flight-after 2: no dump right after the signal ($early), one 2 s later" eval '[ "$early" -eq 0 ] && [ -n "$dump" ]'
 "$NUMALENS" report -i "$dump" --json > "$OUT/fa.json" 2>> "$OUT/fa.err"
 ff=$(jq '[.processes[] | select(.comm == "nl-faultstorm") | .faults[][]] | add // 0' "$OUT/fa.json")
 check "--flight-after 2: the dump holds the storm started after the signal ($ff faults)" [ "${ff:-0}" -ge 30000 ]
@@ -347,13 +346,11 @@ t2=$(mono_ns)
 echo "# workloads: ${n1:-?} fast requests (1 ms sleeps), then ${n2:-?} slow ones (100 ms sleeps)"
 cnt=$(metric "$OUT/rq.m2" numalens_request_latency_seconds_count)
 tot=$(metric "$OUT/rq.m2" numalens_requests_total)
-check "requests: the histogram counts every request the workloads made (${cnt:-none} of $((n1 + n2)))" \
-  [ -n "$n1" ] && [ -n "$n2" ] && [ "${cnt:-0}" -eq $((n1 + n2)) ] && [ "${tot:-0}" -eq $((n1 + n2)) ]
+check "requests: the histogram counts every request the workloads made (${cnt:-none} of $((n1 + n2)))" eval '[ -n "$n1" ] && [ -n "$n2" ] && [ "${cnt:-0}" -eq $((n1 + n2)) ] && [ "${tot:-0}" -eq $((n1 + n2)) ]'
 # the slow requests sit above every bucket below 100 ms: count - bucket(largest le < 0.1)
 # (at least them: a fast request held up 100 ms on a loaded machine would be there too)
 below=$(awk -F'[{}" ]+' '/^numalens_request_latency_seconds_bucket/ && $3 != "+Inf" && $3 + 0 < 0.1 { v = $4 } END { print v + 0 }' "$OUT/rq.m2")
-check "requests: the $n2 slow requests are in the buckets above 100 ms ($(( ${cnt:-0} - below )))" \
-  [ -n "$n2" ] && [ $(( ${cnt:-0} - below )) -ge "$n2" ]
+check "requests: the $n2 slow requests are in the buckets above 100 ms ($(( ${cnt:-0} - below )))" eval '[ -n "$n2" ] && [ $(( ${cnt:-0} - below )) -ge "$n2" ]'
 lost=$(metric "$OUT/rq.m2" 'numalens_request_drops_total{reason="record_lost"}')
 sum=$(metric "$OUT/rq.m2" numalens_request_latency_seconds_sum)
 causes=$(awk '/^numalens_request_cause_seconds_total\{/ { s += $2 } END { printf "%.9f", s }' "$OUT/rq.m2")
@@ -389,7 +386,7 @@ check_output "p99 trigger: said on stderr with the p99 that fired it" \
   'flight recorder \(p99>50ms: p99 [0-9.]+ ms of [0-9]+ requests\)' cat "$OUT/rq.err"
 dump=$(echo "$dumps" | head -1)
 "$NUMALENS" report -i "$dump" --requests --json > "$OUT/rq.json" 2> "$OUT/rq.rep.err"; rc=$?
-check "p99 trigger: report --requests --json reads the dump (exit $rc)" [ "$rc" -eq 0 ] && json_parses "$OUT/rq.json"
+check "p99 trigger: report --requests --json reads the dump (exit $rc)" eval '[ "$rc" -eq 0 ] && json_parses "$OUT/rq.json"'
 diag < "$OUT/rq.rep.err"
 slow=$(jq -s --argjson t1 "$t1" '[.[] | select(.latency_ns > 50000000 and .start_ns >= $t1)] | length' "$OUT/rq.json")
 fast=$(jq -s --argjson t1 "$t1" '[.[] | select(.start_ns < $t1)] | length' "$OUT/rq.json")

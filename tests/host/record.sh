@@ -72,11 +72,10 @@ live=$(jq -c "$totals"' [.[].processes[] | select(.comm == "nl-faultstorm") | T]
 rep=$(jq -c "$totals"' .processes[] | select(.comm == "nl-faultstorm") | T' "$OUT/rep.json")
 echo "# top --json summed: $live"
 echo "# report --json:     $rep"
-check "report equals what top showed live (faults, unresolved, first touch, CPU time)" \
-  [ -n "$live" ] && [ "$live" = "$rep" ]
+check "report equals what top showed live (faults, unresolved, first touch, CPU time)" eval '[ -n "$live" ] && [ "$live" = "$rep" ]'
 lt=$(jq '[.[].processes[] | select(.comm == "nl-faultstorm") | .threads[].tid] | unique | length' "$OUT/live.json")
 rt=$(jq '[.processes[] | select(.comm == "nl-faultstorm") | .threads[].tid] | unique | length' "$OUT/rep.json")
-check "report lists the threads top listed ($rt vs $lt)" [ "$lt" -gt 0 ] && [ "$lt" = "$rt" ]
+check "report lists the threads top listed ($rt vs $lt)" eval '[ "$lt" -gt 0 ] && [ "$lt" = "$rt" ]'
 minflt=$(sed -n 's/.* minflt=\([0-9]*\).*/\1/p' "$OUT/live.out")
 f=$(jq '[.processes[] | select(.comm == "nl-faultstorm") | ([.faults[][]] | add) + .faults_unresolved] | add' "$OUT/rep.json")
 echo "# recorded faults + unresolved $f, workload minflt $minflt"

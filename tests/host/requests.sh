@@ -102,8 +102,7 @@ check_status "--syscalls without END: exit 2" 2 "$NUMALENS" top --syscalls recvf
 server=$(sed -n 's/.*server_tid=//p' "$OUT/echo.cmd")
 check "--syscalls recvfrom:sendto: the server's 3000 requests ($(count echo '.exited | not'))" \
 	[ "$(count echo '.exited | not')" = 3000 ]
-check "--syscalls recvfrom:sendto: all on the server thread ($server)" \
-	[ -n "$server" ] && [ "$(count echo ".tid != $server")" = 0 ]
+check "--syscalls recvfrom:sendto: all on the server thread ($server)" eval '[ -n "$server" ] && [ "$(count echo ".tid != $server")" = 0 ]'
 jq_check "--syscalls: the boundary is said in the sources" \
 	'.sources.requests.via | test("from recvfrom returning > 0 to the thread.s next sendto")' \
 	<("$NUMALENS" report -i "$OUT/echo.nlt" --json)

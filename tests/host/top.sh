@@ -232,9 +232,8 @@ keys all Down
 shot all "$OUT/down" "Down: the next row selected" "$LIST_HEAD"
 first=$(selected "$OUT/home") second=$(selected "$OUT/down")
 top_row=$(awk 'f && /^[0-9]+ / { print $1; exit } /^PID +COMM/ { f = 1 }' "$OUT/home")
-check "tui: Home selects the first row (${top_row:-none})" [ -n "$first" ] && [ "$first" = "$top_row" ]
-check "tui: Down moves the selection (${first:-none} -> ${second:-none})" \
-  [ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ]
+check "tui: Home selects the first row (${top_row:-none})" eval '[ -n "$first" ] && [ "$first" = "$top_row" ]'
+check "tui: Down moves the selection (${first:-none} -> ${second:-none})" eval '[ -n "$first" ] && [ -n "$second" ] && [ "$first" != "$second" ]'
 keys all Enter
 shot all "$OUT/down-enter" "Enter on the selected row" "$DETAIL"
 check_output "tui: Enter drills into the selected pid (${second:-none})" "^process ${second:-none} " cat "$OUT/down-enter"

@@ -107,8 +107,7 @@ dwarf_stack=$(tail -n 1 "$OUT/dwarf_bug.init")
 echo "# frame-pointer binary: fp $fp_stack, dwarf $dwarf_stack"
 check "frame-pointer binary: init's stack starts at init_weights" \
   jqt '.[0] | startswith("init_weights+")' <<< "${fp_stack:-null}"
-check "frame-pointer binary: DWARF gives the same init stack as frame pointers" \
-  [ -n "$fp_stack" ] && [ "$fp_stack" = "$dwarf_stack" ]
+check "frame-pointer binary: DWARF gives the same init stack as frame pointers" eval '[ -n "$fp_stack" ] && [ "$fp_stack" = "$dwarf_stack" ]'
 no_stray fp_bug
 no_stray dwarf_bug
 
