@@ -75,8 +75,7 @@ check "huge: numa_maps puts the buffer's ${hp:-?} huge pages on node 1 (N1=${nm1
 check "huge: faults[0][1] $f01 less faults_mapped[0][1] $m01 = the ${hp:-?} hugetlb faults" \
 	[ "$((f01 - m01))" = "${hp:-x}" ]
 check "huge: first_touch_pages[1] $ft1 = ${hp:-?} x 512" [ "$ft1" = "$(( ${hp:-0} * 512 ))" ]
-check "huge: resident_huge_pages[1] ${rh1:-none} = numa_maps N1=${nm1:-none}" \
-	[ -n "$rh1" ] && [ "$rh1" = "${nm1:-x}" ]
+check "huge: resident_huge_pages[1] ${rh1:-none} = numa_maps N1=${nm1:-none}" eval '[ -n "$rh1" ] && [ "$rh1" = "${nm1:-x}" ]'
 check "huge: the mapped_faults source counts ${hp:-?} hugetlb first touches" \
 	grep -q "(0 mapped, ${hp:-x} hugetlb first touches)\|, ${hp:-x} hugetlb first touches)" <<< "$src"
 

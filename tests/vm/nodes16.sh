@@ -23,6 +23,10 @@
 #     the trace has the same faults[9][12] (within 2 % of the pages and of top's);
 #   mig: nl-migrate moves 2048 pages from node 9 to node 13 under top: migrated_pages[9][13]
 #     equals /proc/vmstat's pgmigrate_success delta (within 2 %);
+#   an: AutoNUMA on for one run of nl-firsttouch-bug (32 MiB first-touched on node 8,
+#     streamed from node 9): its migrated_pages[8][9] and its hint faults (through
+#     fentry or kprobes, in the wide cells) equal /proc/vmstat's numa_pages_migrated
+#     and numa_hint_faults deltas within 2 %, and hint_faults[9][8] covers the moved pages;
 #   nothing is lost: no wide-cell drop, lost_events 0.
 . "$(dirname "$0")/../lib.sh"
 set -u
@@ -66,7 +70,10 @@ if vm_boot "16 nodes, CPUs on 0-9, 10-15 memory-only" "$out" --nodes 16 --memory
 	"bind place --json -i 1 -d 5 -- bind --cpu-node 9 --mem-node 12 --mib 32 --seconds 2" \
 	"inter place --json -i 1 -d 6 -- interleave --nodes 0-15 --cpu-node 9 --mib 64 --seconds 1" \
 	"rbind rec_place -o /tmp/rbind.nlt --interval-ms 200 -d 4 -- bind --cpu-node 9 --mem-node 12 --mib 32 --seconds 1" \
-	"rbind_b64 b64 /tmp/rbind.nlt"; then
+	"rbind_b64 b64 /tmp/rbind.nlt" \
+	"anon set /proc/sys/kernel/numa_balancing 1" \
+	"an run --json -i 1 -d 12 -- nl-firsttouch-bug --mib 32 --init-node 8 --worker-node 9 --seconds 6" \
+	"anoff set /proc/sys/kernel/numa_balancing 0"; then
 	ok "guest ran"
 else
 	not_ok "guest ran"; tail -n 30 "$out.err" | diag; finish
@@ -198,8 +205,32 @@ check "mig: the kernel migrated the pages (pgmigrate_success +${pgm:-none} >= $M
 check "mig: migrated_pages[9][13] $m913 equals pgmigrate_success +${pgm:-none} within 2 %" \
 	within "$m913" "${pgm:-}" $(( ${pgm:-0} / 50 + 1 ))
 
+# ---- AutoNUMA: hinting faults and migrations between nodes 8 and 9 ----
+j=$(json an)
+check "an: numalens top exited 0" [ "$(fact "$out" an top_exit)" = 0 ]
+check "an: AutoNUMA was switched on for the run (numa_balancing $(fact "$out" anon value))" \
+	[ "$(fact "$out" anon value)" = 1 ]
+jq_check "an: hint faults through fentry or kprobes (not the fallback, which stops at 8 nodes)" \
+	'.[0].sources.hint_faults.active and (.[0].sources.hint_faults.via | test("fentry|kprobe"))' "$j"
+# the run's one process (its comm is its main thread's, "init"; top follows only it)
+sel='[.[] | .processes[]?]'
+m89=$(jq -r "$sel | map(.migrated_pages[8][9]) | add // 0" "$j")
+hall=$(jq -r "$sel | map(.hint_faults | flatten | add) | add // 0" "$j")
+h98=$(jq -r "$sel | map(.hint_faults[9][8]) | add // 0" "$j")
+vmig=$(fact "$out" an vmstat_numa_pages_migrated) vhint=$(fact "$out" an vmstat_numa_hint_faults)
+echo "# an: migrated_pages[8][9] $m89 (vmstat numa_pages_migrated +${vmig:-none}); hint faults $hall, [9][8] $h98 (vmstat numa_hint_faults +${vhint:-none})"
+check "an: pages migrated from node 8 to node 9 (${vmig:-none} >= 1000)" [ "${vmig:-0}" -ge 1000 ]
+check "an: migrated_pages[8][9] $m89 equals numa_pages_migrated +${vmig:-none} within 2 %" \
+	within "$m89" "${vmig:-}" $(( ${vmig:-0} / 50 + 1 ))
+check "an: the process's hint faults $hall equal numa_hint_faults +${vhint:-none} within 2 %" \
+	within "$hall" "${vhint:-}" $(( ${vhint:-0} / 50 + 1 ))
+# each page moved 8 -> 9 was moved by a hinting fault of node 9's CPU on it (the rest
+# are local ones on node 9 once the pages are there)
+check "an: hint_faults[9][8] $h98 covers the pages moved 8 -> 9 ($m89, 2 %)" \
+	eval '[ "${m89:-0}" -gt 0 ] && [ "${h98:-0}" -ge $(( ${m89:-0} * 98 / 100 )) ]'
+
 # ---- nothing lost ----
-jq_check "no interval lost events (bind, inter, mig)" \
-	'length > 0 and all(.[]; (.lost_events // 0) == 0)' <(jq -s 'add' "$TMP/bind.json" "$TMP/inter.json" "$TMP/mig.json")
+jq_check "no interval lost events (bind, inter, mig, an)" \
+	'length > 0 and all(.[]; (.lost_events // 0) == 0)' <(jq -s 'add' "$TMP/bind.json" "$TMP/inter.json" "$TMP/mig.json" "$TMP/an.json")
 check_not_output "no wide-cell drop said anywhere" 'wide-cell map was full' cat "$out"
 finish

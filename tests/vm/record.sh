@@ -134,8 +134,7 @@ live=$(jq -c "[.[].processes[] | select(.pid == ${pid:-0}) | $T] |
 rep=$(jq -c ".processes[] | select(.pid == ${pid:-0}) | $T" "$OUT/tftb.rep.json")
 echo "# tftb: live $live"
 echo "# tftb: report $rep"
-check "tftb: the host's report equals the guest's live top --json (faults, first touch, CPU time per node)" \
-	[ -n "$live" ] && [ "$live" = "$rep" ]
+check "tftb: the host's report equals the guest's live top --json (faults, first touch, CPU time per node)" eval '[ -n "$live" ] && [ "$live" = "$rep" ]'
 
 # ---- ran: AutoNUMA against the guest's /proc/vmstat ----
 j=$OUT/ran.rep.json
@@ -150,12 +149,14 @@ echo "# ran: migrated[0][1] $m01 (numa_misplaced $mis), vmstat numa_pages_migrat
 check "ran: pages migrated at all (vmstat $vm_mig >= 8000)" [ "${vm_mig:-0}" -ge 8000 ]
 # The trace follows the workload; the guest's vmstat counts every process, numalens's
 # own pages included (its trace buffers and zstd context, first touched on one node and
-# used from both). So: the workload's moves against its buffer (known by construction),
-# and the trace's system-wide BPF totals against vmstat.
+# used from both), and AutoNUMA need not have moved the whole buffer by the end (a
+# loaded host's run moved 16069 of its 16384 pages). So: the workload's moves within 2 %
+# of vmstat's and no more than its buffer, and the trace's system-wide BPF totals
+# against vmstat.
 bpf_mig=$(jq '.vmstat_check.bpf_pages_migrated' "$j")
 bpf_hint=$(jq '.vmstat_check.bpf_hint_faults' "$j")
 echo "# ran: system-wide in the trace: pages migrated $bpf_mig, hint faults $bpf_hint"
-check "ran: migrated[0][1] $m01 covers the buffer's $PAGES pages (within 2%)" near "$m01" $PAGES $SLACK
+check "ran: migrated[0][1] $m01 within 2% of the guest's numa_pages_migrated $vm_mig, at most the buffer's $PAGES pages" eval 'within "$m01" "$vm_mig" 2 && [ "${m01:-0}" -le $((PAGES + SLACK)) ]'
 check "ran: the trace's system-wide migrations $bpf_mig within 2% of the guest's vmstat $vm_mig" \
 	within "$bpf_mig" "$vm_mig" 2
 check "ran: the trace's system-wide hint faults $bpf_hint within 2% of the guest's vmstat $vm_hint" \
@@ -176,5 +177,10 @@ check "ran: the event slices' pages ($pages) match the counters' numa_misplaced 
 n01=$(jq "[.traceEvents[] | select(.ph == \"X\" and .name == \"migrate_pages (numa_misplaced)\" and .pid == ${pid:-0} and .args.pages > 0)
 	| select(.args.from_node == 0 and .args.to_node == 1)] | length" "$OUT/ran.chrome.json" 2>/dev/null)
 moved=$(jq "[.traceEvents[] | select(.ph == \"X\" and .name == \"migrate_pages (numa_misplaced)\" and .pid == ${pid:-0} and .args.pages > 0)] | length" "$OUT/ran.chrome.json" 2>/dev/null)
-check "ran: every slice that moved pages says node 0 -> node 1 ($n01 of $moved)" [ "${moved:-0}" -gt 0 ] && [ "$n01" = "$moved" ]
+# Each numa_misplaced call moves one page (or THP) and its slice names the page's
+# nodes: the slices saying 0 -> 1 are the counters' migrated[0][1], page for page. A
+# few of the process's other pages move too (9 of 15226 in one run, 9 of 16048 in
+# another): they are in numa_misplaced but not in [0][1], and their slices say so.
+check "ran: the slices saying node 0 -> node 1 ($n01 of $moved) are the counters' migrated[0][1] ($m01)" \
+	eval '[ "${moved:-0}" -gt 0 ] && [ "$n01" = "$m01" ]'
 finish

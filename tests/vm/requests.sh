@@ -82,22 +82,22 @@ match() {
 # ---- inj: causes injected by construction ----
 match inj
 n_log=$(wc -l < "$OUT/inj.log") n_nl=$(wc -l < "$OUT/inj.jsonl")
-check "inj: request count equals the workload's ($n_nl vs $n_log)" [ "$n_log" = 100 ] && [ "$n_nl" = "$n_log" ]
+check "inj: request count equals the workload's ($n_nl vs $n_log)" eval '[ "$n_log" = 100 ] && [ "$n_nl" = "$n_log" ]'
 check "inj: every request matched to its thread in order" \
 	[ "$(grep -c ' same$' "$OUT/inj.match")" = "$n_log" ]
 read -r moves mbind stall stray <<< "$(awk '$3 == "move" { m++; mb += $5; st += $9 }
 	$3 != "move" && $9 > 0 { stray++ } END { print m + 0, mb + 0, st + 0, stray + 0 }' "$OUT/inj.match")"
 echo "# inj: $moves moves, mbind ${mbind} ns in the workload, migrate_stall ${stall} ns in numalens"
 check "inj: migrate_stall on no request but the moves ($stray others)" [ "$stray" = 0 ]
-check "inj: every move request has migrate_stall" \
-	[ "$(awk '$3 == "move" && $9 > 0' "$OUT/inj.match" | wc -l)" = "$moves" ] && [ "$moves" -ge 10 ]
+stalled=$(awk '$3 == "move" && $9 > 0' "$OUT/inj.match" | wc -l)
+check "inj: every move request has migrate_stall ($stalled of $moves, at least 10)" \
+	eval '[ "$stalled" = "$moves" ] && [ "$moves" -ge 10 ]'
 check "inj: migrate_stall sum is 75-100 % of the time in mbind ($stall of $mbind ns)" \
 	awk -v s="$stall" -v m="$mbind" 'BEGIN { exit !(m > 0 && s >= 0.75 * m && s <= m) }'
 read -r sleeps slept off short plain_off <<< "$(awk '$3 == "sleep" { n++; sl += $5; off += $10; if ($10 < 0.5 * $5) short++ }
 	$3 == "plain" && $10 > 0 { po++ } END { print n + 0, sl + 0, off + 0, short + 0, po + 0 }' "$OUT/inj.match")"
 echo "# inj: $sleeps sleeps, ${slept} ns asleep in the workload, off_cpu ${off} ns in numalens"
-check "inj: every sleeping request has off_cpu of at least half its sleep ($short short)" \
-	[ "$sleeps" -ge 5 ] && [ "$short" = 0 ]
+check "inj: every sleeping request has off_cpu of at least half its sleep ($short short)" eval '[ "$sleeps" -ge 5 ] && [ "$short" = 0 ]'
 check "inj: no plain request has off_cpu ($plain_off do)" [ "$plain_off" = 0 ]
 awk '$3 == "move" { print "# move off_cpu (mbind may block):", $10, "of", $7 }' "$OUT/inj.match" | head -3
 check "inj: the causes sum to each request's latency" \
@@ -110,7 +110,7 @@ check "inj: p99 agrees with the workload's own within 10 % ($p99_nl vs $p99_log 
 # ---- usd: the same boundaries through USDT ----
 match usd
 n_log=$(wc -l < "$OUT/usd.log") n_nl=$(wc -l < "$OUT/usd.jsonl")
-check "usd: request count equals the workload's ($n_nl vs $n_log)" [ "$n_log" = 40 ] && [ "$n_nl" = "$n_log" ]
+check "usd: request count equals the workload's ($n_nl vs $n_log)" eval '[ "$n_log" = 40 ] && [ "$n_nl" = "$n_log" ]'
 check "usd: migrate_stall exactly on the moves" \
 	awk '($3 == "move") != ($9 > 0) { bad++ } END { exit bad > 0 }' "$OUT/usd.match"
 

@@ -44,7 +44,7 @@ check "guest ran (exit $rc)" [ "$rc" -eq 0 ]
 check_output "top exits 0 after q" "^tui_exit: 0$" cat "$out"
 pid=$(sed -n 's/^ftb: .*: pid=\([0-9]*\) .*/\1/p' "$out" | head -n 1)
 init_tid=$(sed -n 's/^ftb: .* init_tid=\([0-9]*\) .*/\1/p' "$out" | head -n 1)
-check "the workload said its pid ($pid) and init tid ($init_tid)" [ -n "$pid" ] && [ -n "$init_tid" ]
+check "the workload said its pid ($pid) and init tid ($init_tid)" eval '[ -n "$pid" ] && [ -n "$init_tid" ]'
 pid=${pid:-0}
 
 sed -n 's/^segment: \([0-9]*\): \(.*\)$/\1 \2/p' "$out" | while read -r n b64; do

@@ -102,7 +102,7 @@ fps=$(syms "$(diag_of "$(json "$out" fpbug)")")
 dws=$(syms "$(diag_of "$(json "$out" dwbug)")")
 echo "# frame-pointer binary: fp $fps, dwarf $dws"
 check "frame-pointer binary: fp names init_weights first" jqt '.[0] | startswith("init_weights+")' <<< "${fps:-null}"
-check "frame-pointer binary: dwarf gives the same init stack as fp" [ -n "$fps" ] && [ "$fps" = "$dws" ]
+check "frame-pointer binary: dwarf gives the same init stack as fp" eval '[ -n "$fps" ] && [ "$fps" = "$dws" ]'
 
 if [ "${NUMALENS_UNWIND_OLD_KERNEL:-0}" = 1 ]; then
 	out=$OUT/old.out

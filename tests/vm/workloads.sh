@@ -58,8 +58,8 @@ boot() { vm_boot "$@"; }
 
 # ---- argument validation (no guest) ----
 check_status "vmtest --nodes 0 is a usage error" 2 "$VMTEST" --nodes 0 -- true
-check_output "vmtest --nodes 0 says why" 'nodes must be 1\.\.8' "$VMTEST" --nodes 0 -- true
-check_status "vmtest --nodes 9 is a usage error" 2 "$VMTEST" --nodes 9 -- true
+check_output "vmtest --nodes 0 says why" 'nodes must be 1\.\.64' "$VMTEST" --nodes 0 -- true
+check_status "vmtest --nodes 65 is a usage error" 2 "$VMTEST" --nodes 65 -- true
 check_status "vmtest without a command is a usage error" 2 "$VMTEST" --nodes 2
 check_status "vmtest rejects an asymmetric --distance" 2 "$VMTEST" --nodes 2 --distance "10,21;22,10" -- true
 check_status "vmtest rejects a --distance of the wrong size" 2 "$VMTEST" --nodes 4 --distance "10,21;21,10" -- true
