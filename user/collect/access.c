@@ -683,49 +683,35 @@ static int read_exited_procs(struct nl_collector *c)
 	return 0;
 }
 
-/* Whether thread tid of tgid still exists (its cells may be newer than the iterator's
- * pass: it is tracked at the next sample). */
-static bool thread_alive(uint32_t tgid, uint32_t tid)
+/* Sets a wide cell's cumulative value v in the thread's wide counts, and moves its
+ * counts (built from the old wide counts in this sample) by the change. add: v adds
+ * to the cell instead (a folded process's, from cells deleted once taken). Returns
+ * -ENOMEM only. */
+static int wide_put(struct nl_tracked *e, const struct nl_wide_key *k, uint64_t v, bool add)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%u/task/%u", tgid, tid);
-	return access(path, F_OK) == 0;
-}
-
-/* Sets a wide cell's cumulative value v in w, and moves the counts c (built from the
- * old w in this sample, when fresh) by the change. add: v adds to the cell instead
- * (a folded process's, from cells deleted once taken). Returns -ENOMEM only. */
-static int wide_put(struct nl_wide_counts **wp, struct nl_counts *c, bool fresh,
-		    const struct nl_wide_key *k, uint64_t v, bool add)
-{
-	struct nl_wide_counts *w = *wp;
+	struct nl_counts *c = &e->c;
+	struct nl_wide_counts *w;
 	uint64_t old;
 
 	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
 		return 0; /* BPF never makes one */
-	if (!w && !(w = *wp = calloc(1, sizeof(*w))))
+	if (!e->wide && !(e->wide = calloc(1, sizeof(*e->wide))))
 		return -ENOMEM;
+	w = e->wide;
 	switch (k->kind) {
 	case NL_WIDE_FAULTS:
-		old = nl_mat_at(&w->faults, k->cpu, k->mem);
-		v = add ? old + v : v;
-		nl_mat_set(&w->faults, k->cpu, k->mem, v);
-		if (fresh)
-			nl_mat_set(&c->faults, k->cpu, k->mem,
-				   nl_mat_at(&c->faults, k->cpu, k->mem) - old + v);
+		old = add ? nl_mat_at(&w->faults, k->cpu, k->mem) : 0;
+		nl_wide_mat_set(&w->faults, &c->faults, k->cpu, k->mem, old + v);
 		break;
 	case NL_WIDE_FIRST_TOUCH:
 		old = w->first_touch_pages[k->mem];
 		w->first_touch_pages[k->mem] = v = add ? old + v : v;
-		if (fresh)
-			c->first_touch_pages[k->mem] += v - old;
+		c->first_touch_pages[k->mem] += v - old;
 		break;
 	case NL_WIDE_CPU_NS:
 		old = w->cpu_ns[k->cpu];
 		w->cpu_ns[k->cpu] = v = add ? old + v : v;
-		if (fresh)
-			c->cpu_ns[k->cpu] += v - old;
+		c->cpu_ns[k->cpu] += v - old;
 		break;
 	}
 	return 0;
@@ -751,7 +737,7 @@ static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
 	int ret;
 
 	if (!e) {
-		if (thread_alive(k->tgid, k->tid))
+		if (nl_thread_alive(k->tgid, k->tid))
 			return 0;
 		e = nl_tt_folded(&c->threads, k->tgid);
 		if (!e) {
@@ -759,14 +745,14 @@ static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
 			return 1;
 		}
 		/* read_exited_procs() built its counts in this sample */
-		ret = wide_put(&e->wide, &e->c, true, k, v, true);
+		ret = wide_put(e, k, v, true);
 		return ret ? ret : 1;
 	}
 	if (e->wide_seq == c->seq) {
-		ret = wide_put(&e->wide, &e->c, true, k, v, false);
+		ret = wide_put(e, k, v, false);
 		return ret ? ret : e->wide_exit ? 1 : 0;
 	}
-	return e->exited || !thread_alive(k->tgid, k->tid) ? 1 : 0;
+	return e->exited || !nl_thread_alive(k->tgid, k->tid) ? 1 : 0;
 }
 
 static int read_wide(struct nl_collector *c)

@@ -740,16 +740,6 @@ struct wide_read {
 	uint64_t orphans;
 };
 
-/* Sets cell [i][j] of the thread's wide matrix wm to its cumulative value v, and moves
- * the counts' matrix cm (built from the old wm in this sample) by the change. */
-static void wide_set(struct nl_mat *wm, struct nl_mat *cm, unsigned i, unsigned j, uint64_t v)
-{
-	uint64_t old = nl_mat_at(wm, i, j);
-
-	nl_mat_set(wm, i, j, v);
-	nl_mat_set(cm, i, j, nl_mat_at(cm, i, j) - old + v);
-}
-
 /* One cell, after read_threads() read the thread: its cumulative value goes to the
  * thread's wide counts (struct nl_wide_counts, added to the dense ones at every read)
  * and the counts built in this sample move by the change. Deleted with the read of the
@@ -762,26 +752,24 @@ static int wide_cell(void *ctx, const struct nl_wide_key *k, __u64 v)
 {
 	struct wide_read *w = ctx;
 	struct nl_tracked *e = nl_tt_find(w->tt, k->tid, k->start_ns, w->seq);
-	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%u/task/%u", k->tgid, k->tid);
 	if (!e) {
-		if (access(path, F_OK) == 0)
+		if (nl_thread_alive(k->tgid, k->tid))
 			return 0;
 		w->orphans++;
 		return 1;
 	}
 	if (e->an_wide_seq != w->seq)
-		return e->exited || access(path, F_OK) != 0 ? 1 : 0;
+		return e->exited || !nl_thread_alive(k->tgid, k->tid) ? 1 : 0;
 	int del = e->an_wide_exit ? 1 : 0;
 	if (k->cpu >= NL_MAX_NODES || k->mem >= NL_MAX_NODES)
 		return del; /* BPF never makes one */
 	if (!e->wide && !(e->wide = calloc(1, sizeof(*e->wide))))
 		return -ENOMEM;
 	if (k->kind == NL_WIDE_HINT_FAULTS)
-		wide_set(&e->wide->hint_faults, &e->c.hint_faults, k->cpu, k->mem, v);
+		nl_wide_mat_set(&e->wide->hint_faults, &e->c.hint_faults, k->cpu, k->mem, v);
 	else if (k->kind == NL_WIDE_MIGRATED)
-		wide_set(&e->wide->migrated, &e->c.migrated_pages, k->cpu, k->mem, v);
+		nl_wide_mat_set(&e->wide->migrated, &e->c.migrated_pages, k->cpu, k->mem, v);
 	return del;
 }
 

@@ -1,8 +1,10 @@
 #include "collect/threads.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static size_t bucket_of(const struct nl_thread_table *t, uint32_t tid)
 {
@@ -161,6 +163,22 @@ void nl_wide_counts_free(struct nl_wide_counts *w)
 	nl_mat_free(&w->hint_faults);
 	nl_mat_free(&w->migrated);
 	free(w);
+}
+
+void nl_wide_mat_set(struct nl_mat *wm, struct nl_mat *cm, unsigned i, unsigned j, uint64_t v)
+{
+	uint64_t old = nl_mat_at(wm, i, j);
+
+	nl_mat_set(wm, i, j, v);
+	nl_mat_set(cm, i, j, nl_mat_at(cm, i, j) - old + v);
+}
+
+bool nl_thread_alive(uint32_t tgid, uint32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", tgid, tid);
+	return access(path, F_OK) == 0;
 }
 
 void nl_mat_from_bpf(struct nl_mat *m, const __u64 d[NL_DENSE_NODES][NL_DENSE_NODES],

@@ -44,6 +44,12 @@ struct nl_wide_counts {
 };
 
 void nl_wide_counts_free(struct nl_wide_counts *w);
+/* Cell [i][j] of a thread's wide matrix wm becomes v (cumulative), and the counts'
+ * matrix cm, built from the old wm in this sample, moves by the change. */
+void nl_wide_mat_set(struct nl_mat *wm, struct nl_mat *cm, unsigned i, unsigned j, uint64_t v);
+/* Whether thread tid of process tgid still exists (/proc/TGID/task/TID): a wide cell
+ * of a thread no entry matches may be newer than the sample's pass over the threads. */
+bool nl_thread_alive(uint32_t tgid, uint32_t tid);
 /* The dense [NL_DENSE_NODES][NL_DENSE_NODES] BPF matrix d, plus wide (may be NULL),
  * as m's cells: m = d + wide. */
 void nl_mat_from_bpf(struct nl_mat *m, const __u64 d[NL_DENSE_NODES][NL_DENSE_NODES],
