@@ -27,13 +27,8 @@ trap 'rm -rf "$TMP"' EXIT
 # Runs in the guest (busybox sh): topo and sysfs facts, then tests/vm/guest/top.sh.
 cat > "$TMP/memonly-guest" <<'EOF'
 #!/bin/sh
-echo "JSON $(numalens topo --json --compact)"
-for d in /sys/devices/system/node/node[0-9]*; do
-	echo "CPULIST ${d##*/node} $(cat $d/cpulist)"
-done
-numalens topo > /tmp/topo.txt 2>&1
-echo "TEXTSTATUS $?"
-sed 's/^/TEXT /' /tmp/topo.txt
+. "$(dirname "$0")/lib.sh"
+topo_facts
 top.sh "$@"
 EOF
 chmod 755 "$TMP/memonly-guest"

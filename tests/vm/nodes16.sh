@@ -48,13 +48,8 @@ trap 'rm -rf "$TMP"' EXIT
 # migration between two readings of pgmigrate_success.
 cat > "$TMP/nodes16-guest" <<'EOF'
 #!/bin/sh
-echo "JSON $(numalens topo --json --compact)"
-for d in /sys/devices/system/node/node[0-9]*; do
-	echo "CPULIST ${d##*/node} $(cat $d/cpulist)"
-done
-numalens topo > /tmp/topo.txt 2>&1
-echo "TEXTSTATUS $?"
-sed 's/^/TEXT /' /tmp/topo.txt
+. "$(dirname "$0")/lib.sh"
+topo_facts
 top.sh "$@"
 pg() { awk '$1 == "pgmigrate_success" { print $2 }' /proc/vmstat; }
 m0=$(pg)

@@ -31,3 +31,16 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 # vmstat KEY: KEY's value in /proc/vmstat
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+
+# topo_facts: numalens topo and sysfs, one fact per line for the host to judge:
+# "JSON <topo --json>", "CPULIST <node> <cpulist>" per node, "TEXTSTATUS <exit>" and
+# "TEXT <line>" of the table.
+topo_facts() {
+	echo "JSON $(numalens topo --json --compact)"
+	for d in /sys/devices/system/node/node[0-9]*; do
+		echo "CPULIST ${d##*/node} $(cat $d/cpulist)"
+	done
+	numalens topo > /tmp/topo.txt 2>&1
+	echo "TEXTSTATUS $?"
+	sed 's/^/TEXT /' /tmp/topo.txt
+}
